@@ -1,0 +1,103 @@
+"""The one small interface every channel adapter implements, and the boundary objects it trades in.
+
+An adapter knows its provider and nothing else: it turns a provider request into `InboundMessage`s,
+an `OutboundMessage` into a provider call, and a provider's statuses and error codes into ours.
+To add a channel: write one module with a `Channel` subclass and add one line to `bots.registry`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class AddressKind(StrEnum):
+    """How a channel addresses people."""
+
+    PHONE = "phone"  # E.164 number
+    TELEGRAM = "telegram"  # Telegram user/chat id
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message from a person, channel-neutral, as the flows see it."""
+
+    channel: str
+    provider_id: str
+    address: str  # E.164 phone, or Telegram user id as text
+    text: str
+    received_at: datetime | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)  # e.g. a shared location, a button's data
+
+
+@dataclass(frozen=True)
+class Button:
+    """A reply choice a channel may render (Telegram keyboards); SMS shows the text's own numbering instead."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """What a worker asks a channel to deliver."""
+
+    message_id: int
+    address: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    status_callback_url: str | None = None
+
+
+class SendOutcome(StrEnum):
+    """What became of one attempt at sending."""
+
+    SENT = "sent"  # accepted by the provider
+    RETRY = "retry"  # transient failure: timeout, 5xx, 429; try again later
+    FAILED = "failed"  # permanent for this message (e.g. invalid number)
+    UNREACHABLE = "unreachable"  # permanent for this contact on this channel (unsubscribed, bot blocked)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one send attempt, with the provider's id or error code."""
+
+    outcome: SendOutcome
+    provider_id: str | None = None
+    error_code: str | None = None
+    retry_after: float | None = None  # seconds the provider asked us to wait
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A provider's delivery report about one of our outbound messages."""
+
+    channel: str
+    provider_id: str | None
+    message_id: int | None
+    status: str  # one of gateway.models.MessageStatus
+    error_code: str | None = None
+
+
+class Channel(ABC):
+    """A provider channel. Subclasses set `code` and `address_kind` and implement `send`."""
+
+    code: str
+    address_kind: AddressKind
+    # Provider status names mapped to ours (data, not code); empty for channels without delivery reports.
+    status_map: Mapping[str, str] = {}
+
+    @abstractmethod
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Deliver one message; called by a worker, never by the web process. Must not raise for provider errors."""
+
+    def map_status(self, provider_status: str) -> str | None:
+        """Our status for a provider's status name, or None when it is not one we track."""
+        return self.status_map.get(provider_status)
+
+    def describe(self) -> str:
+        """A one-line description for `gateway run`, without any secret."""
+        return self.code

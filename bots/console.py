@@ -1,0 +1,50 @@
+"""The console channel: outbound messages are kept in Redis for `gateway simulate` and tests, no provider needed."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import redis
+
+from bots.base import AddressKind, Channel, OutboundMessage, SendOutcome, SendResult
+from gateway.privacy import mask_address
+from workers.queues import CONSOLE_OUTBOX_KEY
+
+log = logging.getLogger(__name__)
+
+# The console keeps the latest messages only; it is a try-out channel, not an archive.
+CONSOLE_KEEP = 1000
+
+
+class ConsoleChannel(Channel):
+    """Keeps each outbound message in a Redis list, where the simulator and tests read it."""
+
+    code = "console"
+    address_kind = AddressKind.PHONE
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.connection = connection
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Append the message to the console outbox."""
+        provider_id = f"console-{uuid.uuid4().hex}"
+        record = {
+            "message_id": message.message_id,
+            "provider_id": provider_id,
+            "address": message.address,
+            "text": message.text,
+            "buttons": [[b.label, b.data] for b in message.buttons],
+        }
+        pipe = self.connection.pipeline()
+        pipe.rpush(CONSOLE_OUTBOX_KEY, json.dumps(record, ensure_ascii=False))
+        pipe.ltrim(CONSOLE_OUTBOX_KEY, -CONSOLE_KEEP, -1)
+        pipe.execute()
+        log.info("console message %s kept for %s", message.message_id, mask_address(message.address))
+        return SendResult(SendOutcome.SENT, provider_id=provider_id)
+
+
+def read_console_outbox(connection: redis.Redis, start: int = 0) -> list[dict]:
+    """The console messages from index `start` on, oldest first."""
+    return [json.loads(raw) for raw in connection.lrange(CONSOLE_OUTBOX_KEY, start, -1)]

@@ -1,0 +1,31 @@
+"""Which channels exist and which are enabled: one line per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis
+
+from bots.base import Channel
+from bots.console import ConsoleChannel
+from gateway.config import Settings
+
+# code → (is it configured?, how to build it). Adding a channel means adding one line here.
+CHANNELS: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings, redis.Redis], Channel]]] = {
+    "console": (lambda s: True, lambda s, r: ConsoleChannel(r)),
+}
+
+
+def build_channels(settings: Settings, connection: redis.Redis) -> dict[str, Channel]:
+    """Instantiate every configured channel."""
+    return {code: build(settings, connection) for code, (enabled, build) in CHANNELS.items() if enabled(settings)}
+
+
+def sms_channel_code(settings: Settings, available: set[str] | dict) -> str:
+    """The channel that carries SMS in this deployment (`SMS_CHANNEL`, else the configured one, else console)."""
+    if settings.sms_channel and settings.sms_channel in available:
+        return settings.sms_channel
+    for code in ("twilio", "android"):
+        if code in available:
+            return code
+    return "console"

@@ -1,0 +1,78 @@
+"""The `gateway` command: one group, sub-commands in sibling modules; every failure is one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from gateway.config import ConfigError, Settings, load_settings
+from gateway.db import Database
+from gateway.logs import configure_logging
+
+
+class GatewayGroup(click.Group):
+    """A click group that turns every expected error into one clear line (never a traceback)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except ConfigError as exc:
+            raise click.ClickException(f"configuration: {exc}") from None
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get("GATEWAY_DEBUG"):
+                raise
+            # The exception's text may quote a URL or a number; only its kind is shown.
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__} (set GATEWAY_DEBUG=1 to see the traceback)"
+            ) from None
+
+
+def cli_settings() -> Settings:
+    """Settings from the environment, with logging configured."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.secrets)
+    return settings
+
+
+def open_database(settings: Settings) -> Database:
+    """The database, migrated to the newest schema (idempotent), with a clear error when unreachable."""
+    from gateway.migrate import upgrade
+
+    database = Database(settings.database_url)
+    try:
+        database.ping()
+    except Exception as exc:  # noqa: BLE001 - report the class of failure, never the URL (it may hold a password)
+        raise click.ClickException(f"database unreachable ({type(exc).__name__}); check DATABASE_URL") from None
+    upgrade(database)
+    return database
+
+
+def echo_error(message: str) -> None:
+    """Print a line to standard error."""
+    click.echo(message, err=True)
+
+
+@click.group(cls=GatewayGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Messaging gateway for community leaders, facilitators and duty officers."""
+
+
+def _register() -> None:
+    from gateway.cli import contacts, database, processes
+
+    main.add_command(database.db)
+    main.add_command(contacts.contacts)
+    for command in (processes.run, processes.web, processes.worker):
+        main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""`gateway contacts …`: import and export the directory CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import IntegrityError
+
+from gateway.cli import cli_settings, echo_error, open_database
+from gateway.directory import DirectoryError, apply_rows, export_rows, read_rows, validate
+
+# Show at most this many row errors; the rest are counted.
+MAX_ERRORS_SHOWN = 50
+# Files at least this long show a progress bar while they are written.
+PROGRESS_FROM_ROWS = 500
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+@click.group()
+def contacts() -> None:
+    """The directory of leaders, facilitators and officers."""
+
+
+def _read_file(path: str) -> str:
+    file = Path(path)
+    if not file.is_file():
+        raise click.ClickException(f"{path}: no such file")
+    try:
+        return file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from None
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+def import_command(file: str, dry_run: bool) -> None:
+    """Import FILE.csv: upsert by phone; nothing is written unless every line is valid."""
+    text = _read_file(file)
+    try:
+        rows = read_rows(text)
+    except DirectoryError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    valid, errors = validate(rows)
+    if errors:
+        _fail_with_errors(file, errors)
+    database = open_database(cli_settings())
+    try:
+        with database.transaction() as session:
+            if len(valid) >= PROGRESS_FROM_ROWS:
+                with click.progressbar(
+                    length=len(valid), label="importing", file=click.get_text_stream("stderr")
+                ) as bar:
+                    report = apply_rows(session, valid, progress=bar.update)
+            else:
+                report = apply_rows(session, valid)
+            if report.errors:
+                raise _DryRun
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except IntegrityError:
+        raise click.ClickException(
+            f"{file}: conflicts with stored contacts (telegram ids); nothing was written"
+        ) from None
+    if report.errors:
+        _fail_with_errors(file, report.errors)
+    verb = "would import" if dry_run else "imported"
+    click.echo(
+        f"{verb} {report.total} contacts: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged; {len(report.districts_created)} new district(s)"
+        + (f" ({', '.join(report.districts_created)})" if report.districts_created else "")
+    )
+
+
+def _fail_with_errors(file: str, errors: list) -> None:
+    for error in errors[:MAX_ERRORS_SHOWN]:
+        echo_error(f"{file}: {error}")
+    more = len(errors) - MAX_ERRORS_SHOWN
+    if more > 0:
+        echo_error(f"{file}: … and {more} more")
+    raise click.ClickException(f"{file}: {len(errors)} invalid line(s); nothing was written")
+
+
+@contacts.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file, not stdout.")
+def export_command(output: str | None) -> None:
+    """Write the directory as CSV in the import format."""
+    database = open_database(cli_settings())
+    with database.transaction() as session:
+        text = export_rows(session)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {text.count(chr(10)) - 1} contacts to {output}", err=True)
+    else:
+        click.echo(text, nl=False)

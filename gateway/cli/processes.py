@@ -1,0 +1,145 @@
+"""`gateway run`, `gateway web`, `gateway worker`: the processes of the gateway."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from sqlalchemy.engine import make_url
+
+from gateway.cli import cli_settings, open_database
+from gateway.config import Settings
+from gateway.redis_server import connect, describe_redis_url
+
+WEBHOOK_ROUTES = {
+    "twilio": ("/webhooks/twilio/sms", "/webhooks/twilio/status"),
+    "telegram": ("/webhooks/telegram",),
+    "android": ("/webhooks/android",),
+}
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", "web_workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def web(host: str, port: int, web_workers: int) -> None:
+    """Run the web process under gunicorn (a production server)."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = cli_settings()
+
+    class GatewayServer(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", web_workers)
+            self.cfg.set("timeout", 30)
+            self.cfg.set("accesslog", None)  # access logs would carry Telegram chat ids and query strings
+
+        def load(self):
+            from gateway.app import create_app
+
+            return create_app(settings)
+
+    GatewayServer().run()
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker (with the scheduler and the outbox sweep) on every queue."""
+    from gateway.runtime import build_runtime, set_process_runtime
+    from workers.worker import run_worker
+
+    runtime = build_runtime(cli_settings())
+    set_process_runtime(runtime)
+    try:
+        run_worker(runtime, burst=burst)
+    finally:
+        runtime.close()
+
+
+def _die_with_parent() -> None:
+    # Linux: a child gets SIGTERM if `gateway run` itself is killed, so nothing is left orphaned.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _describe_channels(settings: Settings, base_url: str) -> list[str]:
+    from bots.registry import build_channels, sms_channel_code
+
+    lines = []
+    channels = build_channels(settings, connection=None)  # building does not connect
+    lines.append("channels: " + ", ".join(sorted(channels)))
+    lines.append(f"SMS goes through: {sms_channel_code(settings, channels)}")
+    for code, routes in WEBHOOK_ROUTES.items():
+        if code in channels:
+            for route in routes:
+                lines.append(f"  register with {code}: {base_url}{route}")
+    return lines
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def run(host: str, port: int) -> None:
+    """Everything on one machine: migrations, embedded Redis if REDIS_URL is unset, web, worker."""
+    settings = cli_settings()
+    open_database(settings)
+    handle = connect(settings.redis_url, settings.instance_path)
+    env = dict(os.environ, REDIS_URL=handle.url, GATEWAY_INSTANCE_PATH=str(settings.instance_path))
+    env["DATABASE_URL"] = settings.database_url
+    base_url = settings.public_base_url or f"http://{host}:{port}"
+    click.echo(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
+    click.echo(f"redis: {'embedded, ' if handle.embedded else ''}{describe_redis_url(handle.url)}")
+    for line in _describe_channels(settings, base_url):
+        click.echo(line)
+    click.echo(f"web: http://{host}:{port} (health: /healthz, /readyz). Ctrl-C stops everything.")
+
+    commands = {
+        "web": [sys.executable, "-m", "gateway", "web", "--host", host, "--port", str(port)],
+        "worker": [sys.executable, "-m", "gateway", "worker"],
+    }
+    children = {
+        name: subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent, start_new_session=True)
+        for name, cmd in commands.items()
+    }
+    stopping = False
+
+    def stop(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    exit_code = 0
+    try:
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    click.echo(f"the {name} process stopped (exit {child.returncode}); stopping the gateway", err=True)
+                    exit_code = 1
+                    stopping = True
+            time.sleep(0.2)
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in children.values():
+            try:
+                child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        handle.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("gateway stopped")
+    if exit_code:
+        raise click.exceptions.Exit(exit_code)

@@ -1,0 +1,235 @@
+"""Settings read from the environment (and a `.env` file), validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ConfigError(ValueError):
+    """A configuration value is unusable; the message names the variable, never its secret value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the gateway, with DESIGN.md's defaults."""
+
+    instance_path: Path
+    database_url: str
+    redis_url: str | None = None
+    public_base_url: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+    telegram_api_base_url: str = "https://api.telegram.org"
+    sms_channel: str | None = None
+    android_gateway_url: str | None = None
+    android_gateway_user: str | None = None
+    android_gateway_password: str | None = field(default=None, repr=False)
+    android_gateway_signing_key: str | None = field(default=None, repr=False)
+    escalation_step_seconds: int = 600
+    escalation_max_repeats: int = 3
+    escalation_resolve_remind_seconds: int = 14400
+    followup_after_seconds: int = 86400
+    followup_max: int = 3
+    triage_remind_seconds: int = 7200
+    digest_at: time = time(18, 0)
+    quiet_hours: tuple[time, time] | None = (time(21, 0), time(7, 0))
+    timezone: str = "Africa/Bamako"
+    conversation_ttl_seconds: int = 1800
+    sweep_interval_seconds: int = 15
+    outbox_stale_seconds: int = 60
+    send_max_attempts: int = 8
+    log_level: str = "INFO"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values in force, so that logs and errors can redact them."""
+        values = (
+            self.twilio_auth_token,
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.android_gateway_password,
+            self.android_gateway_signing_key,
+        )
+        return tuple(v for v in values if v)
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """True when Twilio credentials are configured."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """True when a Telegram bot token is configured."""
+        return bool(self.telegram_bot_token)
+
+    @property
+    def android_enabled(self) -> bool:
+        """True when the local-SIM phone is configured."""
+        return bool(self.android_gateway_url)
+
+
+def _read_environment(env: dict[str, str] | None) -> dict[str, str]:
+    if env is not None:
+        return dict(env)
+    merged = {k: v for k, v in dotenv_values(".env").items() if v is not None} if Path(".env").is_file() else {}
+    merged.update(os.environ)  # the real environment wins over the file
+    return merged
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
+
+
+def parse_clock(name: str, raw: str) -> time:
+    """Parse a local time of day written `HH:MM` (or `18h00`)."""
+    match = _CLOCK.match(raw.strip())
+    if not match:
+        raise ConfigError(f"{name} must be a time of day like 18:00, got {raw!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _quiet_hours(env: dict[str, str]) -> tuple[time, time] | None:
+    if "QUIET_HOURS" not in env:
+        return (time(21, 0), time(7, 0))
+    raw = env["QUIET_HOURS"].strip()
+    if not raw:
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise ConfigError(f"QUIET_HOURS must look like 21:00-07:00 (or be empty), got {raw!r}")
+    return parse_clock("QUIET_HOURS", start), parse_clock("QUIET_HOURS", end)
+
+
+def normalise_database_url(raw: str) -> str:
+    """Check a database URL and pick the installed PostgreSQL driver (psycopg 3) for bare `postgresql://`."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            "DATABASE_URL is not a valid database URL (expected e.g. sqlite:///gateway.db or "
+            "postgresql://user@host/dbname)"
+        ) from None
+    backend = url.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        if url.drivername in ("postgres", "postgresql"):
+            url = url.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise ConfigError(f"DATABASE_URL must be a PostgreSQL or SQLite URL, not {backend!r}")
+    return url.render_as_string(hide_password=False)
+
+
+def _http_url(name: str, raw: str | None) -> str | None:
+    if not raw:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL like https://example.org")
+    return raw.strip().rstrip("/")
+
+
+def _redis_url(raw: str | None) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    if urlsplit(raw.strip()).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+    return raw.strip()
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build and validate the settings; raise ConfigError with one clear line on the first bad value."""
+    env = _read_environment(env)
+    get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
+
+    instance_path = Path(get("GATEWAY_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+    database_url = get("DATABASE_URL") or f"sqlite:///{instance_path / 'gateway.db'}"
+
+    sms_channel = get("SMS_CHANNEL")
+    if sms_channel and sms_channel not in ("twilio", "android"):
+        raise ConfigError(f"SMS_CHANNEL must be 'twilio' or 'android', got {sms_channel!r}")
+
+    digest_raw = get("DIGEST_AT")
+    settings = Settings(
+        instance_path=instance_path,
+        database_url=normalise_database_url(database_url),
+        redis_url=_redis_url(get("REDIS_URL")),
+        public_base_url=_http_url("PUBLIC_BASE_URL", get("PUBLIC_BASE_URL")),
+        twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+        twilio_from_number=get("TWILIO_FROM_NUMBER"),
+        twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
+        twilio_api_base_url=_http_url("TWILIO_API_BASE_URL", get("TWILIO_API_BASE_URL")) or "https://api.twilio.com",
+        telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
+        telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+        telegram_api_base_url=_http_url("TELEGRAM_API_BASE_URL", get("TELEGRAM_API_BASE_URL"))
+        or "https://api.telegram.org",
+        sms_channel=sms_channel,
+        android_gateway_url=_http_url("ANDROID_GATEWAY_URL", get("ANDROID_GATEWAY_URL")),
+        android_gateway_user=get("ANDROID_GATEWAY_USER"),
+        android_gateway_password=get("ANDROID_GATEWAY_PASSWORD"),
+        android_gateway_signing_key=get("ANDROID_GATEWAY_SIGNING_KEY"),
+        escalation_step_seconds=_int(env, "ESCALATION_STEP_SECONDS", 600, minimum=1),
+        escalation_max_repeats=_int(env, "ESCALATION_MAX_REPEATS", 3),
+        escalation_resolve_remind_seconds=_int(env, "ESCALATION_RESOLVE_REMIND_SECONDS", 14400, minimum=1),
+        followup_after_seconds=_int(env, "FOLLOWUP_AFTER_SECONDS", 86400, minimum=1),
+        followup_max=_int(env, "FOLLOWUP_MAX", 3),
+        triage_remind_seconds=_int(env, "TRIAGE_REMIND_SECONDS", 7200, minimum=1),
+        digest_at=parse_clock("DIGEST_AT", digest_raw) if digest_raw else time(18, 0),
+        quiet_hours=_quiet_hours(env),
+        timezone=get("GATEWAY_TIMEZONE") or "Africa/Bamako",
+        conversation_ttl_seconds=_int(env, "CONVERSATION_TTL_SECONDS", 1800, minimum=1),
+        sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 15, minimum=1),
+        outbox_stale_seconds=_int(env, "OUTBOX_STALE_SECONDS", 60, minimum=1),
+        send_max_attempts=_int(env, "SEND_MAX_ATTEMPTS", 8, minimum=1),
+        log_level=(get("LOG_LEVEL") or "INFO").upper(),
+    )
+    _check_timezone(settings.timezone)
+    if settings.twilio_enabled and not (settings.twilio_from_number or settings.twilio_messaging_service_sid):
+        raise ConfigError("Twilio is configured but neither TWILIO_FROM_NUMBER nor TWILIO_MESSAGING_SERVICE_SID is set")
+    if settings.sms_channel == "twilio" and not settings.twilio_enabled:
+        raise ConfigError("SMS_CHANNEL=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    if settings.sms_channel == "android" and not settings.android_enabled:
+        raise ConfigError("SMS_CHANNEL=android needs ANDROID_GATEWAY_URL")
+    return settings
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"GATEWAY_TIMEZONE {name!r} is not a known time zone") from None
+
+
+def settings_as_env(settings: Settings) -> dict[str, str]:
+    """The variables a child process needs to rebuild the same settings (used by `gateway run`)."""
+    out = {"GATEWAY_INSTANCE_PATH": str(settings.instance_path), "DATABASE_URL": settings.database_url}
+    if settings.redis_url:
+        out["REDIS_URL"] = settings.redis_url
+    return out

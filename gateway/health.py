@@ -1,0 +1,36 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/healthz")
+def healthz():
+    """The process answers."""
+    return jsonify(status="ok")
+
+
+@health.get("/readyz")
+def readyz():
+    """The database and Redis both answer; 503 naming the one that does not."""
+    runtime = current_app.extensions["gateway"]
+    checks = {}
+    try:
+        runtime.db.ping()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = f"unreachable ({type(exc).__name__})"
+    try:
+        runtime.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"unreachable ({type(exc).__name__})"
+    ready = all(v == "ok" for v in checks.values())
+    failing = [name for name, v in checks.items() if v != "ok"]
+    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    if failing:
+        body["reason"] = f"{' and '.join(failing)} not reachable"
+    return jsonify(body), 200 if ready else 503

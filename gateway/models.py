@@ -1,0 +1,186 @@
+"""Database models: the directory (districts, contacts) and the messages table, which is also the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Deterministic constraint names, so Alembic migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (the only time the database stores)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared metadata."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend (SQLite forgets the zone, so it is put back on load)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Store every timestamp in UTC."""
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        """Return timestamps as aware UTC datetimes."""
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Role(StrEnum):
+    """What a contact does in the dialogue frameworks."""
+
+    LEADER = "leader"
+    FACILITATOR = "facilitator"
+    OFFICER = "officer"
+
+
+class Language(StrEnum):
+    """Languages of the message catalogues (bm and ff fall back to French until translated)."""
+
+    FR = "fr"
+    EN = "en"
+    BM = "bm"
+    FF = "ff"
+
+
+class PreferredChannel(StrEnum):
+    """The kind of channel a contact prefers; the deployment decides which provider carries it."""
+
+    SMS = "sms"
+    TELEGRAM = "telegram"
+
+
+class Direction(StrEnum):
+    """Whether a message came in from a contact or goes out to one."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(StrEnum):
+    """Lifecycle of a message; outbound statuses only ever move forward (see `STATUS_RANK`)."""
+
+    RECEIVED = "received"  # inbound, stored before the webhook answered
+    QUEUED = "queued"  # outbound, waiting in the outbox for a worker
+    SENDING = "sending"  # a worker has claimed the row and is calling the provider
+    SENT = "sent"  # the provider accepted it
+    DELIVERED = "delivered"  # the provider reported delivery to the handset
+    FAILED = "failed"  # permanently failed, or gave up after the last attempt
+
+
+STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.FAILED: 3,
+}
+
+
+class Priority(StrEnum):
+    """Which queue carries an outbound message: urgent work never waits behind a broadcast."""
+
+    URGENT = "urgent"
+    BULK = "bulk"
+
+
+class District(Base):
+    """A district (cercle) with its dialogue framework."""
+
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(120))
+
+    contacts: Mapped[list[Contact]] = relationship(back_populates="district")
+
+
+class Contact(Base):
+    """A person of the directory: leader, facilitator or officer."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(120))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    commune: Mapped[str | None] = mapped_column(String(120))
+    village: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(5), default=Language.FR)
+    channel: Mapped[str] = mapped_column(String(20), default=PreferredChannel.SMS)
+    escalation_level: Mapped[int | None] = mapped_column(Integer)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    telegram_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    district: Mapped[District | None] = relationship(back_populates="contacts")
+
+
+class Message(Base):
+    """One message in or out. Outbound rows are the transactional outbox: the queue only carries their id."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("channel", "provider_id", name="uq_messages_channel_provider_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    channel: Mapped[str] = mapped_column(String(20))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # The sender's or recipient's address on the channel (E.164 phone or Telegram chat id); needed to answer
+    # numbers that are not in the directory. Sensitive: never logged in full.
+    address: Mapped[str | None] = mapped_column(String(40))
+    provider_id: Mapped[str | None] = mapped_column(String(120))
+    body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    priority: Mapped[str] = mapped_column(String(10), default=Priority.URGENT)
+    kind: Mapped[str] = mapped_column(String(30), default="reply")
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    contact: Mapped[Contact | None] = relationship()

@@ -1,0 +1,252 @@
+"""Shared fixtures: a real Redis, a real database (SQLite file, or PostgreSQL with TEST_DATABASE_URL), the app,
+real worker processes, and a network guard that fails the session if anything tries to leave 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import text
+
+from gateway.config import load_settings
+from gateway.db import Database
+from gateway.directory import apply_rows, read_rows, validate
+from gateway.migrate import upgrade
+from gateway.models import Base
+from gateway.runtime import build_runtime, set_process_runtime
+from tests import netguard
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIRECTORY = ROOT.parent / "shared" / "data" / "directory.csv"
+if not SAMPLE_DIRECTORY.exists():  # CI clones next to a copy of shared/
+    SAMPLE_DIRECTORY = Path(os.environ.get("GATEWAY_SAMPLE_DIRECTORY", SAMPLE_DIRECTORY))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_configure(config):
+    """Install the network guard before any test runs."""
+    netguard.install()
+
+
+@pytest.fixture(scope="session")
+def net_log(tmp_path_factory) -> Path:
+    """File where subprocesses record blocked connection attempts."""
+    path = tmp_path_factory.mktemp("net") / "attempts.log"
+    path.touch()
+    os.environ[netguard.LOG_ENV] = str(path)
+    return path
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the whole session if any test or subprocess tried to reach the internet."""
+    attempts = list(netguard.ATTEMPTS)
+    log_path = os.environ.get(netguard.LOG_ENV)
+    if log_path and os.path.exists(log_path):
+        attempts += [line for line in Path(log_path).read_text().splitlines() if line]
+    if attempts:
+        print(f"\nNETWORK GUARD: {len(attempts)} attempt(s) to leave 127.0.0.1: {sorted(set(attempts))[:5]}")
+        session.exitstatus = 1
+
+
+# --- Redis -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    """TEST_REDIS_URL or REDIS_URL when set; otherwise an embedded Redis for the session."""
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    from gateway.redis_server import start_embedded
+
+    handle = start_embedded(tmp_path_factory.mktemp("redis"))
+    yield handle.url
+    handle.close()
+
+
+@pytest.fixture
+def redis_client(redis_url) -> redis.Redis:
+    """A client on the test Redis, emptied before and after the test."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+# --- Database ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> str:
+    """A migrated database: PostgreSQL from TEST_DATABASE_URL (schema rebuilt), else a SQLite template file."""
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    if pg_url:
+        from gateway.config import normalise_database_url
+
+        pg_url = normalise_database_url(pg_url)
+        database = Database(pg_url)
+        with database.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade(database)
+        database.dispose()
+        return pg_url
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    database.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path) -> str:
+    """An empty, migrated database for one test."""
+    if database_template.startswith("postgresql"):
+        database = Database(database_template)
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with database.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE"))
+        database.dispose()
+        return database_template
+    path = tmp_path / "gateway.db"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+# --- Settings, runtime, app --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
+    """The environment of a test gateway: test database and Redis, quick sweeps, no quiet hours."""
+    return {
+        "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SWEEP_INTERVAL_SECONDS": "1",
+        "OUTBOX_STALE_SECONDS": "2",
+        "QUIET_HOURS": "",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture
+def env(base_env) -> dict[str, str]:
+    """Override in a test module to add channel settings."""
+    return base_env
+
+
+@pytest.fixture
+def settings(env):
+    """Validated settings for the test gateway."""
+    return load_settings(env=env)
+
+
+@pytest.fixture
+def runtime(settings):
+    """The runtime of the test process (database, Redis, channels)."""
+    rt = build_runtime(settings)
+    set_process_runtime(rt)
+    yield rt
+    set_process_runtime(None)
+    rt.close()
+
+
+@pytest.fixture
+def app(runtime):
+    """The Flask app built on the test runtime."""
+    from gateway.app import create_app
+
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def directory(runtime):
+    """The sample directory, imported."""
+    rows, errors = validate(read_rows(SAMPLE_DIRECTORY.read_text(encoding="utf-8")))
+    assert not errors
+    with runtime.db.transaction() as session:
+        apply_rows(session, rows)
+    return rows
+
+
+# --- Real processes ----------------------------------------------------------------------------------------
+
+
+def subprocess_env(env: dict[str, str], net_log: Path) -> dict[str, str]:
+    """The environment for a gateway subprocess: the test settings plus the network guard."""
+    out = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_", "ANDROID_"))}
+    out.update(env)
+    out["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "sitecustomize"), str(ROOT)])
+    out[netguard.LOG_ENV] = str(net_log)
+    return out
+
+
+class Process:
+    """A gateway subprocess whose output goes to a file, stopped at teardown."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self.log_file = open(log_path, "ab")
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "gateway", *args], env=env, stdout=self.log_file, stderr=subprocess.STDOUT
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        """Stop the process and wait for it."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self.log_file.close()
+        return self.popen.returncode
+
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        self.log_file.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def start_process(env, net_log, tmp_path):
+    """Start `gateway <args>` as a real subprocess; every one started is stopped at teardown."""
+    started: list[Process] = []
+
+    def start(*args: str, extra_env: dict[str, str] | None = None) -> Process:
+        proc_env = subprocess_env({**env, **(extra_env or {})}, net_log)
+        process = Process(list(args), proc_env, tmp_path / f"proc-{len(started)}-{args[0]}.log")
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):
+    """Poll until `predicate()` is truthy, or fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")

@@ -1,0 +1,119 @@
+"""The send job: load one outbox row, claim it, hand it to its channel, record what happened.
+
+Safe to run twice: the row is claimed with a conditional update (`queued` → `sending`), so a second run of
+the same job, or a job re-enqueued by the sweeper, finds nothing to do and the provider is called once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from bots.base import OutboundMessage, SendOutcome, SendResult
+from gateway.db import on_commit
+from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, utcnow
+from gateway.privacy import mask_address
+from gateway.runtime import Runtime, process_runtime
+from workers.queues import enqueue_send
+
+log = logging.getLogger(__name__)
+
+# Backoff between attempts after a transient error: 5 s doubling up to 10 min (a provider's Retry-After wins
+# when it asks for longer).
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_CAP_SECONDS = 600
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Delay before the next attempt, after `attempts` attempts so far."""
+    delay = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    return max(delay, retry_after or 0)
+
+
+def claim(runtime: Runtime, message_id: int) -> Message | None:
+    """Atomically move a due `queued` row to `sending`; None if someone else has it or it is not due."""
+    now = utcnow()
+    with runtime.db.transaction() as session:
+        result = session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == MessageStatus.QUEUED)
+            .where((Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= now + timedelta(seconds=1)))
+            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
+        )
+        if result.rowcount != 1:
+            return None
+        return session.get(Message, message_id)
+
+
+def send_message(message_id: int) -> str:
+    """RQ job: send one outbox row through its channel. Returns what happened, for the job's log."""
+    runtime = process_runtime()
+    message = claim(runtime, message_id)
+    if message is None:
+        return "skipped"
+    channel = runtime.channels.get(message.channel)
+    if channel is None:
+        result = SendResult(SendOutcome.FAILED, error_code="channel_not_configured")
+    else:
+        outbound = OutboundMessage(
+            message_id=message.id,
+            address=message.address or "",
+            text=message.body or "",
+            status_callback_url=None,
+        )
+        try:
+            result = channel.send(outbound)
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not strand the row in `sending`
+            log.error("channel %s raised %s sending message %s", message.channel, type(exc).__name__, message.id)
+            result = SendResult(SendOutcome.RETRY, error_code=f"exception:{type(exc).__name__}")
+    record_result(runtime, message, result)
+    return result.outcome.value
+
+
+def record_result(runtime: Runtime, message: Message, result: SendResult) -> None:
+    """Write the outcome of an attempt on the row (forward only) and schedule the next attempt if any."""
+    now = utcnow()
+    with runtime.db.transaction() as session:
+        row = session.get(Message, message.id, with_for_update=not runtime.db.is_sqlite)
+        if row is None:
+            return
+        if result.provider_id:
+            row.provider_id = result.provider_id
+        row.error_code = result.error_code
+        if result.outcome is SendOutcome.SENT:
+            if STATUS_RANK.get(MessageStatus(row.status), 0) < STATUS_RANK[MessageStatus.SENT]:
+                row.status = MessageStatus.SENT
+            row.sent_at = row.sent_at or now
+            log.info("message %s sent on %s to %s", row.id, row.channel, mask_address(row.address))
+        elif result.outcome is SendOutcome.RETRY and row.attempts < runtime.settings.send_max_attempts:
+            delay = backoff_seconds(row.attempts, result.retry_after)
+            row.status = MessageStatus.QUEUED
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            message_id, priority, attempt, connection = row.id, row.priority, row.attempts, runtime.redis
+            on_commit(session, lambda: enqueue_send(connection, message_id, priority, attempt, delay=delay))
+            log.warning(
+                "message %s: transient error %s on %s, attempt %s, retry in %.0fs",
+                row.id,
+                result.error_code,
+                row.channel,
+                row.attempts,
+                delay,
+            )
+        else:
+            row.status = MessageStatus.FAILED
+            log.warning("message %s failed on %s: %s", row.id, row.channel, result.error_code)
+            if result.outcome is SendOutcome.UNREACHABLE and row.contact_id is not None:
+                mark_unreachable(session, row.contact_id, runtime.channels.get(row.channel))
+
+
+def mark_unreachable(session, contact_id: int, channel) -> None:
+    """Record that a contact cannot be reached on a channel's kind (unsubscribed SMS, blocked bot)."""
+    contact = session.get(Contact, contact_id)
+    if contact is None or channel is None:
+        return
+    if channel.address_kind == "telegram":
+        contact.telegram_unreachable = True
+    else:
+        contact.sms_unreachable = True

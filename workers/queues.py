@@ -1,0 +1,91 @@
+"""Queue names, Redis key prefixes and the one way jobs are put on queues (after the commit, by id)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+log = logging.getLogger(__name__)
+
+# Queues, listed in the order a worker serves them: urgent work never waits behind a broadcast.
+QUEUE_URGENT = "gateway-urgent"
+QUEUE_BULK = "gateway-bulk"
+QUEUES = (QUEUE_URGENT, QUEUE_BULK)
+
+# Every Redis key the gateway writes (besides RQ's own `rq:` keys) starts with this prefix.
+KEY_PREFIX = "gw:"
+SWEEP_LOCK_KEY = KEY_PREFIX + "lock:sweep"
+CONSOLE_OUTBOX_KEY = KEY_PREFIX + "console:outbox"
+CONVERSATION_KEY = KEY_PREFIX + "conv:"
+CONTACT_LOCK_KEY = KEY_PREFIX + "lock:contact:"
+
+# Job policy: explicit timeouts, and RQ retries for crashes (provider errors are retried by the sender itself,
+# which honours Retry-After; see workers.outbound).
+SEND_JOB_TIMEOUT = 60
+SEND_CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
+RESULT_TTL = 0  # a finished job leaves nothing behind; the database row is the record
+FAILURE_TTL = 7 * 24 * 3600
+
+
+def queue(connection: redis.Redis, name: str) -> Queue:
+    """An RQ queue using JSON serialization (jobs carry ids, never objects)."""
+    return Queue(name, connection=connection, serializer=JSONSerializer, default_timeout=SEND_JOB_TIMEOUT)
+
+
+def queue_for(priority: str) -> str:
+    """The queue name for a message priority."""
+    return QUEUE_BULK if priority == "bulk" else QUEUE_URGENT
+
+
+def send_job_id(message_id: int, attempt: int) -> str:
+    """Deterministic job id for one attempt at sending one message, so a row is never enqueued twice at once."""
+    return f"send-{message_id}-{attempt}"
+
+
+def job_is_pending(connection: redis.Redis, job_id: str) -> bool:
+    """True when a job with this id is waiting, scheduled or running."""
+    try:
+        job = Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
+    except Exception:  # noqa: BLE001 - NoSuchJobError, or a half-written job after a flush
+        return False
+    return job.get_status(refresh=False) in (
+        JobStatus.QUEUED,
+        JobStatus.SCHEDULED,
+        JobStatus.STARTED,
+        JobStatus.DEFERRED,
+    )
+
+
+def enqueue_send(connection: redis.Redis, message_id: int, priority: str, attempt: int, delay: float = 0) -> bool:
+    """Queue one attempt at sending a message; False when that attempt is already queued."""
+    job_id = send_job_id(message_id, attempt)
+    if job_is_pending(connection, job_id):
+        return False
+    q = queue(connection, queue_for(priority))
+    options = dict(
+        job_id=job_id,
+        unique=True,
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        retry=SEND_CRASH_RETRY,
+        job_timeout=SEND_JOB_TIMEOUT,
+    )
+    # A finished or failed job of the same id would block `unique`; it is history, not pending work.
+    try:
+        Job.fetch(job_id, connection=connection, serializer=JSONSerializer).delete()
+    except Exception:  # noqa: BLE001 - no such job
+        pass
+    try:
+        if delay > 0:
+            q.enqueue_in(timedelta(seconds=delay), "workers.outbound.send_message", message_id, **options)
+        else:
+            q.enqueue("workers.outbound.send_message", message_id, **options)
+    except DuplicateJobError:
+        return False
+    return True
