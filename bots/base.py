@@ -94,9 +94,17 @@ class Channel(ABC):
     def send(self, message: OutboundMessage) -> SendResult:
         """Deliver one message; called by a worker, never by the web process. Must not raise for provider errors."""
 
+    def status_callback_url(self, message_id: int) -> str | None:
+        """Where the provider should report delivery of this message, if the channel has delivery reports."""
+        return None
+
     def map_status(self, provider_status: str) -> str | None:
         """Our status for a provider's status name, or None when it is not one we track."""
         return self.status_map.get(provider_status)
+
+    def error_outcome(self, code: str | None) -> str | None:
+        """What a provider error code means for us: `unreachable`, `failed`, `retry`, or None if unknown."""
+        return None
 
     def describe(self) -> str:
         """A one-line description for `gateway run`, without any secret."""

@@ -8,11 +8,13 @@ import redis
 
 from bots.base import Channel
 from bots.console import ConsoleChannel
+from bots.twilio_sms import TwilioSmsChannel
 from gateway.config import Settings
 
 # code → (is it configured?, how to build it). Adding a channel means adding one line here.
 CHANNELS: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings, redis.Redis], Channel]]] = {
     "console": (lambda s: True, lambda s, r: ConsoleChannel(r)),
+    "twilio": (lambda s: s.twilio_enabled, lambda s, r: TwilioSmsChannel(s)),
 }
 
 

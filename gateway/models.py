@@ -182,5 +182,52 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # inbound: the flows have handled it
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)  # the alert it is part of
 
     contact: Mapped[Contact | None] = relationship()
+
+
+class AlertStatus(StrEnum):
+    """Where an alert stands."""
+
+    NEW = "new"
+    INCOMPLETE = "incomplete"  # the guided conversation stopped before the end; kept with what was given
+    ACKNOWLEDGED = "acknowledged"
+    VERIFIED = "verified"
+    FALSE_ALARM = "false_alarm"
+    RESOLVED = "resolved"
+
+
+class AlertSource(StrEnum):
+    """How the alert came in."""
+
+    GUIDED = "guided"  # the ALERTE conversation
+    ONESHOT = "oneshot"  # ALERTE 3 <text> in one message
+    FREETEXT = "freetext"  # free text that matched nothing: an untriaged report
+
+
+class Alert(Base):
+    """A report of tension or incident; its id is the reference leaders quote (`#142`)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    region: Mapped[str | None] = mapped_column(String(120))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    commune: Mapped[str | None] = mapped_column(String(120))
+    village: Mapped[str | None] = mapped_column(String(120))
+    place: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(40))
+    severity: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    reporter: Mapped[Contact | None] = relationship()
+    district: Mapped[District | None] = relationship()

@@ -10,10 +10,12 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from bots.base import AddressKind
 from gateway.db import on_commit
 from gateway.models import Contact, Direction, Message, MessageStatus, Priority
 from gateway.routing import route_for
 from gateway.runtime import Runtime
+from gateway.sms_text import to_gsm7
 from workers.queues import enqueue_send
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ def queue_message(
         channel, address = route_for(contact, runtime.settings, runtime.channels)
     if channel is None or address is None:
         raise ValueError("an outbound message needs a contact, or a channel and an address")
+    adapter = runtime.channels.get(channel)
+    if adapter is not None and adapter.address_kind == AddressKind.PHONE:
+        body = to_gsm7(body)  # French stays in 160-character GSM-7 segments
     message = Message(
         direction=Direction.OUT,
         channel=channel,

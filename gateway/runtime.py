@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bots.base import Channel
 from bots.registry import build_channels
 from gateway.config import Settings, load_settings
+from gateway.conversations import ConversationStore
 from gateway.db import Database
 from gateway.redis_server import RedisHandle, connect
 
@@ -20,6 +21,11 @@ class Runtime:
     db: Database
     redis_handle: RedisHandle
     channels: dict[str, Channel] = field(default_factory=dict)
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Conversation state and per-contact locks, in Redis."""
+        return ConversationStore(self.redis, self.settings.conversation_ttl_seconds)
 
     @property
     def redis(self):

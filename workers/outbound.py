@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from bots.base import OutboundMessage, SendOutcome, SendResult
 from gateway.db import on_commit
+from gateway.delivery import mark_unreachable
 from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, utcnow
 from gateway.privacy import mask_address
 from gateway.runtime import Runtime, process_runtime
@@ -61,7 +62,7 @@ def send_message(message_id: int) -> str:
             message_id=message.id,
             address=message.address or "",
             text=message.body or "",
-            status_callback_url=None,
+            status_callback_url=channel.status_callback_url(message.id),
         )
         try:
             result = channel.send(outbound)
@@ -76,7 +77,7 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
     """Write the outcome of an attempt on the row (forward only) and schedule the next attempt if any."""
     now = utcnow()
     with runtime.db.transaction() as session:
-        row = session.get(Message, message.id, with_for_update=not runtime.db.is_sqlite)
+        row = session.get(Message, message.id, with_for_update=True)
         if row is None:
             return
         if result.provider_id:
@@ -105,15 +106,4 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             row.status = MessageStatus.FAILED
             log.warning("message %s failed on %s: %s", row.id, row.channel, result.error_code)
             if result.outcome is SendOutcome.UNREACHABLE and row.contact_id is not None:
-                mark_unreachable(session, row.contact_id, runtime.channels.get(row.channel))
-
-
-def mark_unreachable(session, contact_id: int, channel) -> None:
-    """Record that a contact cannot be reached on a channel's kind (unsubscribed SMS, blocked bot)."""
-    contact = session.get(Contact, contact_id)
-    if contact is None or channel is None:
-        return
-    if channel.address_kind == "telegram":
-        contact.telegram_unreachable = True
-    else:
-        contact.sms_unreachable = True
+                mark_unreachable(session.get(Contact, row.contact_id), runtime.channels.get(row.channel))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from gateway.inbox import process_pending
 from gateway.models import Direction, Message, MessageStatus, utcnow
 from gateway.runtime import Runtime
 from workers.queues import SEND_JOB_TIMEOUT, SWEEP_LOCK_KEY, enqueue_send
@@ -59,4 +60,8 @@ def sweep_once(runtime: Runtime) -> SweepReport | None:
     lock_ttl = max(runtime.settings.sweep_interval_seconds - 1, 1)
     if not runtime.redis.set(SWEEP_LOCK_KEY, "1", nx=True, ex=lock_ttl):
         return None
-    return sweep_outbox(runtime)
+    report = sweep_outbox(runtime)
+    handled = process_pending(runtime, older_than_seconds=runtime.settings.outbox_stale_seconds)
+    if handled:
+        log.info("inbound sweep: %s stored message(s) handled late", handled)
+    return report

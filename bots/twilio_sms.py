@@ -1,0 +1,167 @@
+"""Twilio SMS: signed form webhooks in, REST `Messages` out through twilio's own client."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bots.base import AddressKind, Channel, InboundMessage, OutboundMessage, SendOutcome, SendResult, StatusUpdate
+from gateway.config import Settings
+from gateway.phones import InvalidPhone, to_e164
+
+log = logging.getLogger(__name__)
+
+ERRORS: dict[str, dict] = {
+    code: info
+    for code, info in json.loads((Path(__file__).parent / "errors" / "twilio.json").read_text()).items()
+    if not code.startswith("_")
+}
+SEND_TIMEOUT_SECONDS = 10
+REQUIRED_FIELDS = ("MessageSid", "AccountSid", "From")
+
+
+class InvalidRequest(ValueError):
+    """A webhook request that is signed but unusable; the message says why (for a 400)."""
+
+
+class _HeaderKeepingHttpClient(TwilioHttpClient):
+    """twilio's HTTP client, keeping the last response's headers so `Retry-After` can be honoured."""
+
+    last_headers: Mapping[str, str] = {}
+
+    def request(self, *args, **kwargs):
+        response = super().request(*args, **kwargs)
+        self.last_headers = dict(response.headers or {})
+        return response
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class TwilioSmsChannel(Channel):
+    """The Twilio SMS channel."""
+
+    code = "twilio"
+    address_kind = AddressKind.PHONE
+    status_map = {
+        "accepted": "sending",
+        "queued": "sending",
+        "sending": "sending",
+        "sent": "sent",
+        "delivered": "delivered",
+        "read": "delivered",
+        "undelivered": "failed",
+        "failed": "failed",
+        "canceled": "failed",
+    }
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def describe(self) -> str:
+        """Twilio with its sender, never the token."""
+        sender = self.settings.twilio_messaging_service_sid or self.settings.twilio_from_number
+        return f"twilio (from {sender})"
+
+    # --- inbound -----------------------------------------------------------------------------------------
+
+    def signed_url(self, request_url: str, full_path: str) -> str:
+        """The URL Twilio signed: PUBLIC_BASE_URL plus path and query when set (behind a proxy), else as seen."""
+        if self.settings.public_base_url:
+            return self.settings.public_base_url + (full_path[:-1] if full_path.endswith("?") else full_path)
+        return request_url
+
+    def verify(self, url: str, form: Mapping, signature: str | None) -> bool:
+        """True when `X-Twilio-Signature` matches the URL and form under our auth token."""
+        if not signature:
+            return False
+        return RequestValidator(self.settings.twilio_auth_token).validate(url, form, signature)
+
+    def parse_inbound(self, form: Mapping[str, str]) -> InboundMessage:
+        """An inbound SMS from a verified form; raises InvalidRequest with the reason."""
+        missing = [f for f in REQUIRED_FIELDS if not form.get(f)]
+        if missing:
+            raise InvalidRequest(f"missing field(s): {', '.join(missing)}")
+        if form["AccountSid"] != self.settings.twilio_account_sid:
+            raise InvalidRequest("AccountSid does not match this gateway's account")
+        try:
+            sender = to_e164(form["From"])
+        except InvalidPhone:
+            raise InvalidRequest("From is not a phone number") from None
+        extra = {"num_media": form.get("NumMedia", "0")}
+        return InboundMessage(
+            channel=self.code, provider_id=form["MessageSid"], address=sender, text=form.get("Body", ""), extra=extra
+        )
+
+    def parse_status(self, form: Mapping[str, str], message_id: int | None) -> StatusUpdate:
+        """A delivery report from a verified status callback."""
+        if not form.get("MessageSid") or not form.get("MessageStatus"):
+            raise InvalidRequest("missing field(s): MessageSid, MessageStatus")
+        if form.get("AccountSid") and form["AccountSid"] != self.settings.twilio_account_sid:
+            raise InvalidRequest("AccountSid does not match this gateway's account")
+        status = self.map_status(form["MessageStatus"])
+        if status is None:
+            raise InvalidRequest("unknown MessageStatus")
+        return StatusUpdate(
+            channel=self.code,
+            provider_id=form["MessageSid"],
+            message_id=message_id,
+            status=status,
+            error_code=form.get("ErrorCode") or None,
+        )
+
+    def error_outcome(self, code: str | None) -> str | None:
+        """What a Twilio error code means for us (`unreachable`, `failed`, `retry`), from the data file."""
+        return ERRORS.get(str(code), {}).get("outcome") if code else None
+
+    # --- outbound ----------------------------------------------------------------------------------------
+
+    def status_callback_url(self, message_id: int) -> str | None:
+        """Our status webhook on the public URL, carrying our message's id (Twilio needs a public URL)."""
+        if not self.settings.public_base_url:
+            return None
+        return f"{self.settings.public_base_url}/webhooks/twilio/status?mid={message_id}"
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Create the message through Twilio's REST API."""
+        http = _HeaderKeepingHttpClient(timeout=SEND_TIMEOUT_SECONDS)
+        client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http)
+        client.api.base_url = self.settings.twilio_api_base_url
+        params = {"to": message.address, "body": message.text}
+        if self.settings.twilio_messaging_service_sid:
+            params["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
+        else:
+            params["from_"] = self.settings.twilio_from_number
+        if message.status_callback_url:
+            params["status_callback"] = message.status_callback_url
+        try:
+            created = client.messages.create(**params)
+        except TwilioRestException as exc:
+            return self._failure(exc, http.last_headers)
+        except requests.RequestException as exc:  # timeouts, refused connections, resets
+            return SendResult(SendOutcome.RETRY, error_code=f"network:{type(exc).__name__}")
+        return SendResult(SendOutcome.SENT, provider_id=created.sid)
+
+    def _failure(self, exc: TwilioRestException, headers: Mapping[str, str]) -> SendResult:
+        code = str(exc.code) if exc.code else f"http:{exc.status}"
+        outcome = self.error_outcome(code)
+        if outcome == "unreachable":
+            return SendResult(SendOutcome.UNREACHABLE, error_code=code)
+        if outcome == "failed":
+            return SendResult(SendOutcome.FAILED, error_code=code)
+        if outcome == "retry" or exc.status == 429 or exc.status >= 500:
+            return SendResult(SendOutcome.RETRY, error_code=code, retry_after=_retry_after(headers))
+        return SendResult(SendOutcome.FAILED, error_code=code)

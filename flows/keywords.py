@@ -1,0 +1,80 @@
+"""Tolerant keyword matching: case, accents, punctuation and small misspellings, in French, English and Bambara."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Intent → the words that trigger it (already normalised: lower case, no accents). Bambara forms are the
+# ASCII spellings people actually type (e for ɛ, o for ɔ).
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "help": ("aide", "help", "aider", "?", "deme"),
+    "cancel": ("annuler", "annule", "cancel"),
+    "stop": ("stop", "arret", "arreter", "unsubscribe", "desabonner"),
+    "start": ("start", "demarrer", "reprendre", "subscribe"),
+    "alert": ("alerte", "alert", "a", "alarme", "lasiri"),
+}
+# Words short enough that a one-letter slip would match something else: only exact matches count.
+_EXACT_ONLY_BELOW = 5
+
+_PUNCTUATION = re.compile(r"[^\w#\s?]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents and punctuation removed, spaces collapsed (`Alerte!!` → `alerte`)."""
+    folded = unicodedata.normalize("NFKD", text or "")
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    folded = folded.replace("ɛ", "e").replace("ɔ", "o").replace("ɲ", "ny").replace("ŋ", "ng")
+    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", folded)).strip()
+
+
+def _close(word: str, target: str) -> bool:
+    """True when `word` is `target` with at most one letter added, dropped, swapped or changed."""
+    if word == target:
+        return True
+    if len(target) < _EXACT_ONLY_BELOW or abs(len(word) - len(target)) > 1:
+        return False
+    if len(word) == len(target):
+        diffs = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        if len(diffs) == 1:
+            return True
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and word[diffs[0]] == target[diffs[1]]
+    short, long_ = sorted((word, target), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+@dataclass(frozen=True)
+class Match:
+    """A recognised keyword and the rest of the message after it (original spelling kept)."""
+
+    intent: str
+    rest: str
+
+
+def match_keyword(text: str, intents: dict[str, tuple[str, ...]] | None = None) -> Match | None:
+    """The intent of the message's first word, if it is one of the keywords (tolerantly)."""
+    stripped = (text or "").strip()
+    if not stripped:
+        return None
+    first, _, rest = stripped.partition(" ")
+    word = normalise(first)
+    if not word:
+        return None
+    for intent, words in (intents or KEYWORDS).items():
+        # A one-letter keyword ("A") must be typed as such: "à Konna…" is a sentence, not a command.
+        if any(_close(word, w) and (len(w) > 1 or first.lower() == w) for w in words):
+            return Match(intent=intent, rest=rest.strip())
+    return None
+
+
+_REFERENCE = re.compile(r"^#?\s*(\d{1,9})\b")
+
+
+def parse_reference(text: str) -> tuple[int | None, str]:
+    """A leading reference (`142`, `#142`, `# 142`) and what follows it."""
+    found = _REFERENCE.match((text or "").strip())
+    if not found:
+        return None, (text or "").strip()
+    return int(found.group(1)), text.strip()[found.end() :].strip()

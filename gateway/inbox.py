@@ -1,0 +1,124 @@
+"""Inbound messages: stored (deduplicated on the provider's id) before the webhook answers, then handled.
+
+Storing and handling are two transactions on purpose: the message is kept even if handling fails, and
+`process_pending` (run by the sweeper) handles whatever was stored but not yet processed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bots.base import InboundMessage
+from gateway.conversations import ContactBusy
+from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
+from gateway.privacy import mask_address
+from gateway.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The stored message's id, and whether this delivery was a replay of one already stored."""
+
+    message_id: int
+    duplicate: bool
+
+
+def find_contact(session, channel_kind: str, address: str) -> Contact | None:
+    """The directory contact behind an address (phone or Telegram id), active ones only."""
+    if channel_kind == "telegram":
+        if not address.isdigit():
+            return None
+        query = select(Contact).where(Contact.telegram_id == int(address))
+    else:
+        query = select(Contact).where(Contact.phone == address)
+    return session.scalars(query.where(Contact.active.is_(True))).first()
+
+
+def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
+    """Store an inbound message once per provider id; a replay returns the first one's id."""
+    try:
+        with runtime.db.transaction() as session:
+            contact = find_contact(session, address_kind, inbound.address)
+            message = Message(
+                direction=Direction.IN,
+                channel=inbound.channel,
+                contact_id=contact.id if contact else None,
+                address=inbound.address,
+                provider_id=inbound.provider_id,
+                body=inbound.text,
+                status=MessageStatus.RECEIVED,
+                priority="urgent",
+                kind="inbound",
+                attempts=0,
+            )
+            session.add(message)
+            session.flush()
+            message_id = message.id
+    except IntegrityError:
+        with runtime.db.transaction() as session:
+            message_id = session.scalar(
+                select(Message.id).where(Message.channel == inbound.channel, Message.provider_id == inbound.provider_id)
+            )
+        if message_id is None:  # not a duplicate after all: let the caller answer 5xx so the provider retries
+            raise
+        log.info("replayed %s message %s ignored", inbound.channel, message_id)
+        return Receipt(message_id, duplicate=True)
+    log.info("stored %s message %s from %s", inbound.channel, message_id, mask_address(inbound.address))
+    return Receipt(message_id, duplicate=False)
+
+
+def process(runtime: Runtime, message_id: int) -> bool:
+    """Handle a stored inbound message once (flows, records, replies); False if it was already handled."""
+    from gateway.router import route_message
+
+    with runtime.db.transaction() as session:
+        address = session.scalar(select(Message.address).where(Message.id == message_id))
+    if address is None:
+        return False
+    with runtime.conversations.contact_lock(address):
+        with runtime.db.transaction() as session:
+            message = session.get(Message, message_id, with_for_update=True)
+            if message is None or message.processed_at is not None:
+                return False
+            contact = session.get(Contact, message.contact_id) if message.contact_id else None
+            route_message(session, runtime, message, contact)
+            message.processed_at = utcnow()
+    return True
+
+
+def receive(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
+    """Store, then handle. Handling errors are logged and left to the sweeper: the message is already safe."""
+    receipt = store(runtime, inbound, address_kind)
+    try:
+        process(runtime, receipt.message_id)
+    except ContactBusy:
+        log.warning("message %s waits: its sender's previous message is still being handled", receipt.message_id)
+    except Exception as exc:  # noqa: BLE001 - stored already; process_pending retries it
+        log.error("message %s stored but not handled yet (%s)", receipt.message_id, type(exc).__name__, exc_info=True)
+    return receipt
+
+
+def process_pending(runtime: Runtime, older_than_seconds: int, limit: int = 200) -> int:
+    """Handle inbound messages stored but never processed (a crash or an outage between the two steps)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with runtime.db.transaction() as session:
+        ids = session.scalars(
+            select(Message.id)
+            .where(Message.direction == Direction.IN, Message.processed_at.is_(None), Message.created_at < cutoff)
+            .order_by(Message.id)
+            .limit(limit)
+        ).all()
+    done = 0
+    for message_id in ids:
+        try:
+            done += process(runtime, message_id)
+        except Exception as exc:  # noqa: BLE001 - try the next one; this one is retried next sweep
+            log.error("pending message %s still not handled (%s)", message_id, type(exc).__name__)
+    return done

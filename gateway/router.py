@@ -1,0 +1,229 @@
+"""What happens to an inbound message: who sent it, which conversation it belongs to, which command it is.
+
+Order: unknown senders get one neutral answer a day; the always-available keywords (help, cancel, stop,
+start) come first; then an open conversation takes the message; then commands; anything else from a
+registered contact becomes an untriaged report. Everything is written in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+
+from flows import catalogue, engine
+from flows.definitions import ALERT_FLOW, FLOWS
+from flows.keywords import Match, match_keyword
+from gateway import alerts
+from gateway.conversations import address_key
+from gateway.db import on_commit
+from gateway.models import Alert, AlertSource, AlertStatus, Contact, Message, Priority
+from gateway.outbox import queue_message
+from gateway.runtime import Runtime
+from workers.queues import KEY_PREFIX
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_SENDER_KEY = KEY_PREFIX + "unknown:"
+UNKNOWN_SENDER_QUIET_SECONDS = 24 * 3600
+
+
+@dataclass
+class Inbound:
+    """One inbound message being handled, with what handlers need to answer it."""
+
+    session: Session
+    runtime: Runtime
+    message: Message
+    contact: Contact
+
+    @property
+    def text(self) -> str:
+        """The message's text."""
+        return (self.message.body or "").strip()
+
+    def reply(self, key: str, **params) -> Message:
+        """Answer on the channel the message came from, in the contact's language."""
+        body = catalogue.text(self.contact.language, key, **params)
+        return queue_message(
+            self.session,
+            self.runtime,
+            body=body,
+            contact=self.contact,
+            channel=self.message.channel,
+            address=self.message.address,
+            priority=Priority.URGENT,
+            kind="reply",
+        )
+
+
+def route_message(session: Session, runtime: Runtime, message: Message, contact: Contact | None) -> None:
+    """Handle one stored inbound message."""
+    if contact is None:
+        answer_unknown_sender(session, runtime, message)
+        return
+    inbound = Inbound(session, runtime, message, contact)
+    match = match_keyword(inbound.text)
+    if match and match.intent in ALWAYS_AVAILABLE:
+        ALWAYS_AVAILABLE[match.intent](inbound, match)
+        return
+    state = runtime.conversations.load(contact.id)
+    if state is not None and state.flow in FLOWS:
+        continue_flow(inbound, state)
+        return
+    if match and match.intent in COMMANDS:
+        COMMANDS[match.intent](inbound, match)
+        return
+    if not inbound.text:
+        inbound.reply("help")
+        return
+    report = alerts.create_report(session, contact, message)
+    inbound.reply("report.received", ref=report.id)
+
+
+def answer_unknown_sender(session: Session, runtime: Runtime, message: Message) -> None:
+    """Keep the message; answer a number that is not in the directory at most once a day, neutrally."""
+    key = UNKNOWN_SENDER_KEY + address_key(f"{message.channel}:{message.address}")
+    if not runtime.redis.set(key, "1", nx=True, ex=UNKNOWN_SENDER_QUIET_SECONDS):
+        return
+    queue_message(
+        session,
+        runtime,
+        body=catalogue.text(catalogue.DEFAULT_LANGUAGE, "unknown_sender"),
+        channel=message.channel,
+        address=message.address,
+        kind="unknown_sender",
+    )
+
+
+# --- Always-available keywords ---------------------------------------------------------------------------
+
+
+def on_help(inbound: Inbound, _match: Match) -> None:
+    """AIDE / HELP: what you can do, in one SMS."""
+    inbound.reply("help")
+
+
+def on_cancel(inbound: Inbound, _match: Match) -> None:
+    """ANNULER / CANCEL: leave the current conversation, keeping what was given."""
+    state = inbound.runtime.conversations.load(inbound.contact.id)
+    if state is None:
+        inbound.reply("cancel.nothing")
+        return
+    clear_state(inbound)
+    if state.record_id:
+        inbound.reply("alert.incomplete", ref=state.record_id)
+    else:
+        inbound.reply("cancel.done")
+
+
+def on_stop(inbound: Inbound, _match: Match) -> None:
+    """STOP / ARRET: opt out of everything but answers to the contact's own messages (confirmed once)."""
+    if inbound.contact.opted_out:
+        return
+    inbound.contact.opted_out = True
+    inbound.reply("stop.done")
+
+
+def on_start(inbound: Inbound, _match: Match) -> None:
+    """START / DEMARRER: opt back in."""
+    was_out = inbound.contact.opted_out
+    inbound.contact.opted_out = False
+    inbound.reply("start.done" if was_out else "help")
+
+
+ALWAYS_AVAILABLE: dict[str, Callable[[Inbound, Match], None]] = {
+    "help": on_help,
+    "cancel": on_cancel,
+    "stop": on_stop,
+    "start": on_start,
+}
+
+
+# --- Commands ----------------------------------------------------------------------------------------------
+
+
+def on_alert(inbound: Inbound, match: Match) -> None:
+    """ALERTE: the guided flow, or a one-shot alert when text follows (`ALERTE 3 les jeunes…`)."""
+    severity, description = alerts.parse_oneshot(match.rest)
+    if description:
+        alert = alerts.new_alert(
+            inbound.session,
+            inbound.contact,
+            inbound.message.channel,
+            AlertSource.ONESHOT,
+            severity=severity,
+            description=description,
+        )
+        alerts.link(inbound.message, alert)
+        if severity is None:
+            inbound.reply("alert.oneshot.unrated", ref=alert.id)
+        else:
+            inbound.reply("alert.oneshot", ref=alert.id, severity=severity)
+        return
+    prefilled = {"severity": str(severity)} if severity else {}
+    turn = engine.start(ALERT_FLOW, prefilled, flow_context(inbound.contact))
+    save_state(inbound, turn.state)
+    for reply in turn.replies:
+        inbound.reply(reply.key, **reply.params)
+
+
+COMMANDS: dict[str, Callable[[Inbound, Match], None]] = {
+    "alert": on_alert,
+}
+
+
+# --- Conversations -----------------------------------------------------------------------------------------
+
+
+def save_state(inbound: Inbound, state: engine.State) -> None:
+    """Store the conversation's state once the records it points to are committed."""
+    conversations, contact_id = inbound.runtime.conversations, inbound.contact.id
+    on_commit(inbound.session, lambda: conversations.save(contact_id, state))
+
+
+def clear_state(inbound: Inbound) -> None:
+    """End the conversation once this message's records are committed."""
+    conversations, contact_id = inbound.runtime.conversations, inbound.contact.id
+    on_commit(inbound.session, lambda: conversations.clear(contact_id))
+
+
+def flow_context(contact: Contact) -> dict:
+    """Values a flow may offer as defaults."""
+    return {"place": alerts.default_place(contact)}
+
+
+def continue_flow(inbound: Inbound, state: engine.State) -> None:
+    """Feed the message to the open conversation, keep the alert up to date, answer."""
+    flow = FLOWS[state.flow]
+    turn = engine.answer(flow, state, inbound.text, flow_context(inbound.contact))
+    new_state = turn.state
+    alert = inbound.session.get(Alert, state.record_id) if state.record_id else None
+    if turn.accepted:
+        if alert is None:
+            alert = alerts.new_alert(
+                inbound.session,
+                inbound.contact,
+                inbound.message.channel,
+                AlertSource.GUIDED,
+                status=AlertStatus.INCOMPLETE,
+            )
+            new_state = replace(new_state, record_id=alert.id)
+        alerts.apply_answers(alert, new_state.data)
+    if alert is not None:
+        alerts.link(inbound.message, alert)
+    if turn.outcome is engine.Outcome.WAITING:
+        save_state(inbound, new_state)
+        for reply in turn.replies:
+            inbound.reply(reply.key, **reply.params)
+        return
+    clear_state(inbound)
+    if turn.outcome is engine.Outcome.COMPLETED:
+        alert.status = AlertStatus.NEW
+        inbound.reply("alert.done", ref=alert.id)
+    elif alert is not None:
+        inbound.reply("alert.incomplete", ref=alert.id)
+    else:
+        inbound.reply("alert.abandoned")

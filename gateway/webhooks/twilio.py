@@ -1,0 +1,56 @@
+"""Twilio webhooks: inbound SMS (answered with empty TwiML) and delivery status callbacks; both signed."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bots.twilio_sms import InvalidRequest, TwilioSmsChannel
+from gateway.delivery import apply_status
+from gateway.inbox import receive
+from gateway.webhooks import channel_or_404, runtime
+
+log = logging.getLogger(__name__)
+twilio = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
+
+# Replies go out through the outbox, never in the webhook's answer.
+EMPTY_TWIML = str(MessagingResponse())
+
+
+def _verified_channel() -> TwilioSmsChannel:
+    channel: TwilioSmsChannel = channel_or_404("twilio")
+    url = channel.signed_url(request.url, request.full_path)
+    if not channel.verify(url, request.form, request.headers.get("X-Twilio-Signature")):
+        abort(403, description="missing or invalid X-Twilio-Signature")
+    return channel
+
+
+@twilio.post("/sms")
+def inbound_sms():
+    """An SMS from a leader: verified, stored once per MessageSid, handled; the answer is always empty TwiML."""
+    channel = _verified_channel()
+    try:
+        inbound = channel.parse_inbound(request.form)
+    except InvalidRequest as exc:
+        abort(400, description=str(exc))
+    try:
+        receive(runtime(), inbound)
+    except Exception as exc:  # noqa: BLE001 - not stored: ask Twilio to try again rather than lose it
+        log.error("inbound SMS could not be stored (%s)", type(exc).__name__)
+        abort(503, description="storage unavailable, retry later")
+    return Response(EMPTY_TWIML, mimetype="application/xml")
+
+
+@twilio.post("/status")
+def status_callback():
+    """A delivery report: the message's status moves forward only."""
+    channel = _verified_channel()
+    mid = request.args.get("mid", "")
+    try:
+        update = channel.parse_status(request.form, int(mid) if mid.isdigit() else None)
+    except InvalidRequest as exc:
+        abort(400, description=str(exc))
+    apply_status(runtime(), channel, update)
+    return Response("", status=204)
