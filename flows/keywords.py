@@ -59,7 +59,8 @@ def match_keyword(text: str, intents: dict[str, tuple[str, ...]] | None = None) 
     if not stripped:
         return None
     first, _, rest = stripped.partition(" ")
-    word = normalise(first)
+    words = normalise(first).split(" ")
+    word = words[0]
     if not word:
         return None
     for intent, words in (intents or KEYWORDS).items():

@@ -33,10 +33,12 @@ class GatewayGroup(click.Group):
             ) from None
 
 
-def cli_settings() -> Settings:
-    """Settings from the environment, with logging configured."""
+def cli_settings(service: bool = False) -> Settings:
+    """Settings from the environment, with logging configured (warnings only for one-shot commands,
+    unless LOG_LEVEL asks for more; the long-running services log at LOG_LEVEL)."""
     settings = load_settings()
-    configure_logging(settings.log_level, settings.secrets)
+    level = settings.log_level if service or os.environ.get("LOG_LEVEL") else "WARNING"
+    configure_logging(level, settings.secrets)
     return settings
 
 
@@ -64,10 +66,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from gateway.cli import contacts, database, processes
+    from gateway.cli import alerts, contacts, database, processes, simulate
 
     main.add_command(database.db)
     main.add_command(contacts.contacts)
+    main.add_command(alerts.alerts)
+    main.add_command(simulate.simulate)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
 

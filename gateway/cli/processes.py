@@ -31,7 +31,7 @@ def web(host: str, port: int, web_workers: int) -> None:
     """Run the web process under gunicorn (a production server)."""
     from gunicorn.app.base import BaseApplication
 
-    settings = cli_settings()
+    settings = cli_settings(service=True)
 
     class GatewayServer(BaseApplication):
         def load_config(self) -> None:
@@ -55,7 +55,7 @@ def worker(burst: bool) -> None:
     from gateway.runtime import build_runtime, set_process_runtime
     from workers.worker import run_worker
 
-    runtime = build_runtime(cli_settings())
+    runtime = build_runtime(cli_settings(service=True))
     set_process_runtime(runtime)
     try:
         run_worker(runtime, burst=burst)
@@ -90,7 +90,7 @@ def _describe_channels(settings: Settings, base_url: str) -> list[str]:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def run(host: str, port: int) -> None:
     """Everything on one machine: migrations, embedded Redis if REDIS_URL is unset, web, worker."""
-    settings = cli_settings()
+    settings = cli_settings(service=True)
     open_database(settings)
     handle = connect(settings.redis_url, settings.instance_path)
     env = dict(os.environ, REDIS_URL=handle.url, GATEWAY_INSTANCE_PATH=str(settings.instance_path))

@@ -1,0 +1,53 @@
+"""Every standard text fits one GSM-7 SMS segment; languages fall back to French; catalogues agree on keys."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from flows import catalogue
+from gateway.sms_text import count_segments, to_gsm7
+
+# The longest realistic values a text is filled with: five-digit references, a long place name.
+WORST_CASE = {
+    "ref": "99999",
+    "place": "Sofara (Djenne), quartier Nord",
+    "severity": "3",
+    "max": "8",
+    "min": "1",
+}
+ENTRIES = [(lang, key) for lang in catalogue.languages() for key in catalogue.load(lang)]
+
+
+@pytest.mark.parametrize(("language", "key"), ENTRIES, ids=[f"{lang}:{key}" for lang, key in ENTRIES])
+def test_every_text_fits_one_gsm7_segment(language, key):
+    params = {name: WORST_CASE[name] for name in re.findall(r"{(\w+)}", catalogue.load(language)[key])}
+    sms = to_gsm7(catalogue.text(language, key, **params))
+    count = count_segments(sms)
+    assert count.encoding == "GSM-7", f"{language}:{key} falls into UCS-2: {sms!r}"
+    assert count.segments == 1, f"{language}:{key} takes {count.segments} segments ({count.units} characters)"
+
+
+def test_catalogues_have_the_same_keys_and_placeholders():
+    french = catalogue.load("fr")
+    for language in catalogue.languages():
+        other = catalogue.load(language)
+        assert set(other) == set(french), f"{language} differs from fr: {set(other) ^ set(french)}"
+        for key, text in other.items():
+            assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", french[key])), key
+
+
+@pytest.mark.parametrize("language", ["bm", "ff", None, "xx"])
+def test_untranslated_languages_fall_back_to_french(language):
+    assert catalogue.text(language, "help") == catalogue.text("fr", "help")
+
+
+def test_english_is_its_own_text():
+    assert catalogue.text("en", "help") != catalogue.text("fr", "help")
+    assert catalogue.text("en", "alert.done", ref=7).startswith("Alert #7")
+
+
+def test_unknown_key_is_an_error_not_an_empty_message():
+    with pytest.raises(KeyError):
+        catalogue.text("fr", "no.such.text")
