@@ -33,12 +33,29 @@ class InboundMessage:
     extra: Mapping[str, str] = field(default_factory=dict)  # e.g. a shared location, a button's data
 
 
+class ButtonKind(StrEnum):
+    """What pressing a button does."""
+
+    REPLY = "reply"  # sends `data` back as if typed
+    SHARE_PHONE = "share_phone"  # asks the app to share the user's own phone number
+
+
 @dataclass(frozen=True)
 class Button:
     """A reply choice a channel may render (Telegram keyboards); SMS shows the text's own numbering instead."""
 
     label: str
     data: str
+    kind: ButtonKind = ButtonKind.REPLY
+
+    def to_list(self) -> list[str]:
+        """JSON-ready form, as stored on the outbox row."""
+        return [self.label, self.data, self.kind.value]
+
+    @classmethod
+    def from_list(cls, raw: list[str]) -> Button:
+        """Rebuild from `to_list`."""
+        return cls(raw[0], raw[1], ButtonKind(raw[2]) if len(raw) > 2 else ButtonKind.REPLY)
 
 
 @dataclass(frozen=True)

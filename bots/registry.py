@@ -8,6 +8,7 @@ import redis
 
 from bots.base import Channel
 from bots.console import ConsoleChannel
+from bots.telegram import TelegramChannel
 from bots.twilio_sms import TwilioSmsChannel
 from gateway.config import Settings
 
@@ -15,6 +16,7 @@ from gateway.config import Settings
 CHANNELS: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings, redis.Redis], Channel]]] = {
     "console": (lambda s: True, lambda s, r: ConsoleChannel(r)),
     "twilio": (lambda s: s.twilio_enabled, lambda s, r: TwilioSmsChannel(s)),
+    "telegram": (lambda s: s.telegram_enabled, lambda s, r: TelegramChannel(s)),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,6 +27,7 @@ ERRORS: dict[str, dict] = {
 }
 SEND_TIMEOUT_SECONDS = 10
 REQUIRED_FIELDS = ("MessageSid", "AccountSid", "From")
+SID_FORMAT = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
 
 class InvalidRequest(ValueError):
@@ -97,11 +99,14 @@ class TwilioSmsChannel(Channel):
             raise InvalidRequest(f"missing field(s): {', '.join(missing)}")
         if form["AccountSid"] != self.settings.twilio_account_sid:
             raise InvalidRequest("AccountSid does not match this gateway's account")
+        if not SID_FORMAT.match(form["MessageSid"]):
+            raise InvalidRequest("MessageSid is not a Twilio SID")
         try:
             sender = to_e164(form["From"])
         except InvalidPhone:
             raise InvalidRequest("From is not a phone number") from None
-        extra = {"num_media": form.get("NumMedia", "0")}
+        # Photos are not fetched (they cost the sender and may identify them); that some came is noted.
+        extra = {"num_media": form["NumMedia"]} if form.get("NumMedia", "0") not in ("", "0") else {}
         return InboundMessage(
             channel=self.code, provider_id=form["MessageSid"], address=sender, text=form.get("Body", ""), extra=extra
         )

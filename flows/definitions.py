@@ -33,8 +33,20 @@ ALERT_FLOW = Flow(
             prompt_without_default="alert.where.nodefault",
             max_length=120,
         ),
-        Step(key="category", prompt="alert.category", kind=AnswerKind.CHOICE, choices=CATEGORIES),
-        Step(key="severity", prompt="alert.severity", kind=AnswerKind.CHOICE, choices=SEVERITIES),
+        Step(
+            key="category",
+            prompt="alert.category",
+            kind=AnswerKind.CHOICE,
+            choices=CATEGORIES,
+            label_prefix="category.",
+        ),
+        Step(
+            key="severity",
+            prompt="alert.severity",
+            kind=AnswerKind.CHOICE,
+            choices=SEVERITIES,
+            label_prefix="severity.",
+        ),
         Step(key="description", prompt="alert.description", kind=AnswerKind.TEXT, max_length=1000),
     ),
 )

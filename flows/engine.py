@@ -46,6 +46,7 @@ class Step:
     max_length: int = 500
     default_param: str | None = None  # context value offered as the default answer (PLACE steps)
     prompt_without_default: str | None = None
+    label_prefix: str = ""  # catalogue prefix of the choices' button labels ("category." + value)
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,12 @@ class Flow:
 
 @dataclass(frozen=True)
 class Reply:
-    """A text to send: a catalogue key and its parameters."""
+    """A text to send: a catalogue key and its parameters, and the choices a channel may show as buttons
+    (catalogue key of the label, data the button sends back — the same as typing it)."""
 
     key: str
     params: dict = field(default_factory=dict)
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,19 @@ def _next_step(flow: Flow, data: dict, after: str | None) -> Step | None:
     return next((s for s in flow.steps[start:] if s.key not in data), None)
 
 
+YES_NO_CHOICES = (("answer.yes", "1"), ("answer.no", "2"))
+
+
 def _prompt(step: Step, context: dict) -> Reply:
     default = context.get(step.default_param) if step.default_param else None
     if step.default_param and not default:
         return Reply(step.prompt_without_default or step.prompt)
-    return Reply(step.prompt, {step.default_param: default} if default else {})
+    choices: tuple[tuple[str, str], ...] = ()
+    if step.kind is AnswerKind.CHOICE:
+        choices = tuple((f"{step.label_prefix}{c.value}", str(i)) for i, c in enumerate(step.choices, 1))
+    elif step.kind is AnswerKind.YES_NO:
+        choices = YES_NO_CHOICES
+    return Reply(step.prompt, {step.default_param: default} if default else {}, choices)
 
 
 def start(flow: Flow, data: dict | None = None, context: dict | None = None) -> Turn:
@@ -166,6 +177,11 @@ def validate(step: Step, text: str, context: dict) -> tuple[object, Reply | None
     if len(raw) > step.max_length:
         return None, Reply("hint.text_too_long", {"max": step.max_length})
     return raw, None
+
+
+def reprompt(flow: Flow, state: State, context: dict | None = None) -> tuple[Reply, ...]:
+    """The current question again (after a message that answered nothing, e.g. a shared location)."""
+    return (_prompt(flow.step(state.step), context or {}),) if state.step else ()
 
 
 def answer(flow: Flow, state: State, text: str, context: dict | None = None) -> Turn:

@@ -13,7 +13,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "cancel": ("annuler", "annule", "cancel"),
     "stop": ("stop", "arret", "arreter", "unsubscribe", "desabonner"),
     "start": ("start", "demarrer", "reprendre", "subscribe"),
-    "alert": ("alerte", "alert", "a", "alarme", "lasiri"),
+    "alert": ("alerte", "alert", "a", "alarme"),
 }
 # Words short enough that a one-letter slip would match something else: only exact matches count.
 _EXACT_ONLY_BELOW = 5

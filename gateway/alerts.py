@@ -57,9 +57,16 @@ def parse_oneshot(rest: str) -> tuple[int | None, str]:
     return None, rest.strip()
 
 
-def create_report(session: Session, contact: Contact, message: Message) -> Alert:
-    """Free text that matched nothing: an untriaged report staff will classify."""
-    alert = new_alert(session, contact, message.channel, AlertSource.FREETEXT, description=message.body)
+def create_report(session: Session, contact: Contact | None, message: Message) -> Alert:
+    """Free text that matched nothing: an untriaged report staff will classify. A number outside the directory
+    can report too: its report has no reporter and no location."""
+    if contact is None:
+        alert = Alert(source=AlertSource.FREETEXT, channel=message.channel, status=AlertStatus.NEW)
+        alert.description = message.body
+        session.add(alert)
+        session.flush()
+    else:
+        alert = new_alert(session, contact, message.channel, AlertSource.FREETEXT, description=message.body)
     link(message, alert)
     return alert
 

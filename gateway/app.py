@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -10,7 +10,7 @@ from gateway.config import Settings, load_settings
 from gateway.logs import configure_logging
 from gateway.runtime import Runtime, build_runtime, set_process_runtime
 
-# Provider webhooks are small; anything bigger is refused with 413 before it is read.
+# Provider webhooks are small; anything bigger is refused with 413 without being read.
 MAX_REQUEST_BYTES = 64 * 1024
 
 
@@ -33,6 +33,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.register_blueprint(health)
     register(app)
+
+    @app.before_request
+    def refuse_oversized():
+        # MAX_CONTENT_LENGTH alone only applies when a view reads the body; refuse early on every route.
+        if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
+            abort(413, description=f"request body over {MAX_REQUEST_BYTES // 1024} KiB")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

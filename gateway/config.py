@@ -130,7 +130,7 @@ def normalise_database_url(raw: str) -> str:
     """Check a database URL and pick the installed PostgreSQL driver (psycopg 3) for bare `postgresql://`."""
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise ConfigError(
             "DATABASE_URL is not a valid database URL (expected e.g. sqlite:///gateway.db or "
             "postgresql://user@host/dbname)"

@@ -27,13 +27,13 @@ def apply_status(runtime: Runtime, channel: Channel, update: StatusUpdate) -> bo
             return False
         if update.provider_id and not message.provider_id:
             message.provider_id = update.provider_id  # the callback can beat the send job's own write
+        new = MessageStatus(update.status)
+        if STATUS_RANK.get(new, -1) <= STATUS_RANK.get(MessageStatus(message.status), -1):
+            return False  # late or repeated report: changes nothing, not even the error code
         if update.error_code:
             message.error_code = update.error_code
             if channel.error_outcome(update.error_code) == "unreachable" and message.contact_id:
                 mark_unreachable(session.get(Contact, message.contact_id), channel)
-        new = MessageStatus(update.status)
-        if STATUS_RANK.get(new, -1) <= STATUS_RANK.get(MessageStatus(message.status), -1):
-            return False
         message.status = new
         if new is MessageStatus.DELIVERED:
             message.delivered_at = utcnow()

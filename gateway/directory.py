@@ -229,6 +229,17 @@ def apply_rows(session: Session, rows: list[ContactRow], progress: Callable[[int
     by_phone = {c.phone: c for c in session.scalars(select(Contact))}
     by_telegram = {c.telegram_id: c for c in by_phone.values() if c.telegram_id is not None}
     file_phones = {r.phone for r in rows}
+    # Telegram ids moving between contacts of the file (a swap) must be released before they are re-assigned,
+    # or the unique constraint trips half-way through.
+    moving = [
+        by_phone[r.phone]
+        for r in rows
+        if r.phone in by_phone and by_phone[r.phone].telegram_id not in (None, r.telegram_id)
+    ]
+    for contact in moving:
+        contact.telegram_id = None
+    if moving:
+        session.flush()
     for row in rows:
         owner = by_telegram.get(row.telegram_id) if row.telegram_id is not None else None
         if owner is not None and owner.phone != row.phone and owner.phone not in file_phones:

@@ -6,6 +6,7 @@ Storing and handling are two transactions on purpose: the message is kept even i
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,6 +54,7 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
                 address=inbound.address,
                 provider_id=inbound.provider_id,
                 body=inbound.text,
+                meta=json.dumps(dict(inbound.extra)) if inbound.extra else None,
                 status=MessageStatus.RECEIVED,
                 priority="urgent",
                 kind="inbound",

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -110,6 +111,20 @@ STATUS_RANK = {
 }
 
 
+class MessageKind(StrEnum):
+    """Why an outbound message exists; the kinds in `FALLBACK_KINDS` matter enough to fall back to SMS."""
+
+    REPLY = "reply"
+    ALERT_CONFIRMATION = "alert_confirmation"
+    ESCALATION = "escalation"
+    MEETING_NOTICE = "meeting_notice"
+    UNKNOWN_SENDER = "unknown_sender"
+    IDENTIFY = "identify"
+
+
+FALLBACK_KINDS = frozenset({MessageKind.ALERT_CONFIRMATION, MessageKind.ESCALATION, MessageKind.MEETING_NOTICE})
+
+
 class Priority(StrEnum):
     """Which queue carries an outbound message: urgent work never waits behind a broadcast."""
 
@@ -184,6 +199,9 @@ class Message(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # inbound: the flows have handled it
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)  # the alert it is part of
+    # JSON: outbound reply buttons ([[label, data, kind], …]); inbound extras (shared location, callback id).
+    buttons: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[str | None] = mapped_column(Text)
 
     contact: Mapped[Contact | None] = relationship()
 
@@ -222,6 +240,8 @@ class Alert(Base):
     category: Mapped[str | None] = mapped_column(String(40))
     severity: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20), index=True)
     source: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(20))
@@ -231,3 +251,64 @@ class Alert(Base):
 
     reporter: Mapped[Contact | None] = relationship()
     district: Mapped[District | None] = relationship()
+
+
+class EscalationStatus(StrEnum):
+    """Where an alert's escalation ladder stands."""
+
+    ACTIVE = "active"  # steps keep coming until someone acknowledges
+    STOPPED = "stopped"  # acknowledged or closed
+    EXHAUSTED = "exhausted"  # the top level was repeated the maximum number of times
+
+
+class Escalation(Base):
+    """The escalation state of one alert, kept in the database so timers survive restarts and lost queues.
+
+    `step_seq` numbers the steps: a step job carries the number it expects, and claims it with a conditional
+    update, so a step never fires twice even if the scheduler and the sweeper both enqueue it."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), unique=True)
+    ladder: Mapped[bool] = mapped_column(Boolean, default=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    step_seq: Mapped[int] = mapped_column(Integer, default=0)
+    next_step_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    alert: Mapped[Alert] = relationship()
+    acknowledged_by: Mapped[Contact | None] = relationship(foreign_keys=[acknowledged_by_id])
+
+    @property
+    def seconds_to_acknowledge(self) -> float | None:
+        """Time from the first notification to the acknowledgement."""
+        if self.acknowledged_at is None:
+            return None
+        return (self.acknowledged_at - self.started_at).total_seconds()
+
+
+class Notification(Base):
+    """One officer notified about one alert on one channel: the escalation timeline."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(20))  # alert, reminder, taken, resolve_reminder
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    officer: Mapped[Contact] = relationship()
+    message: Mapped[Message] = relationship()

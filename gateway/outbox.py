@@ -6,14 +6,15 @@ that moment, the row simply waits as `queued` until the sweeper (workers.sweeper
 
 from __future__ import annotations
 
+import json
 import logging
 
 from sqlalchemy.orm import Session
 
-from bots.base import AddressKind
+from bots.base import AddressKind, Button
 from gateway.db import on_commit
-from gateway.models import Contact, Direction, Message, MessageStatus, Priority
-from gateway.routing import route_for
+from gateway.models import FALLBACK_KINDS, Contact, Direction, Message, MessageStatus, Priority
+from gateway.routing import route_for, sms_route
 from gateway.runtime import Runtime
 from gateway.sms_text import to_gsm7
 from workers.queues import enqueue_send
@@ -31,6 +32,7 @@ def queue_message(
     address: str | None = None,
     priority: str = Priority.URGENT,
     kind: str = "reply",
+    buttons: tuple[Button, ...] = (),
 ) -> Message:
     """Add an outbound message to the session's transaction; it is enqueued once that transaction commits.
 
@@ -54,9 +56,31 @@ def queue_message(
         priority=priority,
         kind=kind,
         attempts=0,
+        buttons=json.dumps([b.to_list() for b in buttons], ensure_ascii=False) if buttons else None,
     )
     session.add(message)
     session.flush()  # assigns the id the job will carry
     message_id, connection = message.id, runtime.redis
     on_commit(session, lambda: enqueue_send(connection, message_id, priority, attempt=0))
     return message
+
+
+def fall_back_to_sms(session: Session, runtime: Runtime, failed: Message) -> Message | None:
+    """Send an important message again by SMS when its channel could not deliver it (e.g. bot blocked)."""
+    if failed.kind not in FALLBACK_KINDS or failed.contact_id is None:
+        return None
+    contact = session.get(Contact, failed.contact_id)
+    sms = sms_route(runtime.settings, runtime.channels)
+    if contact is None or contact.sms_unreachable or failed.channel == sms:
+        return None
+    log.info("message %s falls back to SMS as message for contact %s", failed.id, contact.id)
+    return queue_message(
+        session,
+        runtime,
+        body=failed.body or "",
+        contact=contact,
+        channel=sms,
+        address=contact.phone,
+        priority=failed.priority,
+        kind=failed.kind,
+    )

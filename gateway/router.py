@@ -7,27 +7,33 @@ registered contact becomes an untriaged report. Everything is written in the cal
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from bots.base import Button
 from flows import catalogue, engine
 from flows.definitions import ALERT_FLOW, FLOWS
 from flows.keywords import Match, match_keyword
 from gateway import alerts
 from gateway.conversations import address_key
 from gateway.db import on_commit
-from gateway.models import Alert, AlertSource, AlertStatus, Contact, Message, Priority
+from gateway.models import Alert, AlertSource, AlertStatus, Contact, Message, MessageKind, Priority
 from gateway.outbox import queue_message
 from gateway.runtime import Runtime
+from gateway.telegram_identity import identify_telegram_user
 from workers.queues import KEY_PREFIX
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_SENDER_KEY = KEY_PREFIX + "unknown:"
 UNKNOWN_SENDER_QUIET_SECONDS = 24 * 3600
+ALERT_CONFIRMATION = MessageKind.ALERT_CONFIRMATION
+# Extras that carry something the sender shared on purpose (not provider bookkeeping such as NumMedia).
+SHARED_KEYS = frozenset({"latitude", "contact_phone"})
 
 
 @dataclass
@@ -44,26 +50,43 @@ class Inbound:
         """The message's text."""
         return (self.message.body or "").strip()
 
-    def reply(self, key: str, **params) -> Message:
-        """Answer on the channel the message came from, in the contact's language."""
-        body = catalogue.text(self.contact.language, key, **params)
+    @property
+    def meta(self) -> dict:
+        """The message's extras (a shared location or contact, a button's callback)."""
+        return json.loads(self.message.meta) if self.message.meta else {}
+
+    def reply(self, key: str, *, choices=(), kind: str = "reply", **params) -> Message:
+        """Answer on the channel the message came from, in the contact's language; `choices` become buttons."""
+        language = self.contact.language
+        buttons = tuple(Button(f"{data} {catalogue.text(language, label)}", data) for label, data in choices)
         return queue_message(
             self.session,
             self.runtime,
-            body=body,
+            body=catalogue.text(language, key, **params),
             contact=self.contact,
             channel=self.message.channel,
             address=self.message.address,
             priority=Priority.URGENT,
-            kind="reply",
+            kind=kind,
+            buttons=buttons,
         )
+
+    def send_replies(self, replies) -> None:
+        """Send the engine's replies."""
+        for reply in replies:
+            self.reply(reply.key, choices=reply.choices, **reply.params)
 
 
 def route_message(session: Session, runtime: Runtime, message: Message, contact: Contact | None) -> None:
     """Handle one stored inbound message."""
     if contact is None:
-        answer_unknown_sender(session, runtime, message)
+        if runtime.channels.get(message.channel) and runtime.channels[message.channel].address_kind == "telegram":
+            identify_telegram_user(session, runtime, message)
+        else:
+            answer_unknown_sender(session, runtime, message)
         return
+    if contact.telegram_unreachable and message.channel == "telegram":
+        contact.telegram_unreachable = False  # they wrote to the bot, so they no longer block it
     inbound = Inbound(session, runtime, message, contact)
     match = match_keyword(inbound.text)
     if match and match.intent in ALWAYS_AVAILABLE:
@@ -77,6 +100,8 @@ def route_message(session: Session, runtime: Runtime, message: Message, contact:
         COMMANDS[match.intent](inbound, match)
         return
     if not inbound.text:
+        if SHARED_KEYS & inbound.meta.keys():
+            return  # a location or contact card with no conversation to attach it to: stored, nothing to say
         inbound.reply("help")
         return
     report = alerts.create_report(session, contact, message)
@@ -84,7 +109,11 @@ def route_message(session: Session, runtime: Runtime, message: Message, contact:
 
 
 def answer_unknown_sender(session: Session, runtime: Runtime, message: Message) -> None:
-    """Keep the message; answer a number that is not in the directory at most once a day, neutrally."""
+    """A number that is not in the directory can report (its text becomes an untriaged report staff can see)
+    but commands nothing and learns nothing: at most one neutral answer a day, without any reference."""
+    text = (message.body or "").strip()
+    if text and not text.startswith("/"):
+        alerts.create_report(session, None, message)
     key = UNKNOWN_SENDER_KEY + address_key(f"{message.channel}:{message.address}")
     if not runtime.redis.set(key, "1", nx=True, ex=UNKNOWN_SENDER_QUIET_SECONDS):
         return
@@ -94,7 +123,7 @@ def answer_unknown_sender(session: Session, runtime: Runtime, message: Message) 
         body=catalogue.text(catalogue.DEFAULT_LANGUAGE, "unknown_sender"),
         channel=message.channel,
         address=message.address,
-        kind="unknown_sender",
+        kind=MessageKind.UNKNOWN_SENDER,
     )
 
 
@@ -159,15 +188,14 @@ def on_alert(inbound: Inbound, match: Match) -> None:
         )
         alerts.link(inbound.message, alert)
         if severity is None:
-            inbound.reply("alert.oneshot.unrated", ref=alert.id)
+            inbound.reply("alert.oneshot.unrated", ref=alert.id, kind=ALERT_CONFIRMATION)
         else:
-            inbound.reply("alert.oneshot", ref=alert.id, severity=severity)
+            inbound.reply("alert.oneshot", ref=alert.id, severity=severity, kind=ALERT_CONFIRMATION)
         return
     prefilled = {"severity": str(severity)} if severity else {}
     turn = engine.start(ALERT_FLOW, prefilled, flow_context(inbound.contact))
     save_state(inbound, turn.state)
-    for reply in turn.replies:
-        inbound.reply(reply.key, **reply.params)
+    inbound.send_replies(turn.replies)
 
 
 COMMANDS: dict[str, Callable[[Inbound, Match], None]] = {
@@ -198,6 +226,9 @@ def flow_context(contact: Contact) -> dict:
 def continue_flow(inbound: Inbound, state: engine.State) -> None:
     """Feed the message to the open conversation, keep the alert up to date, answer."""
     flow = FLOWS[state.flow]
+    if "latitude" in inbound.meta:
+        attach_location(inbound, state)
+        return
     turn = engine.answer(flow, state, inbound.text, flow_context(inbound.contact))
     new_state = turn.state
     alert = inbound.session.get(Alert, state.record_id) if state.record_id else None
@@ -216,14 +247,36 @@ def continue_flow(inbound: Inbound, state: engine.State) -> None:
         alerts.link(inbound.message, alert)
     if turn.outcome is engine.Outcome.WAITING:
         save_state(inbound, new_state)
-        for reply in turn.replies:
-            inbound.reply(reply.key, **reply.params)
+        inbound.send_replies(turn.replies)
         return
     clear_state(inbound)
     if turn.outcome is engine.Outcome.COMPLETED:
         alert.status = AlertStatus.NEW
-        inbound.reply("alert.done", ref=alert.id)
+        inbound.reply("alert.done", ref=alert.id, kind=ALERT_CONFIRMATION)
     elif alert is not None:
         inbound.reply("alert.incomplete", ref=alert.id)
     else:
         inbound.reply("alert.abandoned")
+
+
+def attach_location(inbound: Inbound, state: engine.State) -> None:
+    """A location shared during the alert flow is kept with the alert; it answers the "where?" question."""
+    alert = inbound.session.get(Alert, state.record_id) if state.record_id else None
+    if alert is None:
+        alert = alerts.new_alert(
+            inbound.session, inbound.contact, inbound.message.channel, AlertSource.GUIDED, status=AlertStatus.INCOMPLETE
+        )
+        state = replace(state, record_id=alert.id)
+    alert.latitude, alert.longitude = float(inbound.meta["latitude"]), float(inbound.meta["longitude"])
+    alerts.link(inbound.message, alert)
+    context = flow_context(inbound.contact)
+    if state.step == "place":
+        turn = engine.answer(ALERT_FLOW, state, f"GPS {alert.latitude:.5f},{alert.longitude:.5f}", context)
+        state = replace(turn.state, record_id=alert.id)
+        alerts.apply_answers(alert, state.data)
+        save_state(inbound, state)
+        inbound.send_replies(turn.replies)
+        return
+    save_state(inbound, state)
+    inbound.reply("alert.location_saved", ref=alert.id)
+    inbound.send_replies(engine.reprompt(ALERT_FLOW, state, context))

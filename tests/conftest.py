@@ -220,8 +220,9 @@ class Process:
         return self.popen.returncode
 
     def output(self) -> str:
-        """Everything the process printed so far."""
-        self.log_file.flush()
+        """Everything the process printed so far (also after it stopped)."""
+        if not self.log_file.closed:
+            self.log_file.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 

@@ -6,15 +6,17 @@ the same job, or a job re-enqueued by the sweeper, finds nothing to do and the p
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
 from sqlalchemy import update
 
-from bots.base import OutboundMessage, SendOutcome, SendResult
+from bots.base import Button, OutboundMessage, SendOutcome, SendResult
 from gateway.db import on_commit
 from gateway.delivery import mark_unreachable
 from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, utcnow
+from gateway.outbox import fall_back_to_sms
 from gateway.privacy import mask_address
 from gateway.runtime import Runtime, process_runtime
 from workers.queues import enqueue_send
@@ -62,6 +64,7 @@ def send_message(message_id: int) -> str:
             message_id=message.id,
             address=message.address or "",
             text=message.body or "",
+            buttons=tuple(Button.from_list(b) for b in json.loads(message.buttons or "[]")),
             status_callback_url=channel.status_callback_url(message.id),
         )
         try:
@@ -82,10 +85,13 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             return
         if result.provider_id:
             row.provider_id = result.provider_id
-        row.error_code = result.error_code
+        if result.error_code:
+            row.error_code = result.error_code
         if result.outcome is SendOutcome.SENT:
+            # A delivery report may already have moved the row on (and told why it failed): keep that.
             if STATUS_RANK.get(MessageStatus(row.status), 0) < STATUS_RANK[MessageStatus.SENT]:
                 row.status = MessageStatus.SENT
+                row.error_code = None  # an earlier attempt's transient error is history
             row.sent_at = row.sent_at or now
             log.info("message %s sent on %s to %s", row.id, row.channel, mask_address(row.address))
         elif result.outcome is SendOutcome.RETRY and row.attempts < runtime.settings.send_max_attempts:
@@ -107,3 +113,4 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             log.warning("message %s failed on %s: %s", row.id, row.channel, result.error_code)
             if result.outcome is SendOutcome.UNREACHABLE and row.contact_id is not None:
                 mark_unreachable(session.get(Contact, row.contact_id), runtime.channels.get(row.channel))
+            fall_back_to_sms(session, runtime, row)

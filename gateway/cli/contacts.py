@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.cli import cli_settings, echo_error, open_database
 from gateway.directory import DirectoryError, apply_rows, export_rows, read_rows, validate
+from gateway.models import Contact
+from gateway.phones import InvalidPhone, to_e164
+from gateway.privacy import mask_address
 
 # Show at most this many row errors; the rest are counted.
 MAX_ERRORS_SHOWN = 50
@@ -99,3 +103,31 @@ def export_command(output: str | None) -> None:
         click.echo(f"wrote {text.count(chr(10)) - 1} contacts to {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@contacts.command("telegram-link")
+@click.argument("phone")
+def telegram_link(phone: str) -> None:
+    """Print a one-time code (valid 7 days) with which the contact PHONE links their Telegram account."""
+    from gateway.runtime import build_runtime
+    from gateway.telegram_identity import LINK_CODE_TTL_SECONDS, create_link_code
+
+    try:
+        address = to_e164(phone)
+    except InvalidPhone as exc:
+        raise click.ClickException(f"{phone!r}: {exc}") from None
+    settings = cli_settings()
+    database = open_database(settings)
+    with database.transaction() as session:
+        contact = session.scalar(select(Contact).where(Contact.phone == address))
+        if contact is None:
+            raise click.ClickException(f"{mask_address(address)} is not in the directory")
+        contact_id, name = contact.id, contact.name
+    runtime = build_runtime(settings)
+    try:
+        code = create_link_code(runtime, contact_id)
+    finally:
+        runtime.close()
+    days = LINK_CODE_TTL_SECONDS // 86400
+    click.echo(f"code for {name}: {code}")
+    click.echo(f"in Telegram, open the bot and send: /start {code}  (valid {days} days, once)")

@@ -39,6 +39,7 @@ def web(host: str, port: int, web_workers: int) -> None:
             self.cfg.set("workers", web_workers)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)  # access logs would carry Telegram chat ids and query strings
+            self.cfg.set("control_socket_disable", True)  # one shared ~/.gunicorn socket would mix instances
 
         def load(self):
             from gateway.app import create_app

@@ -48,8 +48,9 @@ def status_callback():
     """A delivery report: the message's status moves forward only."""
     channel = _verified_channel()
     mid = request.args.get("mid", "")
+    message_id = int(mid) if mid.isascii() and mid.isdigit() and len(mid) <= 12 else None
     try:
-        update = channel.parse_status(request.form, int(mid) if mid.isdigit() else None)
+        update = channel.parse_status(request.form, message_id)
     except InvalidRequest as exc:
         abort(400, description=str(exc))
     apply_status(runtime(), channel, update)

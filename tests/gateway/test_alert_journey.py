@@ -159,11 +159,14 @@ def test_stop_is_confirmed_once_and_start_opts_back_in(runtime, directory):
         assert session.scalar(select(Contact.opted_out).where(Contact.phone == LEADER)) is False
 
 
-def test_unknown_number_is_stored_answered_once_and_can_start_nothing(runtime, directory):
+def test_unknown_number_can_report_but_commands_nothing_and_is_answered_once(runtime, directory):
     stranger = Chat(runtime, "+22370000001")
     assert stranger.send("ALERTE 3 des gens armés") == [chat_text("unknown_sender")]
     assert stranger.send("ALERTE") == []
-    assert alerts(runtime) == []
+    assert runtime.conversations.load(0) is None
+    reports = alerts(runtime)
+    assert [(r.source, r.severity, r.reporter_id, r.district_id) for r in reports] == [("freetext", None, None, None)] * 2
+    assert reports[0].description == "ALERTE 3 des gens armés", "kept as an untriaged report staff can see"
     with runtime.db.transaction() as session:
         stored = session.scalars(select(Message).where(Message.direction == "in")).all()
     assert [(m.contact_id, m.body) for m in stored] == [(None, "ALERTE 3 des gens armés"), (None, "ALERTE")]

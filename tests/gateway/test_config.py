@@ -3,6 +3,7 @@ both from `load_settings` and from the `gateway` command a user runs."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import time
@@ -15,6 +16,9 @@ from gateway.config import ConfigError, load_settings
 from tests.conftest import subprocess_env
 
 SECRET = "Sup3rSecret"
+# Every variable the settings read starts with one of these (cleared when the real environment is used).
+CONFIG_PREFIXES = ("DATABASE_", "REDIS_", "GATEWAY_", "ESCALATION_", "FOLLOWUP_", "DIGEST_", "QUIET_", "SMS_")
+CONFIG_PREFIXES += ("TWILIO_", "TELEGRAM_", "ANDROID_", "TRIAGE_")
 TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": SECRET}
 
 
@@ -79,7 +83,6 @@ def test_sqlite_url_is_kept(tmp_path):
 
 
 BAD_VALUES = [
-    ("db-garbage-host", {"DATABASE_URL": f"postgresql://admin:{SECRET}@/:::"}, "DATABASE_URL"),
     ("db-not-a-url", {"DATABASE_URL": "not a url"}, "DATABASE_URL"),
     ("db-bad-port", {"DATABASE_URL": f"postgresql://admin:{SECRET}@db.example:five432/gateway"}, "DATABASE_URL"),
     ("db-mysql", {"DATABASE_URL": f"mysql://admin:{SECRET}@localhost/gateway"}, "DATABASE_URL"),
@@ -111,8 +114,9 @@ def test_bad_value_is_a_config_error_naming_the_variable_without_the_secret(tmp_
 
 def test_dotenv_file_is_read_and_the_real_environment_wins(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for name in ("ESCALATION_STEP_SECONDS", "DIGEST_AT", "FOLLOWUP_MAX", "DATABASE_URL", "GATEWAY_INSTANCE_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith(CONFIG_PREFIXES):
+            monkeypatch.delenv(name)
     (tmp_path / ".env").write_text(
         f"ESCALATION_STEP_SECONDS=120\nDIGEST_AT=19:30\nFOLLOWUP_MAX=5\nDATABASE_URL=sqlite:///{tmp_path}/from-file.db\n",
         encoding="utf-8",

@@ -1,0 +1,167 @@
+"""Telegram: updates in (webhook with a secret token, or long polling), Bot API calls out through
+python-telegram-bot's `Bot` — a fresh `Bot` and a short-lived event loop per call, as RQ jobs need."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from dataclasses import dataclass, field
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from bots.base import AddressKind, ButtonKind, Channel, InboundMessage, OutboundMessage, SendOutcome, SendResult
+from gateway.config import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+ALLOWED_UPDATES = ("message", "callback_query")
+CALL_TIMEOUT_SECONDS = 10
+
+
+class InvalidUpdate(ValueError):
+    """An update that cannot be read; the message says why (for a 400)."""
+
+
+@dataclass(frozen=True)
+class TelegramUpdate:
+    """What the gateway takes from one Telegram update."""
+
+    update_id: int
+    handled: bool  # False for the kinds we acknowledge and ignore (edits, channel posts, membership…)
+    user_id: int | None = None
+    text: str = ""
+    callback_id: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_inbound(self) -> InboundMessage:
+        """The channel-neutral message (a button press is the same as typing its data)."""
+        return InboundMessage(
+            channel="telegram",
+            provider_id=str(self.update_id),
+            address=str(self.user_id),
+            text=self.text,
+            extra=self.extra,
+        )
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut a long text into pieces Telegram accepts, at line or word breaks where possible."""
+    pieces, rest = [], text
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return pieces + [rest]
+
+
+def parse_update(data: object) -> TelegramUpdate:
+    """Read one update (as JSON-decoded); raises InvalidUpdate when it is not an update at all."""
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise InvalidUpdate("not a Telegram update: update_id missing")
+    try:
+        update = Update.de_json(data, None)
+    except Exception:  # noqa: BLE001 - PTB raises KeyError/TypeError on malformed objects
+        raise InvalidUpdate("malformed Telegram update") from None
+    if update.callback_query is not None:
+        query = update.callback_query
+        return TelegramUpdate(
+            update.update_id, True, query.from_user.id, query.data or "", callback_id=query.id, extra={}
+        )
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != "private":
+        return TelegramUpdate(update.update_id, False)
+    extra: dict = {}
+    if message.contact is not None:
+        extra = {"contact_phone": message.contact.phone_number, "contact_user_id": message.contact.user_id}
+    elif message.location is not None:
+        extra = {"latitude": message.location.latitude, "longitude": message.location.longitude}
+    return TelegramUpdate(update.update_id, True, message.from_user.id, message.text or "", extra=extra)
+
+
+def _markup(message: OutboundMessage):
+    if any(b.kind is ButtonKind.SHARE_PHONE for b in message.buttons):
+        buttons = [[KeyboardButton(b.label, request_contact=True)] for b in message.buttons]
+        return ReplyKeyboardMarkup(buttons, one_time_keyboard=True, resize_keyboard=True)
+    if message.buttons:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)] for b in message.buttons])
+    return None
+
+
+class TelegramChannel(Channel):
+    """The Telegram bot channel."""
+
+    code = "telegram"
+    address_kind = AddressKind.TELEGRAM
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def bot(self) -> Bot:
+        """A new Bot on the configured API base (one per event loop)."""
+        return Bot(self.settings.telegram_bot_token, base_url=f"{self.settings.telegram_api_base_url}/bot")
+
+    def verify(self, secret_header: str | None) -> bool:
+        """True when the update carries our webhook secret (compared in constant time)."""
+        expected = self.settings.telegram_webhook_secret
+        if not expected or not secret_header:
+            return False
+        return hmac.compare_digest(secret_header.encode(), expected.encode())
+
+    def call(self, method: str, **kwargs):
+        """Run one Bot API method in a short-lived event loop with a fresh Bot."""
+
+        kwargs.setdefault("read_timeout", CALL_TIMEOUT_SECONDS)
+        kwargs.setdefault("connect_timeout", CALL_TIMEOUT_SECONDS)
+
+        async def run():
+            bot = self.bot()
+            try:
+                return await getattr(bot, method)(**kwargs)
+            finally:
+                await bot.shutdown()
+
+        return asyncio.run(run())
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Send plain text (no parse mode, so a user's text never breaks formatting), split when too long."""
+        ids = []
+        pieces = split_text(message.text)
+        try:
+            for index, piece in enumerate(pieces):
+                markup = _markup(message) if index == len(pieces) - 1 else None
+                sent = self.call("send_message", chat_id=int(message.address), text=piece, reply_markup=markup)
+                ids.append(str(sent.message_id))
+        except Forbidden:
+            return SendResult(SendOutcome.UNREACHABLE, error_code="telegram:forbidden")
+        except RetryAfter as exc:
+            return SendResult(SendOutcome.RETRY, error_code="telegram:429", retry_after=_seconds(exc.retry_after))
+        except (BadRequest, ChatMigrated, InvalidToken) as exc:  # BadRequest subclasses NetworkError: first
+            return SendResult(SendOutcome.FAILED, error_code=f"telegram:{type(exc).__name__}")
+        except NetworkError as exc:  # timeouts and connection errors
+            return SendResult(SendOutcome.RETRY, error_code=f"telegram:{type(exc).__name__}")
+        except TelegramError as exc:
+            return SendResult(SendOutcome.RETRY, error_code=f"telegram:{type(exc).__name__}")
+        return SendResult(SendOutcome.SENT, provider_id=f"{message.address}:{ids[-1]}")
+
+    def answer_callback(self, callback_id: str) -> None:
+        """Stop the pressed button's spinner."""
+        self.call("answer_callback_query", callback_query_id=callback_id)
+
+    def describe(self) -> str:
+        """Telegram, without the token."""
+        return "telegram"
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

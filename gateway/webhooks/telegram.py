@@ -1,0 +1,35 @@
+"""Telegram webhook: updates with the secret-token header; replays of an update_id change nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, jsonify, request
+
+from bots.telegram import InvalidUpdate, TelegramChannel, parse_update
+from gateway.telegram_updates import handle_update
+from gateway.webhooks import channel_or_404, runtime
+
+log = logging.getLogger(__name__)
+telegram = Blueprint("telegram", __name__)
+
+
+@telegram.post("/webhooks/telegram")
+def updates():
+    """One update: verified, stored once, handled; 200 for everything we read, even what we ignore."""
+    channel: TelegramChannel = channel_or_404("telegram")
+    if not channel.verify(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
+        abort(403, description="missing or invalid X-Telegram-Bot-Api-Secret-Token")
+    data = request.get_json(silent=True)
+    if data is None:
+        abort(400, description="malformed JSON: expected a Telegram update as application/json")
+    try:
+        update = parse_update(data)
+    except InvalidUpdate as exc:
+        abort(400, description=str(exc))
+    try:
+        handle_update(runtime(), update)
+    except Exception as exc:  # noqa: BLE001 - not stored: a non-2xx makes Telegram deliver it again
+        log.error("telegram update could not be stored (%s)", type(exc).__name__)
+        abort(503, description="storage unavailable, retry later")
+    return jsonify(ok=True)

@@ -1,0 +1,279 @@
+"""A fake Telegram Bot API: a real HTTP server on 127.0.0.1 that python-telegram-bot's own `Bot` talks to.
+
+It serves `POST /bot<TOKEN>/<method>` (form-encoded, lists and objects as JSON strings) for getMe, sendMessage,
+answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo and getUpdates, records every call, and answers
+`{"ok": true, "result": …}` unless a per-method script says otherwise. A wrong token gets Telegram's 401 without
+using up the script. It also builds the updates Telegram would push, from tests/fixtures/telegram/*.json.
+
+    def test_something(fake_telegram):
+        fake_telegram.script("sendMessage", blocked())
+        ...
+        assert fake_telegram.calls_to("sendMessage")[0].text == "..."
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+TOKEN = "123456:ABC-test_token"
+SECRET = "s3cr3t_TOKEN-1"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Dialogue Mopti", "username": "dialogue_mopti_bot"}
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
+MAX_POLL_WAIT = 1.0  # getUpdates never holds a request longer than this, whatever `timeout` asks
+_PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
+_update_ids = itertools.count(900_000_001)
+
+
+@dataclass(frozen=True)
+class Canned:
+    """One scripted answer. `body` None means "the method's normal answer"."""
+
+    status: int = 200
+    body: Mapping | None = None
+    delay: float = 0.0  # seconds to wait before answering (longer than the client's timeout: a timeout)
+
+
+def telegram_error(code: int, description: str, retry_after: int | None = None) -> Canned:
+    """An error the way the Bot API sends it: `{"ok": false, "error_code", "description"[, "parameters"]}`."""
+    body: dict = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return Canned(code, body)
+
+
+def blocked() -> Canned:
+    """403: the user blocked the bot."""
+    return telegram_error(403, "Forbidden: bot was blocked by the user")
+
+
+def too_many_requests(retry_after: int = 5) -> Canned:
+    """429 asking the client to wait `retry_after` seconds."""
+    return telegram_error(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+
+
+def chat_not_found() -> Canned:
+    """400: no such chat."""
+    return telegram_error(400, "Bad Request: chat not found")
+
+
+def slow(seconds: float) -> Canned:
+    """The normal answer, but only after `seconds`: with a shorter client timeout, a timeout."""
+    return Canned(delay=seconds)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received: the method, its form fields (as sent) and how it was answered."""
+
+    method: str
+    params: dict[str, str]
+    token_ok: bool
+    answered: int
+
+    def json(self, name: str):
+        """A field PTB sends JSON-encoded (reply_markup, allowed_updates), decoded; None when absent."""
+        raw = self.params.get(name)
+        return json.loads(raw) if isinstance(raw, str) else raw
+
+    @property
+    def chat_id(self) -> int:
+        """The chat the call is about."""
+        return int(self.params["chat_id"])
+
+    @property
+    def text(self) -> str:
+        """The text sent."""
+        return self.params["text"]
+
+    @property
+    def reply_markup(self) -> dict | None:
+        """The keyboard sent with the message, decoded."""
+        return self.json("reply_markup")
+
+
+class FakeTelegram:
+    """The fake API: start it, script it, queue updates for polling, read what it received."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.webhook_url = ""
+        self._lock = threading.Lock()
+        self._scripts: dict[str, deque[Canned]] = defaultdict(deque)
+        self._calls: list[Call] = []
+        self._updates: list[dict] = []
+        self._message_ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> FakeTelegram:
+        """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"owner": self}))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the product as TELEGRAM_API_BASE_URL (it appends `/bot`)."""
+        assert self._server is not None, "the fake is not running"
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def env(self) -> dict[str, str]:
+        """The gateway settings that point the Telegram channel at this fake."""
+        return {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE_URL": self.url}
+
+    def script(self, method: str, *responses: Canned) -> None:
+        """Queue canned answers for the next calls of `method`, in order; after them, the normal answer."""
+        with self._lock:
+            self._scripts[method].extend(responses)
+
+    def queue_updates(self, *updates: dict) -> None:
+        """Updates waiting for getUpdates, in order."""
+        with self._lock:
+            self._updates.extend(copy.deepcopy(list(updates)))
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every call received so far, oldest first."""
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        """The calls of one method."""
+        return [c for c in self.calls if c.method == method]
+
+    def _next(self, method: str) -> Canned:
+        with self._lock:
+            script = self._scripts[method]
+            return script.popleft() if script else Canned()
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self._calls.append(call)
+
+    def _pending(self, offset: int | None) -> list[dict]:
+        with self._lock:  # an offset confirms (forgets) every update before it
+            if offset is not None:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            return copy.deepcopy(self._updates)
+
+    def get_updates(self, params: Mapping[str, str]) -> list[dict]:
+        """getUpdates: what waits from `offset` on, else, within min(timeout, MAX_POLL_WAIT), whatever arrives."""
+        offset = int(params["offset"]) if params.get("offset") else None
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), MAX_POLL_WAIT)
+        while not (updates := self._pending(offset)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return updates
+
+    def result(self, method: str, params: Mapping[str, str]) -> tuple[int, dict]:
+        """The normal answer of a method (and its effect on the fake's state)."""
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method == "sendMessage":
+            chat = {"id": int(params["chat_id"]), "type": "private"}
+            message = {"message_id": next(self._message_ids), "date": 0, "chat": chat, "text": params.get("text")}
+            return 200, {"ok": True, "result": {**message, "from": BOT_USER}}
+        if method == "setWebhook":
+            self.webhook_url = params.get("url", "")
+            return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+        if method == "deleteWebhook":
+            self.webhook_url = ""
+            return 200, {"ok": True, "result": True, "description": "Webhook was deleted"}
+        if method == "getWebhookInfo":
+            info = {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
+            return 200, {"ok": True, "result": info}
+        if method == "getUpdates":
+            if self.webhook_url:
+                description = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook"
+                return 409, {"ok": False, "error_code": 409, "description": description}
+            return 200, {"ok": True, "result": self.get_updates(params)}
+        if method == "answerCallbackQuery":
+            return 200, {"ok": True, "result": True}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves the Bot API methods of the fake's bot."""
+
+    owner: FakeTelegram
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        """Answer one Bot API call, from the script or normally."""
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode()
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(raw or "{}").items()}
+        else:
+            params = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+        owner, match = self.owner, _PATH.match(self.path)
+        token_ok = bool(match) and match["token"] == owner.token
+        method = match["method"] if match else self.path
+        canned = owner._next(method) if token_ok else telegram_error(401, "Unauthorized")
+        status, body = (canned.status, canned.body) if canned.body is not None else owner.result(method, params)
+        owner._record(Call(method, params, token_ok, status))
+        if canned.delay:
+            time.sleep(canned.delay)
+        data = json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client timed out and went away
+            self.close_connection = True
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
+        """Keep the test output quiet."""
+
+
+def telegram_update(name: str, *, update_id: int | None = None, user_id: int | None = None, **fields) -> dict:
+    """An update from tests/fixtures/telegram/<name>.json: a fresh (or given) update_id; `user_id` replaces the
+    sender everywhere it appears (from, chat, own contact card); `text`, `data` (a button's) replace those fields."""
+    update = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    update["update_id"] = update_id if update_id is not None else next(_update_ids)
+    body = update.get("message") or update.get("callback_query") or {}
+    if user_id is not None and "from" in body:
+        update = _replace_id(update, body["from"]["id"], user_id)
+        body = update.get("message") or update.get("callback_query")
+    for key, value in fields.items():
+        body[key] = value
+    return update
+
+
+def _replace_id(value, old: int, new: int):
+    """`value` with every `id`/`user_id` equal to `old` set to `new`."""
+    if isinstance(value, dict):
+        return {k: new if k in ("id", "user_id") and v == old else _replace_id(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_id(v, old, new) for v in value]
+    return value
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    """A running fake Bot API, stopped after the test."""
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()

@@ -1,0 +1,167 @@
+"""The whole SMS path with real processes: a signed Twilio webhook from a leader, the alert it records, a real
+worker subprocess sending the reply to a fake Twilio API on 127.0.0.1, and signed status callbacks that move the
+message forward only (a late "sent" never undoes "delivered"). A 500 on the first send is retried by the
+worker on its own after its backoff.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from gateway.models import Alert, AlertSource, Contact, Direction, Message, MessageStatus
+from tests.conftest import wait_for
+from tests.fakes import twilio_api
+from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL, new_sid, server_error
+
+pytestmark = pytest.mark.e2e
+
+fake_twilio = twilio_api.fake_twilio  # the fixture, for this module's tests
+REPORT = "ALERTE 3 les jeunes et les gendarmes s'affrontent au marché"
+DESCRIPTION = "les jeunes et les gendarmes s'affrontent au marché"
+
+
+@pytest.fixture
+def env(base_env, fake_twilio):
+    """The test gateway (and its worker subprocesses) with Twilio pointed at the fake."""
+    return {**base_env, **fake_twilio.env()}
+
+
+def sms_leader(runtime) -> Contact:
+    """The first leader of the directory who prefers SMS."""
+    with runtime.db.transaction() as session:
+        return session.scalars(
+            select(Contact).where(Contact.role == "leader", Contact.channel == "sms").order_by(Contact.id)
+        ).first()
+
+
+def signed_post(client, token: str, path: str, params: dict[str, str]):
+    """POST a form the way Twilio does: signed with the auth token over the public URL (query included)."""
+    signature = RequestValidator(token).compute_signature(PUBLIC_BASE_URL + path, params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def inbound_sms(fake, phone: str, body: str) -> dict[str, str]:
+    """The form of Twilio's inbound-SMS webhook."""
+    sid = new_sid()
+    return {
+        "ToCountry": "US",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": body,
+        "FromCountry": "ML",
+        "To": FROM_NUMBER,
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": fake.account_sid,
+        "From": phone,
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def status_callback(fake, sid: str, status: str, phone: str) -> dict[str, str]:
+    """The form of Twilio's delivery status callback."""
+    return {
+        "SmsSid": sid,
+        "SmsStatus": status,
+        "MessageStatus": status,
+        "To": phone,
+        "MessageSid": sid,
+        "AccountSid": fake.account_sid,
+        "From": FROM_NUMBER,
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def report_alert(runtime, client, fake, leader: Contact) -> tuple[Alert, Message]:
+    """The leader reports a one-shot alert by SMS; returns the alert and the reply queued for them."""
+    response = signed_post(client, fake.auth_token, "/webhooks/twilio/sms", inbound_sms(fake, leader.phone, REPORT))
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml" and b"<Message" not in response.data  # replies go via the outbox
+    with runtime.db.transaction() as session:
+        [alert] = session.scalars(select(Alert)).all()
+        [reply] = session.scalars(select(Message).where(Message.direction == Direction.OUT)).all()
+    assert (alert.severity, alert.description, alert.source) == (3, DESCRIPTION, AlertSource.ONESHOT)
+    assert alert.reporter_id == leader.id
+    assert (reply.channel, reply.address, reply.status) == ("twilio", leader.phone, MessageStatus.QUEUED)
+    return alert, reply
+
+
+def message_row(runtime, message_id: int) -> Message:
+    """A fresh copy of one message row."""
+    with runtime.db.transaction() as session:
+        return session.get(Message, message_id)
+
+
+def confirm_delivery(runtime, client, fake, message: Message, sid: str) -> None:
+    """Twilio reports delivered, then (late, out of order) sent: the row ends and stays delivered."""
+    path = f"/webhooks/twilio/status?mid={message.id}"
+    delivered = signed_post(client, fake.auth_token, path, status_callback(fake, sid, "delivered", message.address))
+    assert delivered.status_code == 204
+    row = message_row(runtime, message.id)
+    assert row.status == MessageStatus.DELIVERED and row.delivered_at is not None and row.provider_id == sid
+    late = signed_post(client, fake.auth_token, path, status_callback(fake, sid, "sent", message.address))
+    assert late.status_code == 204
+    assert message_row(runtime, message.id).status == MessageStatus.DELIVERED
+
+
+def assert_worker_log_is_clean(worker, fake, phone: str) -> None:
+    """The worker's own output holds neither the auth token nor the leader's full number."""
+    output = worker.output()
+    assert "sent on twilio" in output, output[-2000:]
+    assert fake.auth_token not in output
+    assert phone not in output
+
+
+def test_alert_by_sms_is_answered_by_the_worker_and_delivered(runtime, client, directory, fake_twilio, start_process):
+    leader = sms_leader(runtime)
+    alert, reply = report_alert(runtime, client, fake_twilio, leader)
+
+    worker = start_process("worker")
+    wait_for(lambda: len(fake_twilio.requests) >= 1, timeout=30, message="the worker's send to the fake Twilio")
+    [request] = fake_twilio.requests
+    assert request.auth_ok and request.answered == 201
+    assert request.form["To"] == leader.phone and request.form["From"] == FROM_NUMBER
+    assert f"#{alert.id}" in request.form["Body"]
+    assert request.form["StatusCallback"] == f"{PUBLIC_BASE_URL}/webhooks/twilio/status?mid={reply.id}"
+
+    wait_for(lambda: message_row(runtime, reply.id).status == MessageStatus.SENT, message="the reply recorded as sent")
+    row = message_row(runtime, reply.id)
+    assert (row.provider_id, row.attempts, row.error_code) == (request.sid, 1, None)
+
+    confirm_delivery(runtime, client, fake_twilio, reply, request.sid)
+    assert len(fake_twilio.requests) == 1  # sent once
+    assert_worker_log_is_clean(worker, fake_twilio, leader.phone)
+
+
+def test_send_failing_with_500_is_retried_by_the_worker_until_delivered(
+    runtime, client, directory, fake_twilio, start_process
+):
+    fake_twilio.script(server_error())
+    leader = sms_leader(runtime)
+    alert, reply = report_alert(runtime, client, fake_twilio, leader)
+
+    worker = start_process("worker")
+    wait_for(lambda: len(fake_twilio.requests) >= 2, timeout=30, message="the worker's retry after a 500")
+    first, second = fake_twilio.requests
+    assert (first.answered, second.answered) == (500, 201)
+    assert first.form == second.form and f"#{alert.id}" in second.form["Body"]
+
+    wait_for(lambda: message_row(runtime, reply.id).status == MessageStatus.SENT, message="the retried reply as sent")
+    row = message_row(runtime, reply.id)
+    import time
+    from sqlalchemy import text
+    for _ in range(5):
+        with runtime.db.transaction() as session:
+            print("RAW", session.execute(text("select status, error_code, attempts, provider_id, next_attempt_at, updated_at from messages where id=:i"), {"i": reply.id}).all())
+        time.sleep(0.3)
+    print("DEBUG", first.received_at, second.received_at, row.updated_at, row.next_attempt_at, row.sent_at)
+    print(worker.output())
+    assert (row.provider_id, row.attempts, row.error_code) == (second.sid, 2, None)
+
+    confirm_delivery(runtime, client, fake_twilio, reply, second.sid)
+    assert len(fake_twilio.requests) == 2
+    assert_worker_log_is_clean(worker, fake_twilio, leader.phone)
