@@ -14,6 +14,9 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "stop": ("stop", "arret", "arreter", "unsubscribe", "desabonner"),
     "start": ("start", "demarrer", "reprendre", "subscribe"),
     "alert": ("alerte", "alert", "a", "alarme"),
+    "acknowledge": ("ok", "ack", "okay"),
+    "resolve": ("fin", "done", "resolu", "termine"),
+    "false_alarm": ("faux", "fausse", "false"),
 }
 # Words short enough that a one-letter slip would match something else: only exact matches count.
 _EXACT_ONLY_BELOW = 5

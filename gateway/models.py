@@ -116,13 +116,16 @@ class MessageKind(StrEnum):
 
     REPLY = "reply"
     ALERT_CONFIRMATION = "alert_confirmation"
+    ALERT_UPDATE = "alert_update"  # an alert's reporter told it is handled or closed
     ESCALATION = "escalation"
     MEETING_NOTICE = "meeting_notice"
     UNKNOWN_SENDER = "unknown_sender"
     IDENTIFY = "identify"
 
 
-FALLBACK_KINDS = frozenset({MessageKind.ALERT_CONFIRMATION, MessageKind.ESCALATION, MessageKind.MEETING_NOTICE})
+FALLBACK_KINDS = frozenset(
+    {MessageKind.ALERT_CONFIRMATION, MessageKind.ALERT_UPDATE, MessageKind.ESCALATION, MessageKind.MEETING_NOTICE}
+)
 
 
 class Priority(StrEnum):

@@ -7,9 +7,7 @@ import re
 # Phone-like runs, even glued to letters (`From=%2B223…`, `contact_223…`): an international number (+ or 00
 # then 8–15 digits, spaces/dots/dashes allowed), a local number written in pairs (`76 12 34 56`), or any
 # unbroken run of 8+ digits (which also covers Telegram ids). Dates and times (`2026-12-05 10:00`) are left alone.
-_PHONE_RUN = re.compile(
-    r"(?<!\d)(?:(?:\+|00)\d(?:[ .\-]?\d){7,14}|\d{2}(?:[ .\-]\d{2}){3}|\d{8,})(?!\d)"
-)
+_PHONE_RUN = re.compile(r"(?<!\d)(?:(?:\+|00)\d(?:[ .\-]?\d){7,14}|\d{2}(?:[ .\-]\d{2}){3}|\d{8,})(?!\d)")
 
 
 def mask_digits(value: str) -> str:

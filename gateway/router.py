@@ -21,6 +21,8 @@ from flows.keywords import Match, match_keyword
 from gateway import alerts
 from gateway.conversations import address_key
 from gateway.db import on_commit
+from gateway.escalation import commands as escalation_commands
+from gateway.escalation import ladder
 from gateway.models import Alert, AlertSource, AlertStatus, Contact, Message, MessageKind, Priority
 from gateway.outbox import queue_message
 from gateway.runtime import Runtime
@@ -187,6 +189,7 @@ def on_alert(inbound: Inbound, match: Match) -> None:
             description=description,
         )
         alerts.link(inbound.message, alert)
+        ladder.start(inbound.session, inbound.runtime, alert)
         if severity is None:
             inbound.reply("alert.oneshot.unrated", ref=alert.id, kind=ALERT_CONFIRMATION)
         else:
@@ -200,6 +203,9 @@ def on_alert(inbound: Inbound, match: Match) -> None:
 
 COMMANDS: dict[str, Callable[[Inbound, Match], None]] = {
     "alert": on_alert,
+    "acknowledge": escalation_commands.on_acknowledge,
+    "resolve": escalation_commands.on_resolve,
+    "false_alarm": escalation_commands.on_false_alarm,
 }
 
 
@@ -252,6 +258,7 @@ def continue_flow(inbound: Inbound, state: engine.State) -> None:
     clear_state(inbound)
     if turn.outcome is engine.Outcome.COMPLETED:
         alert.status = AlertStatus.NEW
+        ladder.start(inbound.session, inbound.runtime, alert)
         inbound.reply("alert.done", ref=alert.id, kind=ALERT_CONFIRMATION)
     elif alert is not None:
         inbound.reply("alert.incomplete", ref=alert.id)

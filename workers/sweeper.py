@@ -1,5 +1,6 @@
-"""The outbox sweeper: re-enqueues rows still `queued` (lost queue, Redis flushed) and frees rows stranded
-in `sending` by a worker that died mid-call. Runs inside every worker's maintenance loop, one at a time."""
+"""The sweeper: re-enqueues outbox rows still `queued` (lost queue, Redis flushed), frees rows stranded in
+`sending` by a worker that died mid-call, re-schedules overdue timers, and handles inbound messages stored but
+never handled. Runs inside every worker's maintenance loop, one worker at a time."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from gateway.inbox import process_pending
-from gateway.models import Direction, Message, MessageStatus, utcnow
+from gateway.models import Direction, Escalation, EscalationStatus, Message, MessageStatus, utcnow
 from gateway.runtime import Runtime
+from workers.escalation import schedule_reminder, schedule_step
 from workers.queues import SEND_JOB_TIMEOUT, SWEEP_LOCK_KEY, enqueue_send
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,37 @@ def sweep_outbox(runtime: Runtime, now: datetime | None = None) -> SweepReport:
     return SweepReport(requeued=requeued, unstuck=unstuck)
 
 
+def sweep_timers(runtime: Runtime, now: datetime | None = None) -> int:
+    """Re-schedule escalation steps and reminders that are due but have no job (e.g. Redis lost its data)."""
+    now = now or utcnow()
+    grace = now - timedelta(seconds=2)
+    with runtime.db.transaction() as session:
+        steps = session.execute(
+            select(Escalation.id, Escalation.step_seq)
+            .where(Escalation.status == EscalationStatus.ACTIVE, Escalation.ladder.is_(True))
+            .where(Escalation.next_step_at < grace)
+            .limit(SWEEP_BATCH)
+        ).all()
+        reminders = session.scalars(
+            select(Escalation.id)
+            .where(Escalation.remind_at < grace, Escalation.reminded_at.is_(None))
+            .where(Escalation.resolved_at.is_(None), Escalation.acknowledged_by_id.is_not(None))
+            .limit(SWEEP_BATCH)
+        ).all()
+    count = sum(schedule_step(runtime.redis, row.id, row.step_seq, None) for row in steps)
+    count += sum(schedule_reminder(runtime.redis, esc_id, None) for esc_id in reminders)
+    if count:
+        log.info("timer sweep: %s overdue step(s) or reminder(s) re-scheduled", count)
+    return count
+
+
 def sweep_once(runtime: Runtime) -> SweepReport | None:
     """Run every sweep unless another worker holds the sweep lock right now."""
     lock_ttl = max(runtime.settings.sweep_interval_seconds - 1, 1)
     if not runtime.redis.set(SWEEP_LOCK_KEY, "1", nx=True, ex=lock_ttl):
         return None
     report = sweep_outbox(runtime)
+    sweep_timers(runtime)
     handled = process_pending(runtime, older_than_seconds=runtime.settings.outbox_stale_seconds)
     if handled:
         log.info("inbound sweep: %s stored message(s) handled late", handled)

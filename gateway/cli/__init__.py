@@ -71,6 +71,7 @@ def _register() -> None:
     main.add_command(database.db)
     main.add_command(contacts.contacts)
     main.add_command(alerts.alerts)
+    main.add_command(alerts.officers_command)
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
     for command in (processes.run, processes.web, processes.worker):

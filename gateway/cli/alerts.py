@@ -9,6 +9,8 @@ from flows.keywords import parse_reference
 from gateway.alerts import alert_as_dict, list_alerts
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION, emit, emit_record
+from gateway.escalation.officers import paging_table
+from gateway.escalation.timeline import escalation_record, timeline_lines
 from gateway.models import Alert, AlertStatus, District
 
 LIST_COLUMNS = ("ref", "created_at", "district", "commune", "category", "severity", "status", "description")
@@ -53,4 +55,20 @@ def show_command(ref: str, with_reporter: bool, fmt: str) -> None:
         if alert is None:
             raise click.ClickException(f"no alert #{number}")
         record = alert_as_dict(alert, with_reporter=with_reporter)
+        escalation = escalation_record(session, alert)
+    if fmt == "json":
+        emit_record({**record, "escalation": escalation}, fmt)
+        return
     emit_record(record, fmt)
+    for line in timeline_lines(escalation) if escalation else ["escalation: none (nobody was paged)"]:
+        click.echo(line)
+
+
+@click.command("officers")
+@FORMAT_OPTION
+def officers_command(fmt: str) -> None:
+    """Who is paged for each district and level."""
+    database = open_database(cli_settings())
+    with database.transaction() as session:
+        rows = paging_table(session)
+    emit(rows, ("district", "level", "officer", "region", "channels"), fmt, empty="no officers in the directory")

@@ -156,13 +156,12 @@ def test_button_press_is_answered_by_a_job_on_the_urgent_queue(client, runtime, 
 
     jobs = [j for j in queue(runtime.redis, QUEUE_URGENT).jobs if j.func_name == "workers.telegram.answer_callback"]
     assert [(j.id, j.args) for j in jobs] == [(f"callback-{payload['update_id']}", [callback_id])]
+    assert fake_telegram.calls == []
+    assert post(client, payload).status_code == 200  # Telegram delivers it again before the worker ran
     run_worker(runtime, burst=True)
 
     answers = fake_telegram.calls_to("answerCallbackQuery")
     assert [(a.params["callback_query_id"], a.token_ok) for a in answers] == [(callback_id, True)]
-    assert post(client, payload).status_code == 200
-    run_worker(runtime, burst=True)
-    assert len(fake_telegram.calls_to("answerCallbackQuery")) == 1, "a replayed button press was answered again"
     assert len(rows(runtime, Direction.IN)) == 1
 
 

@@ -203,7 +203,9 @@ def test_inbound_sms(case: Case, client, runtime, directory):
     contact_id = leader_id(runtime) if case.expected_sender_known else None
     with runtime.db.transaction() as session:
         inbound = session.scalars(select(Message).where(Message.direction == Direction.IN).order_by(Message.id)).all()
-        replies = session.scalars(select(Message).where(Message.direction == Direction.OUT).order_by(Message.id)).all()
+        replies = session.scalars(
+            select(Message).where(Message.direction == Direction.OUT, Message.address == sender).order_by(Message.id)
+        ).all()
         alerts = session.scalars(select(Alert).order_by(Alert.id)).all()
 
         assert len(inbound) == case.expected_messages_stored
@@ -239,7 +241,11 @@ def test_guided_alert_over_several_webhooks_is_handled_in_order(client, runtime,
         alerts = session.scalars(select(Alert)).all()
         assert [(a.category, a.severity, a.status, a.source) for a in alerts] == [("armed_group", 3, "new", "guided")]
         assert (alerts[0].place, alerts[0].description) == ("Kotaka", answers[-1])
-        replies = session.scalars(select(Message.body).where(Message.direction == Direction.OUT).order_by(Message.id))
+        replies = session.scalars(
+            select(Message.body)
+            .where(Message.direction == Direction.OUT, Message.address == LEADER_PHONE)
+            .order_by(Message.id)
+        )
         replies = list(replies)
     assert replies[0].startswith("Alerte: où? Répondez 1 pour Kotaka")
     assert replies[1].startswith("Quoi? 1 violence") and replies[2].startswith("Gravité?")

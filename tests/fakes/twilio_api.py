@@ -140,7 +140,7 @@ class FakeTwilio:
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or secrets.token_hex(16)
         self._lock = threading.Lock()
-        self._script: deque[Canned] = deque()
+        self._script: deque[tuple[str | None, Canned]] = deque()
         self._requests: list[Recorded] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -183,10 +183,10 @@ class FakeTwilio:
 
     # --- script and record ---------------------------------------------------------------------------------
 
-    def script(self, *responses: Canned) -> None:
-        """Queue canned answers for the next requests, in order; after them, the default 201."""
+    def script(self, *responses: Canned, to: str | None = None) -> None:
+        """Queue canned answers for the next requests (only those to `to`, when given); then the default 201."""
         with self._lock:
-            self._script.extend(responses)
+            self._script.extend((to, canned) for canned in responses)
 
     @property
     def requests(self) -> list[Recorded]:
@@ -199,9 +199,13 @@ class FakeTwilio:
         """The sids of the messages accepted so far."""
         return [r.sid for r in self.requests if r.sid]
 
-    def _next(self) -> Canned:
+    def _next(self, form: Mapping[str, str]) -> Canned:
         with self._lock:
-            return self._script.popleft() if self._script else accepted()
+            for entry in self._script:
+                if entry[0] in (None, form.get("To")):
+                    self._script.remove(entry)
+                    return entry[1]
+        return accepted()
 
     def _record(self, entry: Recorded) -> None:
         with self._lock:
@@ -230,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif not match:
             canned = twilio_error(20404, 404)
         else:
-            canned = owner._next()
+            canned = owner._next(form)
         sid = None
         body = canned.body
         if body is None:

@@ -16,7 +16,16 @@ WORST_CASE = {
     "severity": "3",
     "max": "8",
     "min": "1",
+    "district": "Bandiagara",
+    "commune": "Dourou-Tanga",
+    "category": "école/santé/service fermé",
+    "description": "",  # filled by gateway.escalation.notify as far as two segments allow (tested there)
+    "level": "3",
+    "officer": "Souleymane Ongoïba Traoré",
+    "refs": "#99999 #99998 #99997",
 }
+# Texts allowed more than one segment (the issue allows two for officers' escalation notices).
+SEGMENT_ALLOWANCE = {"escalation.alert": 2}
 ENTRIES = [(lang, key) for lang in catalogue.languages() for key in catalogue.load(lang)]
 
 
@@ -26,7 +35,8 @@ def test_every_text_fits_one_gsm7_segment(language, key):
     sms = to_gsm7(catalogue.text(language, key, **params))
     count = count_segments(sms)
     assert count.encoding == "GSM-7", f"{language}:{key} falls into UCS-2: {sms!r}"
-    assert count.segments == 1, f"{language}:{key} takes {count.segments} segments ({count.units} characters)"
+    allowed = SEGMENT_ALLOWANCE.get(key, 1)
+    assert count.segments <= allowed, f"{language}:{key} takes {count.segments} segments ({count.units} characters)"
 
 
 def test_catalogues_have_the_same_keys_and_placeholders():

@@ -1,0 +1,64 @@
+"""Escalation jobs (a ladder step, a reminder to close) and how they are scheduled; both take ids only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import redis
+from rq.exceptions import DuplicateJobError
+
+from gateway.runtime import process_runtime
+from workers.queues import QUEUE_URGENT, RESULT_TTL, job_is_pending, queue
+
+STEP_JOB_TIMEOUT = 60
+
+
+def step_job_id(escalation_id: int, seq: int) -> str:
+    """One job id per step, so a step is never queued twice at once."""
+    return f"esc-{escalation_id}-{seq}"
+
+
+def reminder_job_id(escalation_id: int) -> str:
+    """The job id of an escalation's resolve reminder."""
+    return f"remind-{escalation_id}"
+
+
+def _schedule(connection: redis.Redis, job_id: str, when: datetime | None, func: str, *args) -> bool:
+    if job_is_pending(connection, job_id):
+        return False
+    q = queue(connection, QUEUE_URGENT)
+    options = dict(job_id=job_id, unique=True, result_ttl=RESULT_TTL, job_timeout=STEP_JOB_TIMEOUT)
+    try:
+        if when is None:
+            q.enqueue(func, *args, **options)
+        else:
+            q.enqueue_at(when, func, *args, **options)
+    except DuplicateJobError:
+        return False
+    return True
+
+
+def schedule_step(connection: redis.Redis, escalation_id: int, seq: int, when: datetime | None) -> bool:
+    """Have RQ's scheduler fire step `seq` of an escalation at `when` (now when None)."""
+    return _schedule(connection, step_job_id(escalation_id, seq), when, "workers.escalation.escalation_step",
+                     escalation_id, seq)  # fmt: skip
+
+
+def schedule_reminder(connection: redis.Redis, escalation_id: int, when: datetime | None) -> bool:
+    """Have RQ's scheduler remind the acknowledging officer at `when` (now when None)."""
+    return _schedule(connection, reminder_job_id(escalation_id), when, "workers.escalation.resolve_reminder",
+                     escalation_id)  # fmt: skip
+
+
+def escalation_step(escalation_id: int, seq: int) -> str:
+    """RQ job: fire one step of an alert's escalation ladder (safe to run twice: the step is claimed)."""
+    from gateway.escalation.ladder import step
+
+    return step(process_runtime(), escalation_id, seq)
+
+
+def resolve_reminder(escalation_id: int) -> str:
+    """RQ job: remind the acknowledging officer of an alert still open (once)."""
+    from gateway.escalation.ladder import remind_to_resolve
+
+    return remind_to_resolve(process_runtime(), escalation_id)
