@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from collections.abc import Mapping
 from pathlib import Path
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -46,10 +48,17 @@ class _HeaderKeepingHttpClient(TwilioHttpClient):
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` in seconds, written either as seconds or as an HTTP date."""
     value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
+    if value is None:
+        return None
     try:
-        return float(value) if value is not None else None
+        return max(float(value), 0.0)
     except ValueError:
+        pass
+    try:
+        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+    except (TypeError, ValueError):
         return None
 
 
@@ -154,19 +163,21 @@ class TwilioSmsChannel(Channel):
             params["status_callback"] = message.status_callback_url
         try:
             created = client.messages.create(**params)
-        except TwilioRestException as exc:
-            return self._failure(exc, http.last_headers)
+        except (TwilioRestException, TwilioServiceException) as exc:  # classic and RFC 9457 error bodies
+            return self._failure(exc.code, exc.status, http.last_headers)
         except requests.RequestException as exc:  # timeouts, refused connections, resets
             return SendResult(SendOutcome.RETRY, error_code=f"network:{type(exc).__name__}")
         return SendResult(SendOutcome.SENT, provider_id=created.sid)
 
-    def _failure(self, exc: TwilioRestException, headers: Mapping[str, str]) -> SendResult:
-        code = str(exc.code) if exc.code else f"http:{exc.status}"
+    def _failure(self, error_code: int | None, status: int, headers: Mapping[str, str]) -> SendResult:
+        code = str(error_code) if error_code else f"http:{status}"
         outcome = self.error_outcome(code)
         if outcome == "unreachable":
             return SendResult(SendOutcome.UNREACHABLE, error_code=code)
         if outcome == "failed":
             return SendResult(SendOutcome.FAILED, error_code=code)
-        if outcome == "retry" or exc.status == 429 or exc.status >= 500:
+        if code == "20003":
+            log.error("Twilio refused our credentials (20003): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        if outcome == "retry" or status == 429 or status >= 500:
             return SendResult(SendOutcome.RETRY, error_code=code, retry_after=_retry_after(headers))
         return SendResult(SendOutcome.FAILED, error_code=code)

@@ -52,6 +52,7 @@ class Settings:
     sweep_interval_seconds: int = 15
     outbox_stale_seconds: int = 60
     send_max_attempts: int = 8
+    meeting_reminder_hours: tuple[float, ...] = (24.0, 2.0)
     log_level: str = "INFO"
 
     @property
@@ -101,6 +102,19 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _hours_list(env: dict[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        values = tuple(sorted({float(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ConfigError(f"{name} must be hours before the meeting, like 24,2; got {raw!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise ConfigError(f"{name} must be positive hours before the meeting, like 24,2; got {raw!r}")
+    return values
 
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
@@ -206,6 +220,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 15, minimum=1),
         outbox_stale_seconds=_int(env, "OUTBOX_STALE_SECONDS", 60, minimum=1),
         send_max_attempts=_int(env, "SEND_MAX_ATTEMPTS", 8, minimum=1),
+        meeting_reminder_hours=_hours_list(env, "MEETING_REMINDER_HOURS", (24.0, 2.0)),
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
     )
     _check_timezone(settings.timezone)

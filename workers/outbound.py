@@ -92,6 +92,7 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             if STATUS_RANK.get(MessageStatus(row.status), 0) < STATUS_RANK[MessageStatus.SENT]:
                 row.status = MessageStatus.SENT
                 row.error_code = None  # an earlier attempt's transient error is history
+            row.next_attempt_at = None
             row.sent_at = row.sent_at or now
             log.info("message %s sent on %s to %s", row.id, row.channel, mask_address(row.address))
         elif result.outcome is SendOutcome.RETRY and row.attempts < runtime.settings.send_max_attempts:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from rq import SimpleWorker
@@ -28,6 +29,7 @@ from tests.fakes.twilio_api import (
     Canned,
     closed_port,
     new_sid,
+    problem_details,
     server_error,
     slow,
     too_many_requests,
@@ -166,7 +168,14 @@ OUTCOMES = [
     ),
     pytest.param(Row((twilio_error(21211),), status=MessageStatus.FAILED, error_code="21211"), id="400-21211-bad-to"),
     pytest.param(
-        Row(env={"TWILIO_AUTH_TOKEN": "not-the-token-0123"}, status=MessageStatus.FAILED, error_code="20003"),
+        Row((problem_details(21610),), status=MessageStatus.FAILED, error_code="21610", unreachable=True),
+        id="rfc9457-21610-unsubscribed",
+    ),
+    pytest.param(
+        # Retried: messages wait while an operator fixes the credentials, instead of failing for good.
+        Row(
+            env={"TWILIO_AUTH_TOKEN": "not-the-token-0123"}, status=MessageStatus.QUEUED, error_code="20003", retry_in=5
+        ),
         id="401-wrong-credentials",
     ),
     pytest.param(
@@ -219,6 +228,15 @@ def test_provider_error_outcome(runtime, directory, redis_client, fake_twilio, r
         assert before + wait <= message.next_attempt_at <= after + wait
         assert scheduled(redis_client) == [send_job_id(message_id, 1)]
     assert_token_not_logged(caplog, capfd, fake_twilio.auth_token, runtime.settings.twilio_auth_token)
+
+
+def test_retry_after_given_as_an_http_date_is_honoured(runtime, directory, redis_client, fake_twilio):
+    wake = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0)
+    fake_twilio.script(too_many_requests(format_datetime(wake, usegmt=True)))
+    message_id, _, _ = send_one(runtime, redis_client, "Alerte #12 enregistrée")
+    message = load(runtime, Message, message_id)
+    assert message.status == MessageStatus.QUEUED and message.error_code == "20429"
+    assert wake - timedelta(seconds=2) <= message.next_attempt_at <= wake + timedelta(seconds=2)
 
 
 def make_due(runtime, redis_client, message_id: int) -> None:

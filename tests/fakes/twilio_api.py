@@ -91,7 +91,18 @@ def twilio_error(code: int, status: int = 400, headers: Mapping[str, str] | None
     return Canned(status, body, dict(headers or {}), **kw)
 
 
-def too_many_requests(retry_after: int = 7) -> Canned:
+def problem_details(code: int, status: int = 400) -> Canned:
+    """The same error in the newer RFC 9457 shape (`type`, `title`, `status`, `code`) some Twilio APIs send."""
+    body = {
+        "type": f"https://www.twilio.com/docs/errors/{code}",
+        "title": ERROR_MESSAGES.get(code, f"Error {code}"),
+        "status": status,
+        "code": code,
+    }
+    return Canned(status, body, {})
+
+
+def too_many_requests(retry_after: int | str = 7) -> Canned:
     """A 429 (code 20429) asking the client to wait `retry_after` seconds."""
     return twilio_error(20429, 429, {"Retry-After": str(retry_after)})
 

@@ -1,0 +1,1 @@
+"""Meetings of the district dialogue frameworks: notices, answers, reminders, tallies, cancellations."""
