@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import warnings
 from dataclasses import dataclass, field
 
 from telegram import (
@@ -145,7 +146,10 @@ class TelegramChannel(Channel):
         except Forbidden:
             return SendResult(SendOutcome.UNREACHABLE, error_code="telegram:forbidden")
         except RetryAfter as exc:
-            return SendResult(SendOutcome.RETRY, error_code="telegram:429", retry_after=_seconds(exc.retry_after))
+            with warnings.catch_warnings():  # PTB warns that retry_after will become a timedelta; both are handled
+                warnings.simplefilter("ignore")
+                wait = _seconds(exc.retry_after)
+            return SendResult(SendOutcome.RETRY, error_code="telegram:429", retry_after=wait)
         except (BadRequest, ChatMigrated, InvalidToken) as exc:  # BadRequest subclasses NetworkError: first
             return SendResult(SendOutcome.FAILED, error_code=f"telegram:{type(exc).__name__}")
         except NetworkError as exc:  # timeouts and connection errors

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from collections.abc import Mapping
 from pathlib import Path
 
 import requests

@@ -17,6 +17,8 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "acknowledge": ("ok", "ack", "okay"),
     "resolve": ("fin", "done", "resolu", "termine"),
     "false_alarm": ("faux", "fausse", "false"),
+    "meeting_create": ("reunion", "meeting", "rencontre"),
+    "tally": ("point", "tally", "bilan"),
 }
 # Words short enough that a one-letter slip would match something else: only exact matches count.
 _EXACT_ONLY_BELOW = 5

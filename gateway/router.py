@@ -23,7 +23,8 @@ from gateway.conversations import address_key
 from gateway.db import on_commit
 from gateway.escalation import commands as escalation_commands
 from gateway.escalation import ladder
-from gateway.models import Alert, AlertSource, AlertStatus, Contact, Message, MessageKind, Priority
+from gateway.meetings import commands as meeting_commands
+from gateway.models import Alert, AlertSource, AlertStatus, Contact, Message, MessageKind, Priority, Role
 from gateway.outbox import queue_message
 from gateway.runtime import Runtime
 from gateway.telegram_identity import identify_telegram_user
@@ -73,6 +74,18 @@ class Inbound:
             buttons=buttons,
         )
 
+    def reply_text(self, body: str) -> Message:
+        """Answer with a text already written in the contact's language."""
+        return queue_message(
+            self.session,
+            self.runtime,
+            body=body,
+            contact=self.contact,
+            channel=self.message.channel,
+            address=self.message.address,
+            priority=Priority.URGENT,
+        )
+
     def send_replies(self, replies) -> None:
         """Send the engine's replies."""
         for reply in replies:
@@ -91,6 +104,9 @@ def route_message(session: Session, runtime: Runtime, message: Message, contact:
         contact.telegram_unreachable = False  # they wrote to the bot, so they no longer block it
     inbound = Inbound(session, runtime, message, contact)
     match = match_keyword(inbound.text)
+    if match and match.intent == "cancel" and meeting_commands.is_meeting_cancel(match):
+        meeting_commands.on_cancel_meeting(inbound, match)
+        return
     if match and match.intent in ALWAYS_AVAILABLE:
         ALWAYS_AVAILABLE[match.intent](inbound, match)
         return
@@ -99,7 +115,13 @@ def route_message(session: Session, runtime: Runtime, message: Message, contact:
         continue_flow(inbound, state)
         return
     if match and match.intent in COMMANDS:
-        COMMANDS[match.intent](inbound, match)
+        handler, role = COMMANDS[match.intent]
+        # Staff commands are words of everyday French ("point", "fin", "ok"): from anyone else the message is
+        # an answer or a report, not a refused command.
+        if role is None or contact.role == role:
+            handler(inbound, match)
+            return
+    if meeting_commands.try_answer(inbound):
         return
     if not inbound.text:
         if SHARED_KEYS & inbound.meta.keys():
@@ -201,11 +223,14 @@ def on_alert(inbound: Inbound, match: Match) -> None:
     inbound.send_replies(turn.replies)
 
 
-COMMANDS: dict[str, Callable[[Inbound, Match], None]] = {
-    "alert": on_alert,
-    "acknowledge": escalation_commands.on_acknowledge,
-    "resolve": escalation_commands.on_resolve,
-    "false_alarm": escalation_commands.on_false_alarm,
+# intent → (handler, the only role it is for, or None for everyone)
+COMMANDS: dict[str, tuple[Callable[[Inbound, Match], None], str | None]] = {
+    "alert": (on_alert, None),
+    "acknowledge": (escalation_commands.on_acknowledge, Role.OFFICER),
+    "resolve": (escalation_commands.on_resolve, Role.OFFICER),
+    "false_alarm": (escalation_commands.on_false_alarm, Role.OFFICER),
+    "meeting_create": (meeting_commands.on_create, Role.FACILITATOR),
+    "tally": (meeting_commands.on_tally, Role.FACILITATOR),
 }
 
 

@@ -12,8 +12,8 @@ def handle_update(runtime: Runtime, update: TelegramUpdate) -> None:
     """Store and handle an update (deduplicated on update_id); answer a pressed button so it stops spinning."""
     if not update.handled:
         return
-    receive(runtime, update.to_inbound(), address_kind="telegram")
-    if update.callback_id:
+    receipt = receive(runtime, update.to_inbound(), address_kind="telegram")
+    if update.callback_id and not receipt.duplicate:  # a replayed press was answered the first time
         queue(runtime.redis, QUEUE_URGENT).enqueue(
             "workers.telegram.answer_callback",
             update.callback_id,

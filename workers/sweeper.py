@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from gateway.inbox import process_pending
+from gateway.meetings.reminders import overdue as overdue_meeting_reminders
 from gateway.models import Direction, Escalation, EscalationStatus, Message, MessageStatus, utcnow
 from gateway.runtime import Runtime
 from workers.escalation import schedule_reminder, schedule_step
+from workers.meetings import schedule_reminder as schedule_meeting_reminder
 from workers.queues import SEND_JOB_TIMEOUT, SWEEP_LOCK_KEY, enqueue_send
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,8 @@ def sweep_outbox(runtime: Runtime, now: datetime | None = None) -> SweepReport:
 
 
 def sweep_timers(runtime: Runtime, now: datetime | None = None) -> int:
-    """Re-schedule escalation steps and reminders that are due but have no job (e.g. Redis lost its data)."""
+    """Re-schedule escalation steps, reminders and meeting reminders that are due but have no job (e.g. Redis
+    lost its data)."""
     now = now or utcnow()
     grace = now - timedelta(seconds=2)
     with runtime.db.transaction() as session:
@@ -74,7 +77,9 @@ def sweep_timers(runtime: Runtime, now: datetime | None = None) -> int:
             .where(Escalation.resolved_at.is_(None), Escalation.acknowledged_by_id.is_not(None))
             .limit(SWEEP_BATCH)
         ).all()
+        meeting_reminders = overdue_meeting_reminders(session, now)
     count = sum(schedule_step(runtime.redis, row.id, row.step_seq, None) for row in steps)
+    count += sum(schedule_meeting_reminder(runtime.redis, rid, None) for rid in meeting_reminders)
     count += sum(schedule_reminder(runtime.redis, esc_id, None) for esc_id in reminders)
     if count:
         log.info("timer sweep: %s overdue step(s) or reminder(s) re-scheduled", count)

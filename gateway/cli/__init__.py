@@ -66,12 +66,13 @@ def main() -> None:
 
 
 def _register() -> None:
-    from gateway.cli import alerts, contacts, database, processes, simulate, telegram
+    from gateway.cli import alerts, contacts, database, meetings, processes, simulate, telegram
 
     main.add_command(database.db)
     main.add_command(contacts.contacts)
     main.add_command(alerts.alerts)
     main.add_command(alerts.officers_command)
+    main.add_command(meetings.meetings)
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
     for command in (processes.run, processes.web, processes.worker):

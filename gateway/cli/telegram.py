@@ -98,6 +98,8 @@ def poll(once: bool) -> None:
                 offset = update.update_id + 1
                 handled += 1
             if once:
+                if offset is not None:  # confirm what was handled, so the next poll does not fetch it again
+                    channel.call("get_updates", offset=offset, timeout=0, limit=1)
                 break
     except KeyboardInterrupt:
         pass

@@ -12,7 +12,7 @@ from gateway.sms_text import count_segments, to_gsm7
 # The longest realistic values a text is filled with: five-digit references, a long place name.
 WORST_CASE = {
     "ref": "99999",
-    "place": "Sofara (Djenne), quartier Nord",
+    "place": "Mairie de Dourou-Tanga",
     "severity": "3",
     "max": "8",
     "min": "1",
@@ -23,6 +23,20 @@ WORST_CASE = {
     "level": "3",
     "officer": "Souleymane Ongoïba Traoré",
     "refs": "#99999 #99998 #99997",
+    "when": "mer. 30 sept. 10h30",
+    "yes": "26",
+    "no": "26",
+    "pending": "26",
+    "invitees": "120",
+    "segments": "120",
+    "minutes": "60",
+    "count": "120",
+    "day": "mer.",
+    "d": "30",
+    "month": "sept.",
+    "clock": "10h30",
+    "hour": "10",
+    "minute": "30",
 }
 # Texts allowed more than one segment (the issue allows two for officers' escalation notices).
 SEGMENT_ALLOWANCE = {"escalation.alert": 2}

@@ -125,9 +125,10 @@ def test_poll_once_feeds_updates_to_the_pipeline_once(run, fake_telegram, runtim
     fake_telegram.queue_updates(update, update)  # the same update delivered twice
     result = run("telegram", "poll", "--once")
     assert result.exit_code == 0, result.output
-    [poll] = fake_telegram.calls_to("getUpdates")
+    [poll, confirm] = fake_telegram.calls_to("getUpdates")
     assert float(poll.params.get("timeout", 0)) == 0, "--once must not long-poll"
     assert poll.json("allowed_updates") == ["message", "callback_query"]
+    assert int(confirm.params["offset"]) == update["update_id"] + 1, "what was handled is confirmed to Telegram"
 
     inbound, alerts = stored(runtime)
     assert [(m.channel, m.provider_id, m.body) for m in inbound] == [("telegram", str(update["update_id"]), ONESHOT)]
@@ -135,7 +136,8 @@ def test_poll_once_feeds_updates_to_the_pipeline_once(run, fake_telegram, runtim
         seydou = session.scalar(select(Contact.id).where(Contact.telegram_id == 1445857208))
     assert [(a.reporter_id, a.severity, a.source) for a in alerts] == [(seydou, 3, "oneshot")]
 
-    again = run("telegram", "poll", "--once")  # Telegram hands out the same update until an offset confirms it
+    fake_telegram.queue_updates(update)  # delivered once more anyway (a lost confirmation)
+    again = run("telegram", "poll", "--once")
     assert again.exit_code == 0, again.output
     inbound_again, alerts_again = stored(runtime)
     assert [m.id for m in inbound_again] == [m.id for m in inbound] and [a.id for a in alerts_again] == [alerts[0].id]

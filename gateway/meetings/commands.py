@@ -1,0 +1,140 @@
+"""Meeting commands by SMS or Telegram: a facilitator's `REUNION 05/12 10h Lieu`, `POINT 12` and
+`ANNULER REUNION 12`; a leader's OUI/NON (with or without the meeting's number)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flows.answers import yes_or_no
+from flows.keywords import Match, normalise, parse_reference
+from gateway.meetings.dates import BadDate, parse_clock, parse_day, to_utc
+from gateway.meetings.service import (
+    MeetingError,
+    cancel_meeting,
+    create_meeting,
+    pending_invitations,
+    record_answer,
+    sending_duration,
+    tally_text,
+    when_text,
+)
+from gateway.models import Meeting, Role
+
+
+def _facilitator(inbound) -> bool:
+    if inbound.contact.role == Role.FACILITATOR and inbound.contact.district_id is not None:
+        return True
+    inbound.reply("help")  # only a district's facilitators call its meetings
+    return False
+
+
+def on_create(inbound, match: Match) -> None:
+    """REUNION 05/12 10h Mairie de Koro: a meeting of the facilitator's district."""
+    if not _facilitator(inbound):
+        return
+    parts = match.rest.split(None, 2)
+    if len(parts) < 3:
+        inbound.reply("meeting.bad_format")
+        return
+    zone = inbound.runtime.settings.timezone
+    try:
+        today = datetime.now(ZoneInfo(zone)).date()
+        starts_at = to_utc(parse_day(parts[0], today), parse_clock(parts[1]), zone)
+    except BadDate:
+        inbound.reply("meeting.bad_format")
+        return
+    try:
+        summary = create_meeting(
+            inbound.session,
+            inbound.runtime,
+            district=inbound.contact.district,
+            starts_at=starts_at,
+            place=parts[2],
+            created_by=inbound.contact,
+        )
+    except MeetingError as exc:
+        inbound.reply("meeting.past" if str(exc) == "past" else "meeting.bad_format")
+        return
+    meeting = inbound.session.get(Meeting, summary.meeting_id)
+    params = dict(
+        ref=meeting.id,
+        when=when_text(meeting, inbound.runtime, inbound.contact.language),
+        place=meeting.place,
+        invitees=summary.invitees,
+        segments=summary.segments_total,
+    )
+    duration = sending_duration(inbound.runtime, summary.segments_total)
+    if duration is not None:
+        inbound.reply("meeting.created_paced", minutes=max(round(duration.total_seconds() / 60), 1), **params)
+    else:
+        inbound.reply("meeting.created", **params)
+
+
+def _own_meeting(inbound, text: str) -> Meeting | None:
+    ref, _ = parse_reference(text)
+    meeting = inbound.session.get(Meeting, ref) if ref is not None else None
+    if meeting is None:
+        inbound.reply("meeting.unknown_ref", ref=ref if ref is not None else "?")
+        return None
+    if meeting.district_id != inbound.contact.district_id:
+        inbound.reply("meeting.not_yours", ref=meeting.id)
+        return None
+    return meeting
+
+
+def on_tally(inbound, match: Match) -> None:
+    """POINT 12: who is coming."""
+    if not _facilitator(inbound):
+        return
+    meeting = _own_meeting(inbound, match.rest)
+    if meeting is not None:
+        inbound.reply_text(tally_text(meeting, inbound.contact.language))
+
+
+def is_meeting_cancel(match: Match) -> bool:
+    """`ANNULER REUNION 12` is a facilitator's cancellation, not leaving a conversation."""
+    return normalise(match.rest).split(" ", 1)[0] in ("reunion", "meeting")
+
+
+def on_cancel_meeting(inbound, match: Match) -> None:
+    """ANNULER REUNION 12: cancelled; everyone who had not declined is told."""
+    if not _facilitator(inbound):
+        return
+    meeting = _own_meeting(inbound, match.rest.split(None, 1)[1] if " " in match.rest else "")
+    if meeting is None:
+        return
+    try:
+        told = cancel_meeting(inbound.session, inbound.runtime, meeting)
+    except MeetingError:
+        inbound.reply("meeting.already_cancelled", ref=meeting.id)
+        return
+    inbound.reply("meeting.cancel_done", ref=meeting.id, count=told)
+
+
+def try_answer(inbound) -> bool:
+    """OUI / NON / 1 / 2 (with or without the meeting's number) from someone with a pending invitation."""
+    yes = yes_or_no(inbound.text)
+    if yes is None:
+        return False
+    invitations = pending_invitations(inbound.session, inbound.contact)
+    if not invitations:
+        return False
+    rest = inbound.text.split(None, 1)[1] if " " in inbound.text.strip() else ""
+    ref, _ = parse_reference(rest)
+    if ref is not None:
+        chosen = [i for i in invitations if i.meeting_id == ref]
+        if not chosen:
+            inbound.reply("meeting.unknown_ref", ref=ref)
+            return True
+    elif len(invitations) > 1:
+        inbound.reply("meeting.which", refs=" ".join(f"#{i.meeting_id}" for i in invitations))
+        return True
+    else:
+        chosen = invitations
+    invitation = chosen[0]
+    record_answer(invitation, yes)
+    meeting = invitation.meeting
+    when = when_text(meeting, inbound.runtime, inbound.contact.language)
+    inbound.reply("meeting.answer_yes" if yes else "meeting.answer_no", ref=meeting.id, when=when)
+    return True

@@ -1,0 +1,248 @@
+"""Meetings: create one and send its notice, record answers, count them, cancel or move a meeting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bots.base import Button
+from flows import catalogue
+from gateway.meetings.dates import local_form
+from gateway.meetings.reminders import cancel_reminders, plan_reminders
+from gateway.models import (
+    Contact,
+    District,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+    MessageKind,
+    Priority,
+    Role,
+    utcnow,
+)
+from gateway.outbox import queue_message
+from gateway.runtime import Runtime
+from gateway.sms_text import count_segments, to_gsm7
+
+
+class MeetingError(ValueError):
+    """A meeting cannot be created or changed; the message says why, for the person who asked."""
+
+
+@dataclass(frozen=True)
+class NoticeSummary:
+    """What a new (or moved) meeting's notice costs."""
+
+    meeting_id: int
+    invitees: int
+    segments_each: int
+    segments_total: int
+
+
+def when_text(meeting: Meeting, runtime: Runtime, language: str) -> str:
+    """The meeting's date in the reader's local form."""
+    return local_form(meeting.starts_at, runtime.settings.timezone, language)
+
+
+def notice_text(meeting: Meeting, runtime: Runtime, language: str, key: str = "meeting.notice") -> str:
+    """A notice (or a cancellation, a move) in one language."""
+    return catalogue.text(
+        language,
+        key,
+        ref=meeting.id,
+        district=meeting.district.name,
+        when=when_text(meeting, runtime, language),
+        place=meeting.place,
+    )
+
+
+def answer_buttons(meeting: Meeting, language: str) -> tuple[Button, ...]:
+    """OUI / NON buttons that send what a leader would type."""
+    return (
+        Button(catalogue.text(language, "answer.yes"), f"OUI {meeting.id}"),
+        Button(catalogue.text(language, "answer.no"), f"NON {meeting.id}"),
+    )
+
+
+def invitees_of(session: Session, district: District, extra: list[Contact]) -> list[Contact]:
+    """Every active, not-opted-out leader of the district, plus the extra invitees (once each)."""
+    leaders = session.scalars(
+        select(Contact)
+        .where(Contact.district_id == district.id, Contact.role == Role.LEADER)
+        .where(Contact.active.is_(True), Contact.opted_out.is_(False))
+        .order_by(Contact.id)
+    ).all()
+    chosen = {c.id: c for c in leaders}
+    for contact in extra:
+        if contact.active and not contact.opted_out:
+            chosen.setdefault(contact.id, contact)
+    return list(chosen.values())
+
+
+def create_meeting(
+    session: Session,
+    runtime: Runtime,
+    *,
+    district: District,
+    starts_at: datetime,
+    place: str,
+    agenda: str | None = None,
+    extra: list[Contact] | None = None,
+    created_by: Contact | None = None,
+) -> NoticeSummary:
+    """Create the meeting, invite the district, queue the notices on the bulk queue and plan the reminders."""
+    if starts_at <= utcnow():
+        raise MeetingError("past")
+    place = " ".join(place.split())
+    if not place:
+        raise MeetingError("place")
+    meeting = Meeting(
+        district=district,
+        starts_at=starts_at,
+        place=place[:200],
+        agenda=agenda,
+        status=MeetingStatus.SCHEDULED,
+        created_by_id=created_by.id if created_by else None,
+    )
+    session.add(meeting)
+    session.flush()
+    invitees = invitees_of(session, district, extra or [])
+    for contact in invitees:
+        session.add(Invitation(meeting_id=meeting.id, contact_id=contact.id))
+    session.flush()
+    segments = send_to_invitees(session, runtime, meeting, invitees, "meeting.notice", with_buttons=True)
+    plan_reminders(session, runtime, meeting)
+    return NoticeSummary(meeting.id, len(invitees), notice_segments(meeting, runtime), segments)
+
+
+def notice_segments(meeting: Meeting, runtime: Runtime) -> int:
+    """Segments of the French notice as SMS."""
+    return count_segments(to_gsm7(notice_text(meeting, runtime, "fr"))).segments
+
+
+def send_to_invitees(
+    session: Session, runtime: Runtime, meeting: Meeting, contacts: list[Contact], key: str, with_buttons: bool
+) -> int:
+    """Queue one notice per contact, in their language, on their preferred channel; returns SMS segments used."""
+    total = 0
+    for contact in contacts:
+        body = notice_text(meeting, runtime, contact.language, key)
+        message = queue_message(
+            session,
+            runtime,
+            body=body,
+            contact=contact,
+            priority=Priority.BULK,
+            kind=MessageKind.MEETING_NOTICE,
+            buttons=answer_buttons(meeting, contact.language) if with_buttons else (),
+        )
+        if message.channel != "telegram":
+            total += count_segments(message.body or "").segments
+    return total
+
+
+def pending_invitations(session: Session, contact: Contact) -> list[Invitation]:
+    """The contact's invitations to meetings still ahead, soonest first."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .join(Meeting, Meeting.id == Invitation.meeting_id)
+            .where(Invitation.contact_id == contact.id, Meeting.status == MeetingStatus.SCHEDULED)
+            .where(Meeting.starts_at > utcnow())
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def record_answer(invitation: Invitation, yes: bool) -> None:
+    """Keep the latest answer given before the meeting."""
+    invitation.answer = yes
+    invitation.answered_at = utcnow()
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Who is coming to a meeting."""
+
+    meeting_id: int
+    yes: list[str]
+    no: list[str]
+    pending: list[str]
+
+    def as_dict(self) -> dict:
+        """JSON-ready counts and names."""
+        return {
+            "ref": self.meeting_id,
+            "yes": len(self.yes),
+            "no": len(self.no),
+            "no_answer": len(self.pending),
+            "coming": self.yes,
+            "not_coming": self.no,
+            "not_answered": self.pending,
+        }
+
+
+def tally(meeting: Meeting) -> Tally:
+    """Counts of yes, no and no answer, with names."""
+    yes = [i.contact.name for i in meeting.invitations if i.answer is True]
+    no = [i.contact.name for i in meeting.invitations if i.answer is False]
+    pending = [i.contact.name for i in meeting.invitations if i.answer is None]
+    return Tally(meeting.id, yes, no, pending)
+
+
+def tally_text(meeting: Meeting, language: str) -> str:
+    """`#12: 18 oui, 3 non, 5 sans réponse`."""
+    counts = tally(meeting)
+    return catalogue.text(
+        language, "meeting.tally", ref=meeting.id, yes=len(counts.yes), no=len(counts.no), pending=len(counts.pending)
+    )
+
+
+def cancel_meeting(session: Session, runtime: Runtime, meeting: Meeting) -> int:
+    """Cancel; everyone invited who had not declined is told. Returns how many were told."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise MeetingError("already_cancelled")
+    meeting.status = MeetingStatus.CANCELLED
+    cancel_reminders(session, meeting)
+    told = [i.contact for i in meeting.invitations if i.answer is not False]
+    send_to_invitees(session, runtime, meeting, told, "meeting.cancelled", with_buttons=False)
+    return len(told)
+
+
+def reschedule_meeting(session: Session, runtime: Runtime, meeting: Meeting, starts_at: datetime) -> int:
+    """Move the meeting; answers are reset and everyone who had not declined is asked again."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise MeetingError("already_cancelled")
+    if starts_at <= utcnow():
+        raise MeetingError("past")
+    told = [i.contact for i in meeting.invitations if i.answer is not False]
+    meeting.starts_at = starts_at
+    for invitation in meeting.invitations:
+        invitation.answer, invitation.answered_at = None, None
+    cancel_reminders(session, meeting)
+    session.flush()
+    send_to_invitees(session, runtime, meeting, told, "meeting.moved", with_buttons=True)
+    plan_reminders(session, runtime, meeting)
+    return len(told)
+
+
+def facilitators_of(session: Session, district_id: int) -> list[Contact]:
+    """The district's active facilitators."""
+    return list(
+        session.scalars(
+            select(Contact).where(
+                Contact.district_id == district_id, Contact.role == Role.FACILITATOR, Contact.active.is_(True)
+            )
+        )
+    )
+
+
+def sending_duration(runtime: Runtime, segments: int) -> timedelta | None:
+    """How long the paced SMS channel needs for this many segments (None when it is not paced)."""
+    rate = getattr(runtime.channels.get("android"), "segments_per_minute", None)
+    if not rate or segments <= 0:
+        return None
+    return timedelta(minutes=segments / rate)
