@@ -86,6 +86,7 @@ class SendResult:
     provider_id: str | None = None
     error_code: str | None = None
     retry_after: float | None = None  # seconds the provider asked us to wait
+    provider_down: bool = False  # we could not reach the provider at all: wait for it, never give up
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import redis
 
+from bots.android import AndroidSmsChannel
 from bots.base import Channel
 from bots.console import ConsoleChannel
 from bots.telegram import TelegramChannel
@@ -17,6 +18,7 @@ CHANNELS: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings, redis.
     "console": (lambda s: True, lambda s, r: ConsoleChannel(r)),
     "twilio": (lambda s: s.twilio_enabled, lambda s, r: TwilioSmsChannel(s)),
     "telegram": (lambda s: s.telegram_enabled, lambda s, r: TelegramChannel(s)),
+    "android": (lambda s: s.android_enabled, lambda s, r: AndroidSmsChannel(s)),
 }
 
 

@@ -13,6 +13,9 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+# Android lets one app send at most this many SMS parts a minute before it stops on a confirmation dialog.
+ANDROID_CAP_PER_MINUTE = 30
+
 
 class ConfigError(ValueError):
     """A configuration value is unusable; the message names the variable, never its secret value."""
@@ -53,6 +56,8 @@ class Settings:
     outbox_stale_seconds: int = 60
     send_max_attempts: int = 8
     meeting_reminder_hours: tuple[float, ...] = (24.0, 2.0)
+    android_segments_per_minute: int = 20
+    android_urgent_headroom: int = 5
     log_level: str = "INFO"
 
     @property
@@ -221,6 +226,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         outbox_stale_seconds=_int(env, "OUTBOX_STALE_SECONDS", 60, minimum=1),
         send_max_attempts=_int(env, "SEND_MAX_ATTEMPTS", 8, minimum=1),
         meeting_reminder_hours=_hours_list(env, "MEETING_REMINDER_HOURS", (24.0, 2.0)),
+        android_segments_per_minute=_int(env, "ANDROID_SEGMENTS_PER_MINUTE", 20, minimum=1),
+        android_urgent_headroom=_int(env, "ANDROID_URGENT_HEADROOM", 5),
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
     )
     _check_timezone(settings.timezone)
@@ -228,6 +235,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError("Twilio is configured but neither TWILIO_FROM_NUMBER nor TWILIO_MESSAGING_SERVICE_SID is set")
     if settings.sms_channel == "twilio" and not settings.twilio_enabled:
         raise ConfigError("SMS_CHANNEL=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    if settings.android_segments_per_minute + settings.android_urgent_headroom > ANDROID_CAP_PER_MINUTE:
+        raise ConfigError(
+            "ANDROID_SEGMENTS_PER_MINUTE + ANDROID_URGENT_HEADROOM must stay at or under Android's "
+            f"{ANDROID_CAP_PER_MINUTE} SMS parts a minute"
+        )
     if settings.sms_channel == "android" and not settings.android_enabled:
         raise ConfigError("SMS_CHANNEL=android needs ANDROID_GATEWAY_URL")
     return settings

@@ -15,10 +15,12 @@ from sqlalchemy import update
 from bots.base import Button, OutboundMessage, SendOutcome, SendResult
 from gateway.db import on_commit
 from gateway.delivery import mark_unreachable
-from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, utcnow
+from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, Priority, utcnow
 from gateway.outbox import fall_back_to_sms
 from gateway.privacy import mask_address
 from gateway.runtime import Runtime, process_runtime
+from gateway.sms_text import count_segments
+from workers import pacing
 from workers.queues import enqueue_send
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,9 @@ def send_message(message_id: int) -> str:
     channel = runtime.channels.get(message.channel)
     if channel is None:
         result = SendResult(SendOutcome.FAILED, error_code="channel_not_configured")
+    elif (wait := wait_for_pace(runtime, channel, message)) > 0:
+        defer(runtime, message, wait)
+        return "paced"
     else:
         outbound = OutboundMessage(
             message_id=message.id,
@@ -74,6 +79,28 @@ def send_message(message_id: int) -> str:
             result = SendResult(SendOutcome.RETRY, error_code=f"exception:{type(exc).__name__}")
     record_result(runtime, message, result)
     return result.outcome.value
+
+
+def wait_for_pace(runtime: Runtime, channel, message: Message) -> float:
+    """Seconds this message must wait for its channel's per-minute segment budget (0 for unpaced channels)."""
+    rate = getattr(channel, "segments_per_minute", None)
+    if not rate:
+        return 0.0
+    limit = rate + (channel.urgent_headroom if message.priority == Priority.URGENT else 0)
+    return pacing.acquire(runtime.redis, channel.code, count_segments(message.body or "").segments, limit)
+
+
+def defer(runtime: Runtime, message: Message, wait: float) -> None:
+    """Give the claimed row back, untouched but for its due time: waiting for the pace is not an attempt."""
+    now = utcnow()
+    with runtime.db.transaction() as session:
+        row = session.get(Message, message.id, with_for_update=True)
+        row.status = MessageStatus.QUEUED
+        row.attempts -= 1
+        row.next_attempt_at = now + timedelta(seconds=wait)
+        message_id, priority, attempt, connection = row.id, row.priority, row.attempts, runtime.redis
+        turn = str(int(now.timestamp() * 1000))
+        on_commit(session, lambda: enqueue_send(connection, message_id, priority, attempt, delay=wait, wait=turn))
 
 
 def record_result(runtime: Runtime, message: Message, result: SendResult) -> None:
@@ -95,7 +122,9 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             row.next_attempt_at = None
             row.sent_at = row.sent_at or now
             log.info("message %s sent on %s to %s", row.id, row.channel, mask_address(row.address))
-        elif result.outcome is SendOutcome.RETRY and row.attempts < runtime.settings.send_max_attempts:
+        elif result.outcome is SendOutcome.RETRY and (
+            row.attempts < runtime.settings.send_max_attempts or result.provider_down
+        ):
             delay = backoff_seconds(row.attempts, result.retry_after)
             row.status = MessageStatus.QUEUED
             row.next_attempt_at = now + timedelta(seconds=delay)

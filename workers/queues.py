@@ -24,6 +24,7 @@ SWEEP_LOCK_KEY = KEY_PREFIX + "lock:sweep"
 CONSOLE_OUTBOX_KEY = KEY_PREFIX + "console:outbox"
 CONVERSATION_KEY = KEY_PREFIX + "conv:"
 CONTACT_LOCK_KEY = KEY_PREFIX + "lock:contact:"
+PACE_KEY = KEY_PREFIX + "pace:"
 
 # Job policy: explicit timeouts, and RQ retries for crashes (provider errors are retried by the sender itself,
 # which honours Retry-After; see workers.outbound).
@@ -43,9 +44,10 @@ def queue_for(priority: str) -> str:
     return QUEUE_BULK if priority == "bulk" else QUEUE_URGENT
 
 
-def send_job_id(message_id: int, attempt: int) -> str:
-    """Deterministic job id for one attempt at sending one message, so a row is never enqueued twice at once."""
-    return f"send-{message_id}-{attempt}"
+def send_job_id(message_id: int, attempt: int, wait: str = "") -> str:
+    """Deterministic job id for one attempt at sending one message, so a row is never enqueued twice at once
+    (`wait` distinguishes the turns a paced message waits for its channel within one attempt)."""
+    return f"send-{message_id}-{attempt}{'-' + wait if wait else ''}"
 
 
 def job_is_pending(connection: redis.Redis, job_id: str) -> bool:
@@ -62,9 +64,11 @@ def job_is_pending(connection: redis.Redis, job_id: str) -> bool:
     )
 
 
-def enqueue_send(connection: redis.Redis, message_id: int, priority: str, attempt: int, delay: float = 0) -> bool:
+def enqueue_send(
+    connection: redis.Redis, message_id: int, priority: str, attempt: int, delay: float = 0, wait: str = ""
+) -> bool:
     """Queue one attempt at sending a message; False when that attempt is already queued."""
-    job_id = send_job_id(message_id, attempt)
+    job_id = send_job_id(message_id, attempt, wait)
     if job_is_pending(connection, job_id):
         return False
     q = queue(connection, queue_for(priority))

@@ -66,7 +66,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from gateway.cli import alerts, contacts, database, meetings, processes, simulate, telegram
+    from gateway.cli import alerts, android, contacts, database, meetings, processes, simulate, telegram
 
     main.add_command(database.db)
     main.add_command(contacts.contacts)
@@ -75,6 +75,7 @@ def _register() -> None:
     main.add_command(meetings.meetings)
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
+    main.add_command(android.android)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
 

@@ -22,8 +22,10 @@ def channel_or_404(code: str):
 
 def register(app: Flask) -> None:
     """Register every provider's webhook blueprint."""
+    from gateway.webhooks.android import android
     from gateway.webhooks.telegram import telegram
     from gateway.webhooks.twilio import twilio
 
     app.register_blueprint(twilio)
     app.register_blueprint(telegram)
+    app.register_blueprint(android)

@@ -1,0 +1,191 @@
+"""SMS through an Android phone with a local SIM running "SMS Gateway for Android" (capcom6) in local-server
+mode: signed webhooks in, `POST /messages` out (Basic auth), one recipient per request, our id as its id."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from bots.base import AddressKind, Channel, InboundMessage, OutboundMessage, SendOutcome, SendResult, StatusUpdate
+from gateway.config import Settings
+from gateway.phones import InvalidPhone, to_e164
+
+log = logging.getLogger(__name__)
+
+TIMESTAMP_TOLERANCE_SECONDS = 300
+SEND_TIMEOUT_SECONDS = 15
+WEBHOOK_EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed")
+# The phone's events about our messages, mapped to our statuses (`sms:delivered` comes once per part).
+STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed", "sms:cancelled": "failed"}
+ID_PREFIX = "gw"
+
+
+class InvalidEvent(ValueError):
+    """A signed event that cannot be used; the message says why (for a 400)."""
+
+
+@dataclass(frozen=True)
+class AndroidEvent:
+    """One webhook event from the phone: an inbound SMS, a status of one of ours, or something we ignore."""
+
+    event: str
+    inbound: InboundMessage | None = None
+    status: StatusUpdate | None = None
+
+
+def our_id(message_id: int) -> str:
+    """The request id we give the phone for one of our messages (the phone refuses a second send with it)."""
+    return f"{ID_PREFIX}{message_id}"
+
+
+def message_id_from(phone_id: str) -> int | None:
+    """Our message id back from the phone's `messageId`, if the message is ours."""
+    if phone_id.startswith(ID_PREFIX) and phone_id[len(ID_PREFIX) :].isdigit():
+        return int(phone_id[len(ID_PREFIX) :])
+    return None
+
+
+class AndroidSmsChannel(Channel):
+    """The local-SIM phone as an SMS channel."""
+
+    code = "android"
+    address_kind = AddressKind.PHONE
+    status_map = STATUS_EVENTS
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.segments_per_minute = settings.android_segments_per_minute
+        self.urgent_headroom = settings.android_urgent_headroom
+
+    def describe(self) -> str:
+        """The phone's address, never its password."""
+        return f"android ({self.settings.android_gateway_url})"
+
+    def _client(self) -> httpx.Client:
+        auth = (self.settings.android_gateway_user or "sms", self.settings.android_gateway_password or "")
+        return httpx.Client(base_url=self.settings.android_gateway_url, auth=auth, timeout=SEND_TIMEOUT_SECONDS)
+
+    # --- inbound -----------------------------------------------------------------------------------------
+
+    def verify(self, raw_body: bytes, signature: str | None, timestamp: str | None, now: float | None = None) -> bool:
+        """`X-Signature` is hex HMAC-SHA256 of the raw body followed by `X-Timestamp`, within ±5 minutes."""
+        key = self.settings.android_gateway_signing_key
+        if not key or not signature or not timestamp or not timestamp.isdigit():
+            return False
+        if abs((time.time() if now is None else now) - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
+            return False
+        expected = hmac.new(key.encode(), raw_body + timestamp.encode(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, signature.strip().lower())
+
+    def parse_event(self, data: object) -> AndroidEvent:
+        """Read a verified event; raises InvalidEvent with the reason."""
+        if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+            raise InvalidEvent("not an SMS Gateway event: 'event' missing")
+        payload = data.get("payload")
+        if not isinstance(payload, dict):
+            raise InvalidEvent("'payload' missing")
+        event = data["event"]
+        if event == "sms:received":
+            return AndroidEvent(event, inbound=self._inbound(payload))
+        if event in STATUS_EVENTS:
+            phone_id = str(payload.get("messageId") or "")
+            if not phone_id:
+                raise InvalidEvent("'payload.messageId' missing")
+            return AndroidEvent(
+                event,
+                status=StatusUpdate(
+                    channel=self.code,
+                    provider_id=phone_id,
+                    message_id=message_id_from(phone_id),
+                    status=STATUS_EVENTS[event],
+                    error_code=("android:" + str(payload.get("reason"))[:30]) if payload.get("reason") else None,
+                ),
+            )
+        return AndroidEvent(event)  # system:ping, app:started, mms…: acknowledged and ignored
+
+    def _inbound(self, payload: Mapping) -> InboundMessage:
+        sender_raw = payload.get("sender") or payload.get("phoneNumber")
+        message_id, received_at = payload.get("messageId"), payload.get("receivedAt")
+        if not sender_raw or not message_id or not received_at:
+            raise InvalidEvent("sms:received needs messageId, sender and receivedAt")
+        try:
+            sender = to_e164(str(sender_raw))
+        except InvalidPhone:
+            raise InvalidEvent("sender is not a phone number") from None
+        # The app re-sends the same SMS with new envelope ids: the payload's own identity is what dedupes.
+        identity = hashlib.sha256(f"{message_id}|{sender}|{received_at}".encode()).hexdigest()[:40]
+        return InboundMessage(
+            channel=self.code, provider_id=f"rx-{identity}", address=sender, text=str(payload.get("message") or "")
+        )
+
+    # --- outbound ----------------------------------------------------------------------------------------
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """`POST /messages` for one recipient, with a delivery report; 409 on our id means already accepted."""
+        request_id = our_id(message.message_id)
+        body = {
+            "id": request_id,
+            "textMessage": {"text": message.text},
+            "phoneNumbers": [message.address],
+            "withDeliveryReport": True,
+        }
+        try:
+            with self._client() as client:
+                response = client.post("/messages", json=body)
+                if response.status_code == 409:
+                    return self._already_accepted(client, request_id, message.address)
+        except httpx.HTTPError as exc:  # the phone is off, asleep or out of the network: wait for it
+            return SendResult(SendOutcome.RETRY, error_code=f"network:{type(exc).__name__}", provider_down=True)
+        return self._result(response, request_id)
+
+    def _result(self, response: httpx.Response, request_id: str) -> SendResult:
+        status = response.status_code
+        if status in (200, 201, 202):
+            return SendResult(SendOutcome.SENT, provider_id=request_id)
+        if status == 401:
+            log.error("the Android phone refused our credentials: check ANDROID_GATEWAY_USER and _PASSWORD")
+            return SendResult(SendOutcome.RETRY, error_code="android:401", provider_down=True)
+        if status == 429 or status >= 500:
+            retry_after = response.headers.get("Retry-After")
+            wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+            return SendResult(SendOutcome.RETRY, error_code=f"android:{status}", retry_after=wait)
+        return SendResult(SendOutcome.FAILED, error_code=f"android:{status}")
+
+    def _already_accepted(self, client: httpx.Client, request_id: str, address: str) -> SendResult:
+        """A 409 is success only if the phone's message with our id is really this one (same recipient)."""
+        try:
+            found = client.get(f"/messages/{request_id}")
+            recipients = [r.get("phoneNumber") for r in found.json().get("recipients", [])]
+        except (httpx.HTTPError, json.JSONDecodeError, AttributeError):
+            return SendResult(SendOutcome.SENT, provider_id=request_id)  # accepted before; details unknown
+        if recipients and address not in recipients:
+            return SendResult(SendOutcome.FAILED, error_code="android:id_conflict")
+        return SendResult(SendOutcome.SENT, provider_id=request_id)
+
+    # --- administration ----------------------------------------------------------------------------------
+
+    def register_webhooks(self, public_base_url: str) -> list[str]:
+        """Upsert our webhooks on the phone under fixed ids (idempotent); returns the ids."""
+        url = f"{public_base_url}/webhooks/android"
+        ids = []
+        with self._client() as client:
+            for event in WEBHOOK_EVENTS:
+                webhook_id = "gateway-" + event.replace(":", "-")
+                response = client.post("/webhooks", json={"id": webhook_id, "url": url, "event": event})
+                response.raise_for_status()
+                ids.append(webhook_id)
+        return ids
+
+    def health(self) -> dict:
+        """The phone's own health report (`GET /health`, no auth)."""
+        with self._client() as client:
+            response = client.get("/health")
+            response.raise_for_status()
+            return response.json()

@@ -1,0 +1,65 @@
+"""`gateway android register-webhooks|status`: the local-SIM phone."""
+
+from __future__ import annotations
+
+import click
+import httpx
+from sqlalchemy import func, select
+
+from bots.android import AndroidSmsChannel
+from gateway.cli import cli_settings, open_database
+from gateway.models import Direction, Message, MessageStatus
+
+
+@click.group()
+def android() -> None:
+    """The Android phone with a local SIM (SMS Gateway for Android, local server mode)."""
+
+
+def _channel(settings) -> AndroidSmsChannel:
+    if not settings.android_enabled:
+        raise click.ClickException("the Android channel is off: set ANDROID_GATEWAY_URL")
+    return AndroidSmsChannel(settings)
+
+
+@android.command("register-webhooks")
+def register_webhooks() -> None:
+    """Register our webhook URL on the phone for received, sent, delivered and failed SMS (idempotent)."""
+    settings = cli_settings()
+    channel = _channel(settings)
+    if not settings.public_base_url:
+        raise click.ClickException("set PUBLIC_BASE_URL to the address the phone can reach (https://…)")
+    if not settings.android_gateway_signing_key:
+        raise click.ClickException("set ANDROID_GATEWAY_SIGNING_KEY to the phone's webhook signing key first")
+    try:
+        ids = channel.register_webhooks(settings.public_base_url)
+    except httpx.HTTPStatusError as exc:
+        reason = (
+            "refused our credentials" if exc.response.status_code == 401 else f"answered {exc.response.status_code}"
+        )
+        raise click.ClickException(f"the phone {reason} (is the URL https:// or http://127.0.0.1?)") from None
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"the phone does not answer at ANDROID_GATEWAY_URL ({type(exc).__name__})") from None
+    click.echo(f"webhooks registered on the phone: {', '.join(ids)} → {settings.public_base_url}/webhooks/android")
+
+
+@android.command("status")
+def status() -> None:
+    """Whether the phone answers, and how many messages wait for it."""
+    settings = cli_settings()
+    channel = _channel(settings)
+    database = open_database(settings)
+    with database.transaction() as session:
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.direction == Direction.OUT, Message.channel == "android")
+            .where(Message.status.in_([MessageStatus.QUEUED, MessageStatus.SENDING]))
+        )
+    try:
+        health = channel.health()
+        click.echo(f"phone: answers ({health.get('status', 'unknown')})")
+    except httpx.HTTPError as exc:
+        click.echo(f"phone: does not answer ({type(exc).__name__}); messages wait and are retried")
+    click.echo(f"waiting in the outbox: {waiting}")
+    click.echo(f"pace: {channel.segments_per_minute} SMS parts a minute (+{channel.urgent_headroom} for urgent ones)")

@@ -1,0 +1,42 @@
+"""Webhooks from the local-SIM phone: HMAC-signed events; inbound SMS stored once, statuses forward only."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, abort, jsonify, request
+
+from bots.android import AndroidSmsChannel, InvalidEvent
+from gateway.delivery import apply_status
+from gateway.inbox import receive
+from gateway.webhooks import channel_or_404, runtime
+
+log = logging.getLogger(__name__)
+android = Blueprint("android", __name__)
+
+
+@android.post("/webhooks/android")
+def events():
+    """One event from the phone: verified on the raw body before anything is parsed."""
+    channel: AndroidSmsChannel = channel_or_404("android")
+    raw = request.get_data(cache=True)
+    if not channel.verify(raw, request.headers.get("X-Signature"), request.headers.get("X-Timestamp")):
+        abort(403, description="missing or invalid X-Signature, or X-Timestamp outside ±5 minutes")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        abort(400, description="malformed JSON: expected an SMS Gateway event")
+    try:
+        event = channel.parse_event(data)
+    except InvalidEvent as exc:
+        abort(400, description=str(exc))
+    try:
+        if event.inbound is not None:
+            receive(runtime(), event.inbound)
+        elif event.status is not None:
+            apply_status(runtime(), channel, event.status)
+    except Exception as exc:  # noqa: BLE001 - not stored: a non-2xx makes the phone send it again later
+        log.error("android event could not be stored (%s)", type(exc).__name__)
+        abort(503, description="storage unavailable, retry later")
+    return jsonify(ok=True, event=event.event)
