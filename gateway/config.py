@@ -47,6 +47,7 @@ class Settings:
     escalation_resolve_remind_seconds: int = 14400
     followup_after_seconds: int = 86400
     followup_max: int = 3
+    followup_min_severity: int = 2
     triage_remind_seconds: int = 7200
     digest_at: time = time(18, 0)
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(7, 0))
@@ -217,6 +218,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         escalation_resolve_remind_seconds=_int(env, "ESCALATION_RESOLVE_REMIND_SECONDS", 14400, minimum=1),
         followup_after_seconds=_int(env, "FOLLOWUP_AFTER_SECONDS", 86400, minimum=1),
         followup_max=_int(env, "FOLLOWUP_MAX", 3),
+        followup_min_severity=_int(env, "FOLLOWUP_MIN_SEVERITY", 2, minimum=1),
         triage_remind_seconds=_int(env, "TRIAGE_REMIND_SECONDS", 7200, minimum=1),
         digest_at=parse_clock("DIGEST_AT", digest_raw) if digest_raw else time(18, 0),
         quiet_hours=_quiet_hours(env),

@@ -119,12 +119,35 @@ class MessageKind(StrEnum):
     ALERT_UPDATE = "alert_update"  # an alert's reporter told it is handled or closed
     ESCALATION = "escalation"
     MEETING_NOTICE = "meeting_notice"
+    MEETING_REMINDER = "meeting_reminder"
+    TALLY = "tally"
+    FOLLOWUP = "followup"
+    TRIAGE_REMINDER = "triage_reminder"
+    DIGEST = "digest"
     UNKNOWN_SENDER = "unknown_sender"
     IDENTIFY = "identify"
 
 
 FALLBACK_KINDS = frozenset(
-    {MessageKind.ALERT_CONFIRMATION, MessageKind.ALERT_UPDATE, MessageKind.ESCALATION, MessageKind.MEETING_NOTICE}
+    {
+        MessageKind.ALERT_CONFIRMATION,
+        MessageKind.ALERT_UPDATE,
+        MessageKind.ESCALATION,
+        MessageKind.MEETING_NOTICE,
+        MessageKind.MEETING_REMINDER,
+        MessageKind.FOLLOWUP,
+    }
+)
+# Non-urgent kinds held during QUIET_HOURS; escalations and direct replies to a leader are never held.
+QUIET_KINDS = frozenset(
+    {
+        MessageKind.MEETING_NOTICE,
+        MessageKind.MEETING_REMINDER,
+        MessageKind.TALLY,
+        MessageKind.FOLLOWUP,
+        MessageKind.TRIAGE_REMINDER,
+        MessageKind.DIGEST,
+    }
 )
 
 
@@ -249,6 +272,8 @@ class Alert(Base):
     source: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(20))
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    triage_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    assessment: Mapped[str | None] = mapped_column(String(20))  # the reporter's latest: calmer | tense | worse
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -370,3 +395,50 @@ class MeetingReminder(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Followup(Base):
+    """Asking an alert's reporter how things stand, until the situation settles.
+
+    `seq` numbers the questions: the job that asks carries the number it expects and claims it, so a question
+    is never sent twice. `waiting_since` is set while an answer is awaited."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    asks: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    next_ask_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    alert: Mapped[Alert] = relationship()
+    contact: Mapped[Contact] = relationship()
+
+
+class AlertUpdate(Base):
+    """Something added to an alert after it was recorded: a follow-up asked or answered, a reporter's update."""
+
+    __tablename__ = "alert_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # asked | answered | update | triaged
+    value: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Digest(Base):
+    """A district's daily digest, one row per district and local day: inserting it is what claims the send."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("district_id", "day", name="uq_digests_district_id_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    day: Mapped[str] = mapped_column(String(10))  # local date, YYYY-MM-DD
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

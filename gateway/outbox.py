@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from bots.base import AddressKind, Button
 from gateway.db import on_commit
-from gateway.models import FALLBACK_KINDS, Contact, Direction, Message, MessageStatus, Priority
+from gateway.models import FALLBACK_KINDS, QUIET_KINDS, Contact, Direction, Message, MessageStatus, Priority, utcnow
+from gateway.quiet_hours import hold_until
 from gateway.routing import route_for, sms_route
 from gateway.runtime import Runtime
 from gateway.sms_text import to_gsm7
@@ -58,10 +59,17 @@ def queue_message(
         attempts=0,
         buttons=json.dumps([b.to_list() for b in buttons], ensure_ascii=False) if buttons else None,
     )
+    delay = 0.0
+    if kind in QUIET_KINDS:
+        now = utcnow()
+        opening = hold_until(runtime.settings, now)
+        if opening is not None:
+            message.next_attempt_at = opening  # held until the quiet hours end
+            delay = (opening - now).total_seconds()
     session.add(message)
     session.flush()  # assigns the id the job will carry
     message_id, connection = message.id, runtime.redis
-    on_commit(session, lambda: enqueue_send(connection, message_id, priority, attempt=0))
+    on_commit(session, lambda: enqueue_send(connection, message_id, priority, attempt=0, delay=delay))
     return message
 
 

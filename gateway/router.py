@@ -18,11 +18,11 @@ from bots.base import Button
 from flows import catalogue, engine
 from flows.definitions import ALERT_FLOW, FLOWS
 from flows.keywords import Match, match_keyword
-from gateway import alerts
+from gateway import alerts, followups
+from gateway.alert_lifecycle import alert_recorded
 from gateway.conversations import address_key
 from gateway.db import on_commit
 from gateway.escalation import commands as escalation_commands
-from gateway.escalation import ladder
 from gateway.meetings import commands as meeting_commands
 from gateway.models import Alert, AlertSource, AlertStatus, Contact, Message, MessageKind, Priority, Role
 from gateway.outbox import queue_message
@@ -121,7 +121,7 @@ def route_message(session: Session, runtime: Runtime, message: Message, contact:
         if role is None or contact.role == role:
             handler(inbound, match)
             return
-    if meeting_commands.try_answer(inbound):
+    if followups.try_answer(inbound) or meeting_commands.try_answer(inbound) or followups.try_update(inbound):
         return
     if not inbound.text:
         if SHARED_KEYS & inbound.meta.keys():
@@ -211,7 +211,7 @@ def on_alert(inbound: Inbound, match: Match) -> None:
             description=description,
         )
         alerts.link(inbound.message, alert)
-        ladder.start(inbound.session, inbound.runtime, alert)
+        alert_recorded(inbound.session, inbound.runtime, alert)
         if severity is None:
             inbound.reply("alert.oneshot.unrated", ref=alert.id, kind=ALERT_CONFIRMATION)
         else:
@@ -283,7 +283,7 @@ def continue_flow(inbound: Inbound, state: engine.State) -> None:
     clear_state(inbound)
     if turn.outcome is engine.Outcome.COMPLETED:
         alert.status = AlertStatus.NEW
-        ladder.start(inbound.session, inbound.runtime, alert)
+        alert_recorded(inbound.session, inbound.runtime, alert)
         inbound.reply("alert.done", ref=alert.id, kind=ALERT_CONFIRMATION)
     elif alert is not None:
         inbound.reply("alert.incomplete", ref=alert.id)

@@ -10,11 +10,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from gateway.digests import remind_triage, send_digests
+from gateway.followups import overdue as overdue_followups
 from gateway.inbox import process_pending
 from gateway.meetings.reminders import overdue as overdue_meeting_reminders
 from gateway.models import Direction, Escalation, EscalationStatus, Message, MessageStatus, utcnow
 from gateway.runtime import Runtime
 from workers.escalation import schedule_reminder, schedule_step
+from workers.followups import schedule_ask
 from workers.meetings import schedule_reminder as schedule_meeting_reminder
 from workers.queues import SEND_JOB_TIMEOUT, SWEEP_LOCK_KEY, enqueue_send
 
@@ -78,8 +81,10 @@ def sweep_timers(runtime: Runtime, now: datetime | None = None) -> int:
             .limit(SWEEP_BATCH)
         ).all()
         meeting_reminders = overdue_meeting_reminders(session, now)
+        questions = overdue_followups(session, now)
     count = sum(schedule_step(runtime.redis, row.id, row.step_seq, None) for row in steps)
     count += sum(schedule_meeting_reminder(runtime.redis, rid, None) for rid in meeting_reminders)
+    count += sum(schedule_ask(runtime.redis, fid, seq, None) for fid, seq in questions)
     count += sum(schedule_reminder(runtime.redis, esc_id, None) for esc_id in reminders)
     if count:
         log.info("timer sweep: %s overdue step(s) or reminder(s) re-scheduled", count)
@@ -93,6 +98,8 @@ def sweep_once(runtime: Runtime) -> SweepReport | None:
         return None
     report = sweep_outbox(runtime)
     sweep_timers(runtime)
+    remind_triage(runtime)
+    send_digests(runtime)
     handled = process_pending(runtime, older_than_seconds=runtime.settings.outbox_stale_seconds)
     if handled:
         log.info("inbound sweep: %s stored message(s) handled late", handled)

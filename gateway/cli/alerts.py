@@ -5,13 +5,17 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
+from flows.definitions import CATEGORIES
 from flows.keywords import parse_reference
+from gateway import followups
+from gateway.alert_lifecycle import alert_recorded
 from gateway.alerts import alert_as_dict, list_alerts
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION, emit, emit_record
 from gateway.escalation.officers import paging_table
 from gateway.escalation.timeline import escalation_record, timeline_lines
-from gateway.models import Alert, AlertStatus, District
+from gateway.models import Alert, AlertStatus, AlertUpdate, District, utcnow
+from gateway.runtime import build_runtime, set_process_runtime
 
 LIST_COLUMNS = ("ref", "created_at", "district", "commune", "category", "severity", "status", "description")
 
@@ -56,12 +60,45 @@ def show_command(ref: str, with_reporter: bool, fmt: str) -> None:
             raise click.ClickException(f"no alert #{number}")
         record = alert_as_dict(alert, with_reporter=with_reporter)
         escalation = escalation_record(session, alert)
+        updates = followups.history(session, alert.id)
     if fmt == "json":
-        emit_record({**record, "escalation": escalation}, fmt)
+        emit_record({**record, "escalation": escalation, "followups": updates}, fmt)
         return
     emit_record(record, fmt)
     for line in timeline_lines(escalation) if escalation else ["escalation: none (nobody was paged)"]:
         click.echo(line)
+    for item in updates:
+        click.echo(f"  {item['at'][:19].replace('T', ' ')}  {item['kind']:<9} {item['value'] or ''}".rstrip())
+
+
+@alerts.command("triage")
+@click.argument("ref")
+@click.option("--category", type=click.Choice([c.value for c in CATEGORIES]), required=True)
+@click.option("--severity", type=click.IntRange(1, 3), help="1 information, 2 tension, 3 urgent.")
+def triage_command(ref: str, category: str, severity: int | None) -> None:
+    """Classify a report (category, severity); a serious one then pages the officers like any alert."""
+    number, rest = parse_reference(ref)
+    if number is None or rest:
+        raise click.ClickException(f"{ref!r} is not an alert reference (e.g. 142 or #142)")
+    settings = cli_settings()
+    open_database(settings)
+    runtime = build_runtime(settings)
+    set_process_runtime(runtime)
+    try:
+        with runtime.db.transaction() as session:
+            alert = session.get(Alert, number)
+            if alert is None:
+                raise click.ClickException(f"no alert #{number}")
+            if alert.triaged_at is not None or alert.source != "freetext":
+                raise click.ClickException(f"alert #{number} is already classified")
+            alert.category, alert.triaged_at = category, utcnow()
+            if severity is not None:
+                alert.severity = severity
+            session.add(AlertUpdate(alert_id=alert.id, kind="triaged", value=f"{category} {severity or '?'}"))
+            alert_recorded(session, runtime, alert)
+    finally:
+        runtime.close()
+    click.echo(f"alert #{number} classified: {category}, severity {severity or 'unknown'}")
 
 
 @click.command("officers")

@@ -72,7 +72,9 @@ def fire(runtime: Runtime, reminder_id: int, now: datetime | None = None) -> str
         if reminder.kind == TALLY:
             for facilitator in facilitators_of(session, meeting.district_id):
                 body = tally_text(meeting, facilitator.language)
-                queue_message(session, runtime, body=body, contact=facilitator, priority=Priority.BULK)
+                queue_message(
+                    session, runtime, body=body, contact=facilitator, priority=Priority.BULK, kind=MessageKind.TALLY
+                )
             return "tally"
         sent = 0
         for invitation in meeting.invitations:
@@ -82,7 +84,7 @@ def fire(runtime: Runtime, reminder_id: int, now: datetime | None = None) -> str
             key = "meeting.reminder" if invitation.answer else "meeting.last_call"
             body = notice_text(meeting, runtime, contact.language, key)
             queue_message(
-                session, runtime, body=body, contact=contact, priority=Priority.BULK, kind=MessageKind.MEETING_NOTICE
+                session, runtime, body=body, contact=contact, priority=Priority.BULK, kind=MessageKind.MEETING_REMINDER
             )
             sent += 1
     log.info("meeting %s: reminder sent to %s invitee(s)", meeting.id, sent)

@@ -37,6 +37,14 @@ WORST_CASE = {
     "clock": "10h30",
     "hour": "10",
     "minute": "30",
+    "where": "Dourou-Tanga",
+    "total": "120",
+    "s3": "40",
+    "s2": "40",
+    "s1": "40",
+    "s0": "40",
+    "open": "12",
+    "meetings": "7",
 }
 # Texts allowed more than one segment (the issue allows two for officers' escalation notices).
 SEGMENT_ALLOWANCE = {"escalation.alert": 2}

@@ -120,6 +120,7 @@ def test_redis_flushed_right_after_the_alert_the_ladder_goes_on(runtime, directo
     wait_level(redis_client, ALIOU, what="level 1, re-enqueued by the outbox sweep")
     wait_level(redis_client, BAKARY, what="level 2, re-scheduled by the timer sweep")
     assert escalation_status(runtime)[1] >= 2
+    assert "timer sweep: 1 overdue step(s) or reminder(s) re-scheduled" in worker.output()
 
 
 def test_blocked_telegram_leaves_sms_only(runtime, directory, redis_client, fake_telegram, worker):
