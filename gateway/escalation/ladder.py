@@ -59,8 +59,10 @@ def schedule_after_commit(session: Session, runtime: Runtime, escalation: Escala
 
 
 def _notify_level(session: Session, runtime: Runtime, alert: Alert, level: int, purpose: str, every_channel: bool):
+    # Urgent alerts say so and go on every channel; a tension (severity 2) is a plain notice.
+    key = "escalation.alert" if every_channel else "escalation.notice"
     for officer in officers_for_alert(session, alert, level):
-        text = alert_text(alert, officer.language)
+        text = alert_text(alert, officer.language, key)
         notify_officer(
             session, runtime, alert, officer, level=level, purpose=purpose, text=text, every_channel=every_channel
         )
