@@ -107,6 +107,25 @@ def receive(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phon
     return receipt
 
 
+def receive_or_spool(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt | None:
+    """Receive; when the database cannot store the message, spool it to disk instead (None) so that it is
+    not lost even with a provider that never retries. Replays the spool once the database answers again."""
+    from gateway import spool
+
+    try:
+        receipt = receive(runtime, inbound, address_kind)
+    except Exception as exc:  # noqa: BLE001 - any storage failure: the spool takes it
+        log.error("inbound %s message not stored (%s): spooling it", inbound.channel, type(exc).__name__)
+        spool.write(runtime.settings.instance_path, inbound, address_kind)
+        return None
+    if spool.pending(runtime.settings.instance_path):
+        try:
+            spool.replay(runtime)
+        except Exception as exc:  # noqa: BLE001 - the sweep tries again
+            log.warning("spool replay failed (%s)", type(exc).__name__)
+    return receipt
+
+
 def process_pending(runtime: Runtime, older_than_seconds: int, limit: int = 200) -> int:
     """Handle inbound messages stored but never processed (a crash or an outage between the two steps)."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)

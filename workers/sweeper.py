@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from gateway import spool
 from gateway.digests import remind_triage, send_digests
 from gateway.followups import overdue as overdue_followups
 from gateway.inbox import process_pending
@@ -97,6 +98,7 @@ def sweep_once(runtime: Runtime) -> SweepReport | None:
     if not runtime.redis.set(SWEEP_LOCK_KEY, "1", nx=True, ex=lock_ttl):
         return None
     report = sweep_outbox(runtime)
+    spool.replay(runtime)
     sweep_timers(runtime)
     remind_triage(runtime)
     send_digests(runtime)

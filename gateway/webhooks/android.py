@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from bots.android import AndroidSmsChannel, InvalidEvent
 from gateway.delivery import apply_status
-from gateway.inbox import receive
+from gateway.inbox import receive_or_spool
 from gateway.webhooks import channel_or_404, runtime
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def events():
         abort(400, description=str(exc))
     try:
         if event.inbound is not None:
-            receive(runtime(), event.inbound)
+            receive_or_spool(runtime(), event.inbound)
         elif event.status is not None:
             apply_status(runtime(), channel, event.status)
     except Exception as exc:  # noqa: BLE001 - not stored: a non-2xx makes the phone send it again later

@@ -9,7 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bots.twilio_sms import InvalidRequest, TwilioSmsChannel
 from gateway.delivery import apply_status
-from gateway.inbox import receive
+from gateway.inbox import receive_or_spool
 from gateway.webhooks import channel_or_404, runtime
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,9 @@ def inbound_sms():
     except InvalidRequest as exc:
         abort(400, description=str(exc))
     try:
-        receive(runtime(), inbound)
-    except Exception as exc:  # noqa: BLE001 - not stored: ask Twilio to try again rather than lose it
-        log.error("inbound SMS could not be stored (%s)", type(exc).__name__)
+        receive_or_spool(runtime(), inbound)
+    except Exception as exc:  # noqa: BLE001 - neither stored nor spooled: ask Twilio to try again
+        log.error("inbound SMS could not be stored nor spooled (%s)", type(exc).__name__)
         abort(503, description="storage unavailable, retry later")
     return Response(EMPTY_TWIML, mimetype="application/xml")
 

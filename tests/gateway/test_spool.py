@@ -1,0 +1,69 @@
+"""Invariant 1 when the database is down: a verified inbound message is spooled to disk, then stored once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bots.base import InboundMessage
+from gateway import spool
+from gateway.db import Database
+from gateway.inbox import receive_or_spool
+from gateway.models import Alert, Message
+
+LEADER = "+22371139685"
+
+
+def inbound_count(runtime) -> int:
+    """Inbound messages stored."""
+    with runtime.db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
+
+
+@pytest.fixture
+def database_down(runtime):
+    """Swap the runtime's database for one that cannot be reached, and give it back afterwards."""
+    real = runtime.db
+    runtime.db = Database("postgresql+psycopg://gateway@127.0.0.1:1/none?connect_timeout=1")
+
+    def restore():
+        runtime.db.dispose()
+        runtime.db = real
+
+    yield restore
+    if runtime.db is not real:
+        restore()
+
+
+def test_message_is_spooled_while_the_database_is_down_and_stored_once_after(runtime, directory, database_down):
+    first = InboundMessage("twilio", "SMspool1", LEADER, "ALERTE 3 des tirs au marché")
+    assert receive_or_spool(runtime, first) is None
+    assert receive_or_spool(runtime, first) is None  # the provider retried meanwhile: spooled twice
+    assert spool.pending(runtime.settings.instance_path)
+    database_down()
+    assert inbound_count(runtime) == 0
+    second = InboundMessage("twilio", "SMspool2", LEADER, "bonjour")
+    assert receive_or_spool(runtime, second) is not None  # the next message replays the spool
+    assert not spool.pending(runtime.settings.instance_path)
+    with runtime.db.transaction() as session:
+        bodies = session.scalars(select(Message.body).where(Message.direction == "in").order_by(Message.id)).all()
+        alerts = session.scalar(select(func.count()).select_from(Alert).where(Alert.severity == 3))
+    assert sorted(bodies) == sorted(["ALERTE 3 des tirs au marché", "bonjour"]), "each message stored once"
+    assert alerts == 1, "the spooled alert was handled like any other"
+
+
+def test_replay_that_fails_again_keeps_every_message(runtime, directory, database_down):
+    for number in range(3):
+        receive_or_spool(runtime, InboundMessage("twilio", f"SMkeep{number}", LEADER, f"message {number}"))
+    assert spool.replay(runtime) == 0  # still down
+    assert spool.pending(runtime.settings.instance_path)
+    database_down()
+    assert spool.replay(runtime) == 3
+    assert inbound_count(runtime) == 3 and not spool.pending(runtime.settings.instance_path)
+
+
+def test_spool_files_hold_no_more_than_the_message(runtime, directory, database_down):
+    receive_or_spool(runtime, InboundMessage("twilio", "SMfile", LEADER, "texte"))
+    [path] = list(spool.spool_dir(runtime.settings.instance_path).glob("*.jsonl"))
+    assert path.read_text(encoding="utf-8").count("\n") == 1
+    assert runtime.settings.twilio_auth_token is None or runtime.settings.twilio_auth_token not in path.read_text()
