@@ -70,7 +70,8 @@ class AndroidSmsChannel(Channel):
 
     def _client(self) -> httpx.Client:
         auth = (self.settings.android_gateway_user or "sms", self.settings.android_gateway_password or "")
-        return httpx.Client(base_url=self.settings.android_gateway_url, auth=auth, timeout=SEND_TIMEOUT_SECONDS)
+        timeout = self.settings.provider_timeout_seconds or SEND_TIMEOUT_SECONDS
+        return httpx.Client(base_url=self.settings.android_gateway_url, auth=auth, timeout=timeout)
 
     # --- inbound -----------------------------------------------------------------------------------------
 

@@ -122,8 +122,9 @@ class TelegramChannel(Channel):
     def call(self, method: str, **kwargs):
         """Run one Bot API method in a short-lived event loop with a fresh Bot."""
 
-        kwargs.setdefault("read_timeout", CALL_TIMEOUT_SECONDS)
-        kwargs.setdefault("connect_timeout", CALL_TIMEOUT_SECONDS)
+        timeout = self.settings.provider_timeout_seconds or CALL_TIMEOUT_SECONDS
+        kwargs.setdefault("read_timeout", timeout)
+        kwargs.setdefault("connect_timeout", timeout)
 
         async def run():
             bot = self.bot()

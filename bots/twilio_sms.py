@@ -151,7 +151,7 @@ class TwilioSmsChannel(Channel):
 
     def send(self, message: OutboundMessage) -> SendResult:
         """Create the message through Twilio's REST API."""
-        http = _HeaderKeepingHttpClient(timeout=SEND_TIMEOUT_SECONDS)
+        http = _HeaderKeepingHttpClient(timeout=self.settings.provider_timeout_seconds or SEND_TIMEOUT_SECONDS)
         client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http)
         client.api.base_url = self.settings.twilio_api_base_url
         params = {"to": message.address, "body": message.text}

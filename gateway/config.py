@@ -56,6 +56,8 @@ class Settings:
     sweep_interval_seconds: int = 15
     outbox_stale_seconds: int = 60
     send_max_attempts: int = 8
+    retry_backoff_seconds: float | None = None  # first retry delay (doubling); None: the sender's default
+    provider_timeout_seconds: float | None = None  # per provider call; None: each channel's default
     meeting_reminder_hours: tuple[float, ...] = (24.0, 2.0)
     android_segments_per_minute: int = 20
     android_urgent_headroom: int = 5
@@ -107,6 +109,19 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _optional_seconds(env: dict[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, got {raw!r}")
     return value
 
 
@@ -227,6 +242,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 15, minimum=1),
         outbox_stale_seconds=_int(env, "OUTBOX_STALE_SECONDS", 60, minimum=1),
         send_max_attempts=_int(env, "SEND_MAX_ATTEMPTS", 8, minimum=1),
+        retry_backoff_seconds=_optional_seconds(env, "RETRY_BACKOFF_SECONDS"),
+        provider_timeout_seconds=_optional_seconds(env, "PROVIDER_TIMEOUT_SECONDS"),
         meeting_reminder_hours=_hours_list(env, "MEETING_REMINDER_HOURS", (24.0, 2.0)),
         android_segments_per_minute=_int(env, "ANDROID_SEGMENTS_PER_MINUTE", 20, minimum=1),
         android_urgent_headroom=_int(env, "ANDROID_URGENT_HEADROOM", 5),

@@ -31,9 +31,9 @@ BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 600
 
 
-def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+def backoff_seconds(attempts: int, retry_after: float | None = None, base: float | None = None) -> float:
     """Delay before the next attempt, after `attempts` attempts so far."""
-    delay = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    delay = min((base or BACKOFF_BASE_SECONDS) * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
     return max(delay, retry_after or 0)
 
 
@@ -125,7 +125,7 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
         elif result.outcome is SendOutcome.RETRY and (
             row.attempts < runtime.settings.send_max_attempts or result.provider_down
         ):
-            delay = backoff_seconds(row.attempts, result.retry_after)
+            delay = backoff_seconds(row.attempts, result.retry_after, runtime.settings.retry_backoff_seconds)
             row.status = MessageStatus.QUEUED
             row.next_attempt_at = now + timedelta(seconds=delay)
             message_id, priority, attempt, connection = row.id, row.priority, row.attempts, runtime.redis

@@ -217,3 +217,11 @@ def test_reschedule_refusals(run, runtime, directory, at, fragment):
     before = meetings_in_db(runtime)[0].starts_at
     assert_one_line_error(run("meetings", "reschedule", "1", "--at", at), fragment)
     assert meetings_in_db(runtime)[0].starts_at == before
+
+
+def test_a_long_place_costs_two_segments(run, runtime, directory):
+    place = "Salle de réunion du conseil de cercle, derrière la mairie, près du marché de Koro"
+    result = run("meetings", "create", "--district", "KORO", "--at", local_at(3), "--place", place)
+    assert result.exit_code == 0, result.output
+    count = koro_leader_count(runtime)
+    assert f"{count} invitee(s); the notice costs 2 SMS segment(s) each, {2 * count} in all" in result.output
