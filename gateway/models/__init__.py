@@ -1,0 +1,50 @@
+"""Database models, one module per domain; everything is importable from `gateway.models`."""
+
+from gateway.models.alerts import Alert, AlertSource, AlertStatus, AlertUpdate, Digest, Followup
+from gateway.models.base import NAMING, Base, UTCDateTime, utcnow
+from gateway.models.directory import Contact, District, Language, PreferredChannel, Role
+from gateway.models.escalation import Escalation, EscalationStatus, Notification
+from gateway.models.meetings import Invitation, Meeting, MeetingReminder, MeetingStatus
+from gateway.models.messages import (
+    FALLBACK_KINDS,
+    QUIET_KINDS,
+    STATUS_RANK,
+    Direction,
+    Message,
+    MessageKind,
+    MessageStatus,
+    Priority,
+)
+
+__all__ = [
+    "NAMING",
+    "FALLBACK_KINDS",
+    "QUIET_KINDS",
+    "STATUS_RANK",
+    "Alert",
+    "AlertSource",
+    "AlertStatus",
+    "AlertUpdate",
+    "Base",
+    "Contact",
+    "Digest",
+    "Direction",
+    "District",
+    "Escalation",
+    "EscalationStatus",
+    "Followup",
+    "Invitation",
+    "Language",
+    "Meeting",
+    "MeetingReminder",
+    "MeetingStatus",
+    "Message",
+    "MessageKind",
+    "MessageStatus",
+    "Notification",
+    "PreferredChannel",
+    "Priority",
+    "Role",
+    "UTCDateTime",
+    "utcnow",
+]
