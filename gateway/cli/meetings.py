@@ -179,8 +179,9 @@ def cancel_command(ref: str) -> None:
             meeting = _meeting(session, ref)
             try:
                 told = cancel_meeting(session, runtime, meeting)
-            except MeetingError:
-                raise click.ClickException(f"meeting #{meeting.id} is already cancelled") from None
+            except MeetingError as exc:
+                state = "has already taken place" if str(exc) == "past" else "is already cancelled"
+                raise click.ClickException(f"meeting #{meeting.id} {state}") from None
     finally:
         runtime.close()
     click.echo(f"meeting #{meeting.id} cancelled; {told} people told")

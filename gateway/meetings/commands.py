@@ -73,9 +73,12 @@ def on_create(inbound, match: Match) -> None:
 
 def _own_meeting(inbound, text: str) -> Meeting | None:
     ref, _ = parse_reference(text)
-    meeting = inbound.session.get(Meeting, ref) if ref is not None else None
+    if ref is None:
+        inbound.reply("meeting.need_ref")
+        return None
+    meeting = inbound.session.get(Meeting, ref)
     if meeting is None:
-        inbound.reply("meeting.unknown_ref", ref=ref if ref is not None else "?")
+        inbound.reply("meeting.unknown_ref", ref=ref)
         return None
     if meeting.district_id != inbound.contact.district_id:
         inbound.reply("meeting.not_yours", ref=meeting.id)
@@ -106,8 +109,8 @@ def on_cancel_meeting(inbound, match: Match) -> None:
         return
     try:
         told = cancel_meeting(inbound.session, inbound.runtime, meeting)
-    except MeetingError:
-        inbound.reply("meeting.already_cancelled", ref=meeting.id)
+    except MeetingError as exc:
+        inbound.reply("meeting.already_held" if str(exc) == "past" else "meeting.already_cancelled", ref=meeting.id)
         return
     inbound.reply("meeting.cancel_done", ref=meeting.id, count=told)
 

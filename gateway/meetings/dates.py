@@ -26,8 +26,14 @@ def parse_day(text: str, today: date) -> date:
     try:
         if year:
             return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
-        candidate = date(today.year, month, day)
-        return candidate if candidate >= today else date(today.year + 1, month, day)
+        for year in range(today.year, today.year + 8):  # 29/02 waits for the next leap year
+            try:
+                candidate = date(year, month, day)
+            except ValueError:
+                continue
+            if candidate >= today:
+                return candidate
+        raise BadDate(text)
     except ValueError:
         raise BadDate(text) from None
 

@@ -201,13 +201,22 @@ def tally_text(meeting: Meeting, language: str) -> str:
     )
 
 
+def _still_coming(meeting: Meeting) -> list[Contact]:
+    """Invitees who had not declined and still want our messages."""
+    return [
+        i.contact for i in meeting.invitations if i.answer is not False and i.contact.active and not i.contact.opted_out
+    ]
+
+
 def cancel_meeting(session: Session, runtime: Runtime, meeting: Meeting) -> int:
     """Cancel; everyone invited who had not declined is told. Returns how many were told."""
     if meeting.status == MeetingStatus.CANCELLED:
         raise MeetingError("already_cancelled")
+    if meeting.starts_at <= utcnow():
+        raise MeetingError("past")  # it has taken place: nobody is told it is cancelled
     meeting.status = MeetingStatus.CANCELLED
     cancel_reminders(session, meeting)
-    told = [i.contact for i in meeting.invitations if i.answer is not False]
+    told = _still_coming(meeting)
     send_to_invitees(session, runtime, meeting, told, "meeting.cancelled", with_buttons=False)
     return len(told)
 
@@ -218,7 +227,7 @@ def reschedule_meeting(session: Session, runtime: Runtime, meeting: Meeting, sta
         raise MeetingError("already_cancelled")
     if starts_at <= utcnow():
         raise MeetingError("past")
-    told = [i.contact for i in meeting.invitations if i.answer is not False]
+    told = _still_coming(meeting)
     meeting.starts_at = starts_at
     for invitation in meeting.invitations:
         invitation.answer, invitation.answered_at = None, None

@@ -69,9 +69,9 @@ class FakePhone:
         self._requests, self._script, self._lock = [], deque(), threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> FakePhone:
-        """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"owner": self}))
+    def start(self, port: int = 0) -> FakePhone:
+        """Listen on 127.0.0.1 (a free port, or `port` to come back where it was), serving from a daemon thread."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), type("Handler", (_Handler,), {"owner": self}))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="fake-phone", daemon=True).start()
         return self

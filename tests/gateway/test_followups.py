@@ -1,35 +1,23 @@
-"""Follow-ups under a controlled clock: a serious alert's reporter is asked how things stand by calling `ask(…, now=due)`
-(never by waiting); each answer (1, 2, 3, free text) through the real inbound pipeline, the maximum number of questions,
-re-escalation, references among several open questions, opt-out, the Telegram→SMS fallback, a Redis flush between
-planning and asking, and the history `gateway alerts show` prints."""
+"""Follow-ups under a controlled clock: a serious alert's reporter is asked how things stand by calling
+`ask(…, now=due)` (never by waiting); each answer (1, 2, 3, free text) through the real inbound pipeline, the maximum
+number of questions, re-escalation, references among several open questions, opt-out, the Telegram→SMS fallback and a
+Redis flush between planning and asking. (`gateway alerts show` with the history: tests/gateway/test_cli_triage.py.)"""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select, update
 
 from bots.console import read_console_outbox
-from gateway.cli import main
+from flows.catalogue import text as catalogue_text
+from gateway import models
 from gateway.followups import ask, overdue
-from gateway.models import (
-    FALLBACK_KINDS,
-    Alert,
-    AlertUpdate,
-    Contact,
-    Escalation,
-    Followup,
-    Message,
-    MessageKind,
-    Notification,
-    utcnow,
-)
-from gateway.sms_text import count_segments
+from gateway.models import Alert, AlertUpdate, Contact, Escalation, Followup, Message, MessageKind, utcnow
+from gateway.sms_text import count_segments, to_gsm7
 from tests.chat import Chat
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import blocked
@@ -38,6 +26,7 @@ from workers.queues import QUEUE_BULK, job_is_pending, queue
 from workers.sweeper import sweep_timers
 from workers.worker import run_worker
 
+pytestmark = pytest.mark.usefixtures("directory")  # every test talks as contacts of the sample directory
 fake_telegram = telegram_api.fake_telegram  # the fixture, for the fallback test
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI), French, SMS
 ALIOU = "+22365639508"  # Aliou Ongoïba, MOPTI duty officer, level 1
@@ -61,21 +50,17 @@ def env(base_env, extra_env, request) -> dict[str, str]:
     return {**base_env, **telegram, **extra_env}
 
 
-@pytest.fixture(autouse=True)
-def _directory(directory):
-    """Every test here talks as contacts of the sample directory."""
+def reader(model):
+    """A helper that reads the row of `model` (Alert, Followup, Escalation) about one alert, #1 by default."""
+
+    def read(runtime, alert_id: int = 1):
+        with runtime.db.transaction() as session:
+            return session.scalar(select(model).where((model.id if model is Alert else model.alert_id) == alert_id))
+
+    return read
 
 
-def followup(runtime, alert_id: int = 1) -> Followup | None:
-    """The alert's follow-up row."""
-    with runtime.db.transaction() as session:
-        return session.scalar(select(Followup).where(Followup.alert_id == alert_id))
-
-
-def alert(runtime, alert_id: int = 1) -> Alert:
-    """One alert."""
-    with runtime.db.transaction() as session:
-        return session.get(Alert, alert_id)
+alert, followup, escalation = reader(Alert), reader(Followup), reader(Escalation)
 
 
 def due(runtime, alert_id: int = 1, later: float = 0) -> str:
@@ -85,7 +70,7 @@ def due(runtime, alert_id: int = 1, later: float = 0) -> str:
 
 
 def answer(reporter: Chat, text: str) -> list[str]:
-    """Send the reporter's answer; only the replies to it (not the question queued before) are returned."""
+    """Send a message; only the replies to it (not what was queued to the sender before) are returned."""
     reporter.replies()
     return reporter.send(text)
 
@@ -110,16 +95,12 @@ def alert_count(runtime) -> int:
         return session.scalar(select(func.count()).select_from(Alert))
 
 
-def escalation(runtime, alert_id: int = 1) -> Escalation:
-    """The alert's escalation row."""
-    with runtime.db.transaction() as session:
-        return session.scalar(select(Escalation).where(Escalation.alert_id == alert_id))
-
-
 def urgent_pages(runtime, alert_id: int = 1) -> list[str]:
     """Bodies of the urgent escalation messages sent to the MOPTI duty officer about the alert."""
     with runtime.db.transaction() as session:
-        rows = session.scalars(select(Message).join(Notification).where(Notification.alert_id == alert_id))
+        rows = session.scalars(
+            select(Message).join(models.Notification).where(models.Notification.alert_id == alert_id)
+        )
         return [m.body for m in rows if m.address == ALIOU and m.body.startswith("URGENT")]
 
 
@@ -155,7 +136,8 @@ def test_the_question_is_one_french_sms_sent_once_when_due(runtime):
     assert ask(runtime, row.id, row.seq, now=row.next_ask_at - timedelta(minutes=5)) == "skipped", "not due yet"
     assert due(runtime) == "asked"
     [question] = questions(runtime)
-    assert question.body == QUESTION and (question.kind, question.priority, question.channel) == (
+    assert (question.body, question.kind, question.priority, question.channel) == (
+        QUESTION,
         "followup",
         "bulk",
         "console",
@@ -237,29 +219,23 @@ def test_answer_3_after_the_alert_was_handled_starts_the_ladder_again(runtime):
     assert alert(runtime).status == "new" and (esc.status, esc.ladder) == ("active", True)
     assert (esc.acknowledged_by_id, esc.resolved_at, esc.next_step_at > utcnow()) == (None, None, True)
     assert len(urgent_pages(runtime)) == 2, "the duty officer is paged again"
-    assert officer.send("OK 1")[0].startswith("Merci"), "and can take it again"
+    assert answer(officer, "OK 1") == [to_gsm7(catalogue_text("fr", "escalation.ack_done", ref=1))], "taken again"
 
 
-def test_free_text_while_a_question_is_open_is_an_update_of_the_alert(runtime):
+def test_free_text_while_a_question_is_open_is_an_update_not_a_report(runtime):
     reporter = Chat(runtime, LEADER)
     reporter.send(TENSE)
+    assert answer(reporter, "Le puits est sec")[0].startswith("Message recu #2"), "no question open yet: a report"
     due(runtime)
     [reply] = answer(reporter, "Les jeunes sont rentrés chez eux")
-    assert "ajouté à l'alerte #1" in reply and alert_count(runtime) == 1, "no new report"
+    assert "ajouté à l'alerte #1" in reply and alert_count(runtime) == 2, "no new report"
     with runtime.db.transaction() as session:
         inbound = session.scalars(select(Message).where(Message.body == "Les jeunes sont rentrés chez eux")).one()
         update_ = session.scalars(select(AlertUpdate).where(AlertUpdate.kind == "update")).one()
         assert (update_.alert_id, update_.message_id, inbound.alert_id) == (1, inbound.id, 1)
     assert followup(runtime).waiting_since is not None, "the question is still open"
     answer(reporter, "1")
-    assert alert(runtime).assessment == "calmer"
-
-
-def test_free_text_before_the_question_is_a_new_report(runtime):
-    reporter = Chat(runtime, LEADER)
-    reporter.send(TENSE)
-    assert reporter.send("Le puits est sec")[0].startswith("Message recu #2")
-    assert alert_count(runtime) == 2 and updates(runtime) == []
+    assert alert(runtime).assessment == "calmer" and updates(runtime, 2) == []
 
 
 @pytest.mark.parametrize(("text", "answered"), [("#2 1", 2), ("1 #2", 2), ("#1 1", 1), ("1 1", 1), ("1", 2)])
@@ -292,7 +268,7 @@ def test_a_question_blocked_on_telegram_falls_back_to_sms(runtime, redis_client,
     run_worker(runtime, burst=True)  # the confirmation and the officer's notice go out first
     due(runtime)
     [question] = questions(runtime, str(SEYDOU_TG))
-    assert (question.channel, question.kind) == ("telegram", "followup") and question.kind in FALLBACK_KINDS
+    assert (question.channel, question.kind) == ("telegram", "followup") and question.kind in models.FALLBACK_KINDS
     fake_telegram.script("sendMessage", blocked())
     run_worker(runtime, burst=True)
     assert fake_telegram.calls_to("sendMessage")[-1].text == QUESTION
@@ -319,23 +295,3 @@ def test_a_question_lost_with_redis_is_asked_once_after_the_sweep(runtime, redis
     assert [m["text"] for m in read_console_outbox(redis_client) if m["address"] == LEADER].count(QUESTION) == 1
     assert followup(runtime).asks == 1 and ask(runtime, row.id, row.seq) == "skipped"
     assert sweep_timers(runtime) == 0
-
-
-def test_alerts_show_includes_the_followup_history(runtime, env):
-    reporter = Chat(runtime, LEADER)
-    reporter.send(TENSE)
-    asked_at = followup(runtime).next_ask_at
-    due(runtime)
-    answer(reporter, "Les jeunes sont rentrés chez eux")
-    reporter.send("2")
-    result = CliRunner().invoke(main, ["alerts", "show", "1", "--format", "json"], env=env, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    history = json.loads(result.output)["followups"]
-    assert [(h["kind"], h["value"]) for h in history] == [
-        ("asked", "1"),
-        ("update", "Les jeunes sont rentrés chez eux"),
-        ("answered", "tense"),
-    ]
-    assert history[0]["at"] == asked_at.isoformat(), "asked when the question was due"
-    table = CliRunner().invoke(main, ["alerts", "show", "1"], env=env, catch_exceptions=False).output
-    assert "asked" in table and "answered  tense" in table

@@ -41,7 +41,6 @@ def test_parse_day_rejects(text):
         parse_day(text, date(2026, 3, 1))
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: 29/02 typed in a non-leap year is refused instead of rolled over")
 def test_parse_day_29_february_rolls_over_to_the_next_leap_year():
     assert parse_day("29/02", date(2027, 1, 10)) == date(2028, 2, 29)
 

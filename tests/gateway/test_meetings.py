@@ -244,7 +244,6 @@ def test_facilitator_cancels_and_those_who_had_not_declined_are_told(runtime, me
     assert Chat(runtime, LEADER).send("NON")[0].startswith(REPORTED)  # nothing pending any more
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: cancel/move notices go to leaders who opted out (STOP)")
 @pytest.mark.parametrize("change", ["cancel", "reschedule"])
 def test_a_cancellation_or_move_respects_opt_out(runtime, meeting, change):
     Chat(runtime, LEADER).send("STOP")

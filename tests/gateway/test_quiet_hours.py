@@ -125,7 +125,9 @@ def test_a_non_urgent_message_queued_at_22h_waits_for_7h(runtime, directory, red
 def test_escalations_and_replies_go_at_once_at_night(runtime, directory, redis_client, night, kind, priority):
     message = queue_to(runtime, kind, priority)
     assert row(runtime, message.id).next_attempt_at is None
-    assert send_job_id(message.id, 0) in queue(redis_client, QUEUE_URGENT if priority == "urgent" else QUEUE_BULK).job_ids
+    assert (
+        send_job_id(message.id, 0) in queue(redis_client, QUEUE_URGENT if priority == "urgent" else QUEUE_BULK).job_ids
+    )
 
 
 def test_outside_the_window_nothing_is_held(runtime, directory, redis_client, monkeypatch):
@@ -149,7 +151,9 @@ def test_at_night_the_escalation_goes_out_and_the_followup_waits_for_the_morning
         followup = session.scalars(select(Followup)).one()
         fid, seq, due = followup.id, followup.seq, followup.next_ask_at
         page = session.scalars(select(Message).where(Message.kind == "escalation", Message.address == ALIOU)).one()
-        confirmation = session.scalars(select(Message).where(Message.address == LEADER, Message.direction == "out")).one()
+        confirmation = session.scalars(
+            select(Message).where(Message.address == LEADER, Message.direction == "out")
+        ).one()
     assert page.next_attempt_at is None and confirmation.next_attempt_at is None, "urgent and replies never wait"
     assert ask(runtime, fid, seq, now=due) == "asked"  # the question falls due at 22:00
     with runtime.db.transaction() as session:
