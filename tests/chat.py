@@ -29,7 +29,8 @@ class Chat:
     def send(self, text: str, provider_id: str | None = None) -> list[str]:
         """Send one message; return the texts of the replies queued for this address since the last call."""
         provider_id = provider_id or f"test-{next(_ids)}"
-        receive(self.runtime, InboundMessage(self.channel, provider_id, self.address, text))
+        kind = "telegram" if self.channel == "telegram" else "phone"
+        receive(self.runtime, InboundMessage(self.channel, provider_id, self.address, text), address_kind=kind)
         return self.replies()
 
     def replies(self) -> list[str]:
