@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import os
 import platform
-import secrets
 import shlex
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -27,11 +24,7 @@ PYTHON = sys.executable
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/bench_gw")
 PUBLIC_BASE_URL = "https://gateway.example.org"  # only signed over; nothing connects to it
-FROM_NUMBER = "+15005550006"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-# Variables of the gateway that must not leak into a benchmark from the caller's environment.
-_GATEWAY_VARS = ("TWILIO_", "TELEGRAM_", "ANDROID_", "SMS_CHANNEL", "DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL",
-                 "ESCALATION_", "FOLLOWUP_", "QUIET_HOURS", "GATEWAY_", "LOG_LEVEL", "SWEEP_", "OUTBOX_", "SEND_")  # fmt: skip
 
 
 def free_port() -> int:
@@ -39,89 +32,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class Stack:
-    """One benchmark's settings: a scratch folder, a database (reset), Redis db 3 (flushed), fake Twilio creds."""
-
-    def __init__(self, db: str, name: str) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-        self.db = db
-        self.account_sid = "AC" + secrets.token_hex(16)
-        self.auth_token = secrets.token_hex(16)
-        self.database_url = f"sqlite:///{self.dir / 'gateway.db'}" if db == "sqlite" else PG_URL
-        self.procs: list[Proc] = []
-
-    def env(self, **extra: str) -> dict[str, str]:
-        """The environment of a gateway process (nothing inherited from the caller's gateway settings)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_GATEWAY_VARS)}
-        env.update(
-            GATEWAY_INSTANCE_PATH=str(self.dir), DATABASE_URL=self.database_url, REDIS_URL=REDIS_URL,
-            PUBLIC_BASE_URL=PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID=self.account_sid, TWILIO_AUTH_TOKEN=self.auth_token,
-            TWILIO_FROM_NUMBER=FROM_NUMBER, TWILIO_API_BASE_URL="http://127.0.0.1:9", SMS_CHANNEL="twilio",
-            QUIET_HOURS="", RETRY_BACKOFF_SECONDS="1", SWEEP_INTERVAL_SECONDS="15", PYTHONPATH=str(ROOT),
-        )  # fmt: skip
-        env.update(extra)
-        return env
-
-    def reset(self) -> None:
-        """Empty Redis db 3 and the database, then migrate."""
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        if self.db == "postgres":
-            import psycopg
-
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-                conn.execute("CREATE SCHEMA public")
-        self.gateway("db", "upgrade")
-
-    def gateway(self, *args: str, **extra: str) -> str:
-        """Run one `gateway` command to completion; its output."""
-        done = subprocess.run([PYTHON, "-m", "gateway", *args], env=self.env(**extra), cwd=self.dir,
-                              capture_output=True, text=True, timeout=600)  # fmt: skip
-        if done.returncode:
-            raise RuntimeError(f"gateway {' '.join(args)} failed: {done.stdout}{done.stderr}")
-        return done.stdout
-
-    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Proc:
-        """Start a long-running process (its own session), output to `<dir>/<name>.log`."""
-        proc = Proc(name, args, env or self.env(), self.dir)
-        self.procs.append(proc)
-        return proc
-
-    def stop_all(self) -> None:
-        """Stop every process this stack started, newest first."""
-        for proc in reversed(self.procs):
-            proc.stop()
-        self.procs.clear()
-
-
-class Proc:
-    """A subprocess in its own process group, stopped by that group's id."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.name, self.log = name, cwd / f"{name}.log"
-        with open(self.log, "ab") as out:
-            self.popen = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                          start_new_session=True)  # fmt: skip
-        self.pid = self.popen.pid
-
-    def stop(self, timeout: float = 15) -> None:
-        """SIGTERM to the group, then SIGKILL after `timeout`."""
-        if self.popen.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.popen.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
 
 
 def wait_http(url: str, timeout: float = 30) -> None:
@@ -235,21 +145,32 @@ def machine() -> str:
         except Exception:  # noqa: BLE001
             pass
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"nproc {os.cpu_count()}, RAM {mem_total}, CPU {cpu}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, Redis {redis_version}, PostgreSQL {pg}, {', '.join(versions)}, "
-            f"{_first_line(['wrk', '--version'])[:20]}; load average at start {load}")  # fmt: skip
+    return (
+        f"nproc {os.cpu_count()}, RAM {mem_total}, CPU {cpu}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, Redis {redis_version}, PostgreSQL {pg}, {', '.join(versions)}, "
+        f"{_first_line(['wrk', '--version'])[:20]}; load average at start {load}"
+    )
 
 
 def command_line() -> str:
     """The exact command that ran this benchmark."""
-    return "/work/venv/bin/python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT)] +
-                                               sys.argv[1:])  # fmt: skip
+    return "/work/venv/bin/python " + " ".join(
+        shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]
+    )
 
 
 def record(title: str, rows: list[tuple], notes: str = "", header=("metric", "value", "target", "met")) -> str:
     """Print a results table and append it, with the machine and the command, to bench/RESULTS.md."""
-    lines = [f"### {title} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "", f"Command: `{command_line()}`", "",
-             f"Machine: {machine()}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]  # fmt: skip
+    lines = [
+        f"### {title} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Command: `{command_line()}`",
+        "",
+        f"Machine: {machine()}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     if notes:
         lines += ["", notes]
@@ -269,7 +190,20 @@ def verdict(ok: bool | None) -> str:
 def pyspy(pid: int, out: Path, seconds: int, subprocesses: bool = True) -> subprocess.Popen:
     """Start py-spy on a process (and its children), raw collapsed stacks to `out` (see profile_summary.py)."""
     spy = Path(PYTHON).with_name("py-spy")
-    args = [str(spy), "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-f", "raw", "-o", str(out)]
+    args = [str(spy), "record", "-p", str(pid), "-d", str(seconds), "-r", "100", "-f", "raw", "--idle", "-o", str(out)]
     if subprocesses:
         args.append("--subprocesses")
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def busy_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """Cores busy on average between two machine_cpu() readings (anyone's processes, not only ours)."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total * (os.cpu_count() or 1) if total else 0.0

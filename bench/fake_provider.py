@@ -28,12 +28,28 @@ REASONS = {200: "OK", 201: "Created", 202: "Accepted", 404: "Not Found", 400: "B
 def twilio_resource(account: str, form: dict[str, str]) -> dict:
     """A message resource as Twilio answers a create."""
     sid, now = "SM" + secrets.token_hex(16), formatdate(usegmt=True)
-    return {"sid": sid, "account_sid": account, "to": form.get("To"), "from": form.get("From"),
-            "body": form.get("Body"), "status": "queued", "direction": "outbound-api", "num_segments": "1",
-            "num_media": "0", "price": None, "price_unit": "USD", "error_code": None, "error_message": None,
-            "api_version": "2010-04-01", "date_created": now, "date_updated": now, "date_sent": None,
-            "messaging_service_sid": None, "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
-            "subresource_uris": {}}  # fmt: skip
+    return {
+        "sid": sid,
+        "account_sid": account,
+        "to": form.get("To"),
+        "from": form.get("From"),
+        "body": form.get("Body"),
+        "status": "queued",
+        "direction": "outbound-api",
+        "num_segments": "1",
+        "num_media": "0",
+        "price": None,
+        "price_unit": "USD",
+        "error_code": None,
+        "error_message": None,
+        "api_version": "2010-04-01",
+        "date_created": now,
+        "date_updated": now,
+        "date_sent": None,
+        "messaging_service_sid": None,
+        "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+        "subresource_uris": {},
+    }
 
 
 def handle(method: str, target: str, body: bytes) -> tuple[int, object]:

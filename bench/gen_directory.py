@@ -17,8 +17,19 @@ import random
 import sys
 from pathlib import Path
 
-COLUMNS = ("name", "phone", "telegram_id", "role", "region", "district", "commune", "village", "language", "channel",
-           "escalation_level")  # fmt: skip
+COLUMNS = (
+    "name",
+    "phone",
+    "telegram_id",
+    "role",
+    "region",
+    "district",
+    "commune",
+    "village",
+    "language",
+    "channel",
+    "escalation_level",
+)
 # district → (region, communes)
 DISTRICTS = {
     "MOPTI": ("Mopti", ("Mopti", "Konna", "Fatoma", "Sio", "Socoura", "Kotaka")),
@@ -29,15 +40,25 @@ DISTRICTS = {
     "MACINA": ("Ségou", ("Macina", "Folomana", "Kokry", "Monimpébougou", "Saloba")),
     "SEGOU": ("Ségou", ("Ségou", "Dioro", "Markala", "Pelengana", "Sansanding")),
 }
-GIVEN = ("Mamadou Moussa Seydou Djénéba Amadou Aminata Bakary Fatoumata Oumar Hawa Boubacar Kadiatou Ibrahim Mariam "
-         "Souleymane Bintou Hamadoun Oumou Aliou Rokia Issa Salimata Abdoulaye Assitan Yacouba Aïchata Adama Fanta "
-         "Daouda Kadidia").split()  # fmt: skip
-FAMILY = ("Dembélé Dicko Togo Bocoum Guindo Ongoïba Traoré Cissé Kané Maïga Diallo Barry Sangaré Coulibaly Diarra "
-          "Keïta Konaté Sidibé Sow Tangara Tembely Touré Poudiougou Kassogué").split()  # fmt: skip
+GIVEN = (
+    "Mamadou Moussa Seydou Djénéba Amadou Aminata Bakary Fatoumata Oumar Hawa Boubacar Kadiatou Ibrahim Mariam "
+    "Souleymane Bintou Hamadoun Oumou Aliou Rokia Issa Salimata Abdoulaye Assitan Yacouba Aïchata Adama Fanta "
+    "Daouda Kadidia"
+).split()
+FAMILY = (
+    "Dembélé Dicko Togo Bocoum Guindo Ongoïba Traoré Cissé Kané Maïga Diallo Barry Sangaré Coulibaly Diarra "
+    "Keïta Konaté Sidibé Sow Tangara Tembely Touré Poudiougou Kassogué"
+).split()
 MOBILE_PREFIXES = (65, 66, 67, 69, 70, 71, 73, 74, 75, 76, 77, 78, 79, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99)
 # (language, channel) weights, as in the sample directory
-PROFILES = ((("fr", "sms"), 86), (("fr", "telegram"), 33), (("bm", "sms"), 40), (("bm", "telegram"), 6),
-            (("ff", "sms"), 25), (("ff", "telegram"), 7))  # fmt: skip
+PROFILES = (
+    (("fr", "sms"), 86),
+    (("fr", "telegram"), 33),
+    (("bm", "sms"), 40),
+    (("bm", "telegram"), 6),
+    (("ff", "sms"), 25),
+    (("ff", "telegram"), 7),
+)
 
 
 def _phone(rng: random.Random, used: set[str]) -> str:
@@ -53,10 +74,19 @@ def staff(rng: random.Random, districts: list[str], used: set[str]) -> list[dict
     rows = []
 
     def person(role: str, region: str, district: str, commune: str, level: str, channel: str = "sms") -> dict:
-        return {"name": f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}", "phone": _phone(rng, used),
-                "telegram_id": str(rng.randrange(10**8, 6 * 10**9)), "role": role, "region": region,
-                "district": district, "commune": commune, "village": "", "language": "fr", "channel": channel,
-                "escalation_level": level}  # fmt: skip
+        return {
+            "name": f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}",
+            "phone": _phone(rng, used),
+            "telegram_id": str(rng.randrange(10**8, 6 * 10**9)),
+            "role": role,
+            "region": region,
+            "district": district,
+            "commune": commune,
+            "village": "",
+            "language": "fr",
+            "channel": channel,
+            "escalation_level": level,
+        }
 
     for code in districts:
         region, communes = DISTRICTS[code]
@@ -68,8 +98,9 @@ def staff(rng: random.Random, districts: list[str], used: set[str]) -> list[dict
     return rows
 
 
-def generate(contacts: int = 10_000, districts: list[str] | None = None, leaders: int | None = None,
-             seed: int = 223) -> list[dict]:  # fmt: skip
+def generate(
+    contacts: int = 10_000, districts: list[str] | None = None, leaders: int | None = None, seed: int = 223
+) -> list[dict]:
     """The directory's rows: staff first, then `leaders` leaders (default: enough for `contacts` rows in all)."""
     rng, used = random.Random(seed), set()
     districts = districts or list(DISTRICTS)
@@ -82,10 +113,21 @@ def generate(contacts: int = 10_000, districts: list[str] | None = None, leaders
         commune = rng.choice(communes)
         language, channel = rng.choices(profiles, weights)[0]
         telegram_id = str(rng.randrange(10**8, 6 * 10**9)) if channel == "telegram" else ""
-        rows.append({"name": f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}", "phone": _phone(rng, used),
-                     "telegram_id": telegram_id, "role": "leader", "region": region, "district": code,
-                     "commune": commune, "village": commune, "language": language, "channel": channel,
-                     "escalation_level": ""})  # fmt: skip
+        rows.append(
+            {
+                "name": f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}",
+                "phone": _phone(rng, used),
+                "telegram_id": telegram_id,
+                "role": "leader",
+                "region": region,
+                "district": code,
+                "commune": commune,
+                "village": commune,
+                "language": language,
+                "channel": channel,
+                "escalation_level": "",
+            }
+        )
     return rows
 
 

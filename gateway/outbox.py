@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bots.base import AddressKind, Button
@@ -81,6 +83,17 @@ def fall_back_to_sms(session: Session, runtime: Runtime, failed: Message) -> Mes
     sms = sms_route(runtime.settings, runtime.channels)
     if contact is None or contact.sms_unreachable or failed.channel == sms:
         return None
+    already = session.scalar(
+        select(Message.id).where(
+            Message.direction == Direction.OUT,
+            Message.contact_id == contact.id,
+            Message.channel == sms,
+            Message.body == to_gsm7(failed.body or ""),
+            Message.created_at >= failed.created_at - timedelta(minutes=5),
+        )
+    )
+    if already is not None:
+        return None  # the same text already went by SMS (urgent notices go on every channel at once)
     log.info("message %s falls back to SMS as message for contact %s", failed.id, contact.id)
     return queue_message(
         session,

@@ -105,7 +105,8 @@ def triage_command(ref: str, category: str, severity: int | None) -> None:
 @FORMAT_OPTION
 def officers_command(fmt: str) -> None:
     """Who is paged for each district and level."""
-    database = open_database(cli_settings())
+    settings = cli_settings()
+    database = open_database(settings)
     with database.transaction() as session:
-        rows = paging_table(session)
+        rows = paging_table(session, settings.telegram_enabled)
     emit(rows, ("district", "level", "officer", "region", "channels"), fmt, empty="no officers in the directory")

@@ -154,10 +154,12 @@ def acknowledge(session: Session, runtime: Runtime, escalation: Escalation, offi
             next_step_at=None,
             remind_at=remind_at,
         )
+        # The database decides who won: never copy these values onto the loaded object by evaluation.
+        .execution_options(synchronize_session=False)
     ).rowcount
+    session.refresh(escalation)
     if won != 1:
         return False
-    session.refresh(escalation)
     esc_id, connection = escalation.id, runtime.redis
     on_commit(session, lambda: schedule_reminder(connection, esc_id, remind_at))
     return True

@@ -40,13 +40,14 @@ def first_staffed_level(session: Session, alert: Alert, above: int = 0) -> int |
     return next((lvl for lvl in LEVELS if lvl > above and officers_for_alert(session, alert, lvl)), None)
 
 
-def paging_table(session: Session) -> list[dict]:
-    """For each district and level, who would be paged (for `gateway officers`)."""
+def paging_table(session: Session, telegram_enabled: bool) -> list[dict]:
+    """For each district and level, who would be paged and on which channels (for `gateway officers`)."""
     rows = []
     for district in session.scalars(select(District).order_by(District.code)):
         for level in LEVELS:
             for officer in officers_for(session, level, district.id, district.region):
-                channels = ["sms"] + (["telegram"] if officer.telegram_id and not officer.telegram_unreachable else [])
+                telegram = telegram_enabled and officer.telegram_id and not officer.telegram_unreachable
+                channels = ["sms"] + (["telegram"] if telegram else [])
                 rows.append(
                     {
                         "district": district.code,

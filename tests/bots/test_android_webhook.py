@@ -96,6 +96,7 @@ UNSIGNED = [
     pytest.param(lambda sig, ts: {"X-Signature": sig, "X-Timestamp": f"{ts}.0"}, id="timestamp-not-digits"),
     pytest.param(lambda sig, ts: {"X-Signature": sig[:-1], "X-Timestamp": ts}, id="signature-cut-short"),
     pytest.param(lambda sig, ts: {"X-Signature": "é" * 64, "X-Timestamp": ts}, id="non-ascii-signature"),
+    pytest.param(lambda sig, ts: {"X-Signature": sig, "X-Timestamp": "²"}, id="timestamp-superscript-digit"),
 ]
 
 

@@ -177,3 +177,15 @@ def test_a_facilitator_on_telegram_gets_one_telegram_message(runtime, fake_teleg
     with runtime.db.transaction() as session:
         rows = session.scalars(select(Message).where(Message.kind == MessageKind.DIGEST).order_by(Message.id)).all()
         assert sorted((m.channel, m.address) for m in rows) == [("console", ALIOU), ("telegram", str(MOUSSA_TG))]
+
+
+def test_staff_who_opted_out_get_neither_reminder_nor_digest(runtime):
+    Chat(runtime, MOUSSA).send("STOP")  # "Vous ne recevrez plus nos messages, sauf les réponses aux vôtres."
+    Chat(runtime, ALIOU).send("STOP")
+    report(runtime, MOPTI_LEADERS[0], REPORTS[0])
+    the_day_of_a_mopti_leader(runtime)
+    now = utcnow()
+    created(runtime, now - timedelta(hours=3), 1)
+    remind_triage(runtime, now=now)
+    send_digests(runtime, now=at("18:00"))
+    assert outbound(runtime, MessageKind.TRIAGE_REMINDER) == {} and outbound(runtime, MessageKind.DIGEST) == {}

@@ -1,0 +1,206 @@
+"""The stack a benchmark runs on: its settings, a reset database and Redis db 3, and the processes it starts
+(gunicorn web, RQ workers, the fake provider, the minimal baseline app), each stopped by its process group id."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.common import PG_URL, PUBLIC_BASE_URL, PYTHON, REDIS_URL, ROOT, children, free_port, wait_http
+
+FROM_NUMBER = "+15005550006"
+# Variables of the gateway that must not leak into a benchmark from the caller's environment.
+_GATEWAY_VARS = tuple(
+    "TWILIO_ TELEGRAM_ ANDROID_ SMS_CHANNEL DATABASE_URL REDIS_URL PUBLIC_BASE_URL ESCALATION_ FOLLOWUP_ QUIET_HOURS "
+    "GATEWAY_ LOG_LEVEL SWEEP_ OUTBOX_ SEND_ PROVIDER_ RETRY_".split()
+)
+
+
+class Stack:
+    """One benchmark's settings: a scratch folder, a database (reset), Redis db 3 (flushed), fake Twilio creds."""
+
+    def __init__(self, db: str, name: str) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+        self.db = db
+        self.account_sid = "AC" + secrets.token_hex(16)
+        self.auth_token = secrets.token_hex(16)
+        self.database_url = f"sqlite:///{self.dir / 'gateway.db'}" if db == "sqlite" else PG_URL
+        self.procs: list[Proc] = []
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a gateway process (nothing inherited from the caller's gateway settings)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_GATEWAY_VARS)}
+        env.update(
+            GATEWAY_INSTANCE_PATH=str(self.dir),
+            DATABASE_URL=self.database_url,
+            REDIS_URL=REDIS_URL,
+            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+            TWILIO_ACCOUNT_SID=self.account_sid,
+            TWILIO_AUTH_TOKEN=self.auth_token,
+            TWILIO_FROM_NUMBER=FROM_NUMBER,
+            TWILIO_API_BASE_URL="http://127.0.0.1:9",
+            SMS_CHANNEL="twilio",
+            QUIET_HOURS="",
+            RETRY_BACKOFF_SECONDS="1",
+            SWEEP_INTERVAL_SECONDS="15",
+            PYTHONPATH=str(ROOT),
+        )
+        env.update(extra)
+        return env
+
+    def reset(self) -> None:
+        """Empty Redis db 3 and the database, then migrate."""
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        if self.db == "postgres":
+            import psycopg
+
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+                conn.execute("CREATE SCHEMA public")
+        self.gateway("db", "upgrade")
+
+    def gateway(self, *args: str, **extra: str) -> str:
+        """Run one `gateway` command to completion; its output."""
+        done = subprocess.run(
+            [PYTHON, "-m", "gateway", *args],
+            env=self.env(**extra),
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode:
+            raise RuntimeError(f"gateway {' '.join(args)} failed: {done.stdout}{done.stderr}")
+        return done.stdout
+
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Proc:
+        """Start a long-running process (its own session), output to `<dir>/<name>.log`."""
+        proc = Proc(name, args, env or self.env(), self.dir)
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        """Stop every process this stack started, newest first."""
+        for proc in reversed(self.procs):
+            proc.stop()
+        self.procs.clear()
+
+
+class Proc:
+    """A subprocess in its own process group, stopped by that group's id."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.name, self.log = name, cwd / f"{name}.log"
+        with open(self.log, "ab") as out:
+            self.popen = subprocess.Popen(
+                args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.pid = self.popen.pid
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM to the group, then SIGKILL after `timeout`."""
+        if self.popen.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.popen.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def import_directory(stack: Stack, rows: list[dict]) -> None:
+    """Write the rows as a CSV in the stack's folder and import them with `gateway contacts import`."""
+    from bench.gen_directory import write
+
+    stack.gateway("contacts", "import", str(write(rows, stack.dir / "directory.csv")))
+
+
+def start_fake(stack: Stack) -> str:
+    """Start the zero-latency fake provider; its base URL."""
+    port = free_port()
+    stack.start("fake-provider", [PYTHON, "-m", "bench.fake_provider", "--port", str(port)])
+    wait_http(f"http://127.0.0.1:{port}/health")
+    return f"http://127.0.0.1:{port}"
+
+
+def fake_log(base_url: str, start: int = 0) -> list[list]:
+    """What the fake provider received from index `start`: [epoch, channel, to, body] each."""
+    import json
+
+    with urllib.request.urlopen(f"{base_url}/_log?from={start}", timeout=30) as response:
+        return json.loads(response.read())
+
+
+def start_web(stack: Stack, port: int, workers: int = 2, env: dict | None = None) -> Proc:
+    """`python -m gateway web --port P --workers N`, ready."""
+    proc = stack.start("web", [PYTHON, "-m", "gateway", "web", "--port", str(port), "--workers", str(workers)], env)
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    return proc
+
+
+def start_minimal(stack: Stack, port: int, workers: int = 2) -> Proc:
+    """The baseline app under gunicorn with the same worker count and class (sync), ready."""
+    args = [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "30",
+        "bench.minimal_app:app",
+    ]
+    proc = stack.start("minimal", args)
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    return proc
+
+
+def start_workers(stack: Stack, count: int, env: dict | None = None, variant: list[str] | None = None) -> list[Proc]:
+    """`count` RQ workers: `python -m gateway worker` (forks a work-horse per job), or with `variant` the bench
+    launcher `python -m bench.worker_variant …` (e.g. `--simple`: the same worker without the fork)."""
+    args = [PYTHON, "-m", "bench.worker_variant", *variant] if variant else [PYTHON, "-m", "gateway", "worker"]
+    procs = [stack.start(f"worker{i}", args, env) for i in range(count)]
+    time.sleep(1.5)  # registration, scheduler lock
+    return procs
+
+
+def web_workers(master: Proc) -> list[int]:
+    """The gunicorn worker pids of a master."""
+    return children(master.pid)
+
+
+def outbox_left(stack: Stack) -> int:
+    """Outbound rows not yet sent (queued or sending)."""
+    from sqlalchemy import create_engine, func, select
+
+    from gateway.config import normalise_database_url
+    from gateway.models import Direction, Message, MessageStatus
+
+    engine = create_engine(normalise_database_url(stack.database_url))
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(
+                    Message.direction == Direction.OUT,
+                    Message.status.in_([MessageStatus.QUEUED, MessageStatus.SENDING]),
+                )
+            )
+    finally:
+        engine.dispose()

@@ -1,0 +1,50 @@
+"""Bench-only launcher of the gateway's RQ worker, for what-if measurements the product has no switch for.
+
+    python -m bench.worker_variant               # exactly `gateway worker` (GatewayWorker: a forked work-horse per job)
+    python -m bench.worker_variant --simple      # the same worker running jobs in-process (RQ's SimpleWorker way)
+    python -m bench.worker_variant --pace-window 6   # pacing's sliding window shortened from 60 s to 6 s
+
+`--simple` shows what the fork per job costs. `--pace-window` scales pacing's time axis: the Redis script takes the
+window as an argument, so the product's own algorithm paces `ANDROID_SEGMENTS_PER_MINUTE` (+ headroom) segments per
+window instead of per minute, and a pacing run takes seconds instead of many minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rq.worker import SimpleWorker
+
+from workers import pacing
+from workers import worker as gateway_worker
+
+
+class SimpleGatewayWorker(gateway_worker.GatewayWorker):
+    """GatewayWorker (queues, scheduler, sweeps) executing each job in its own process, without forking."""
+
+    execute_job = SimpleWorker.execute_job
+    get_heartbeat_ttl = SimpleWorker.get_heartbeat_ttl
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--simple", action="store_true", help="run jobs in the worker process (no fork)")
+    parser.add_argument("--pace-window", type=float, help="pacing window in seconds instead of 60")
+    args = parser.parse_args()
+    if args.simple:
+        gateway_worker.GatewayWorker = SimpleGatewayWorker  # run_worker builds the class it finds here
+    if args.pace_window:
+        pacing.WINDOW_SECONDS = args.pace_window
+    from gateway.cli import cli_settings
+    from gateway.runtime import build_runtime, set_process_runtime
+
+    runtime = build_runtime(cli_settings(service=True))
+    set_process_runtime(runtime)
+    try:
+        gateway_worker.run_worker(runtime)
+    finally:
+        runtime.close()
+
+
+if __name__ == "__main__":
+    main()
