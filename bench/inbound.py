@@ -122,7 +122,9 @@ def main() -> None:
         rate = max(gw["rps"] / 2, 1.0)
         half_hooks = mix(token, sid, leaders[7000:9500], int(rate * args.half_duration), seed=2)
         half = open_loop(cpu["port"], half_hooks, rate)
-        print(f"half load ({half['rate']:.1f} req/s): p50 {half['p50']:.1f} p95 {half['p95']:.1f} p99 {half['p99']:.1f}")
+        print(
+            f"half load ({half['rate']:.1f} req/s): p50 {half['p50']:.1f} p95 {half['p95']:.1f} p99 {half['p99']:.1f}"
+        )
 
         queued = outbox_left(stack)
         if not workers:

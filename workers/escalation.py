@@ -5,12 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import redis
-from rq.exceptions import DuplicateJobError
 
 from gateway.runtime import process_runtime
-from workers.queues import QUEUE_URGENT, RESULT_TTL, job_is_pending, queue
-
-STEP_JOB_TIMEOUT = 60
+from workers.queues import QUEUE_URGENT, schedule_job
 
 
 def step_job_id(escalation_id: int, seq: int) -> str:
@@ -23,31 +20,16 @@ def reminder_job_id(escalation_id: int) -> str:
     return f"remind-{escalation_id}"
 
 
-def _schedule(connection: redis.Redis, job_id: str, when: datetime | None, func: str, *args) -> bool:
-    if job_is_pending(connection, job_id):
-        return False
-    q = queue(connection, QUEUE_URGENT)
-    options = dict(job_id=job_id, unique=True, result_ttl=RESULT_TTL, job_timeout=STEP_JOB_TIMEOUT)
-    try:
-        if when is None:
-            q.enqueue(func, *args, **options)
-        else:
-            q.enqueue_at(when, func, *args, **options)
-    except DuplicateJobError:
-        return False
-    return True
-
-
 def schedule_step(connection: redis.Redis, escalation_id: int, seq: int, when: datetime | None) -> bool:
     """Have RQ's scheduler fire step `seq` of an escalation at `when` (now when None)."""
-    return _schedule(connection, step_job_id(escalation_id, seq), when, "workers.escalation.escalation_step",
-                     escalation_id, seq)  # fmt: skip
+    func = "workers.escalation.escalation_step"
+    return schedule_job(connection, QUEUE_URGENT, step_job_id(escalation_id, seq), when, func, escalation_id, seq)
 
 
 def schedule_reminder(connection: redis.Redis, escalation_id: int, when: datetime | None) -> bool:
     """Have RQ's scheduler remind the acknowledging officer at `when` (now when None)."""
-    return _schedule(connection, reminder_job_id(escalation_id), when, "workers.escalation.resolve_reminder",
-                     escalation_id)  # fmt: skip
+    func = "workers.escalation.resolve_reminder"
+    return schedule_job(connection, QUEUE_URGENT, reminder_job_id(escalation_id), when, func, escalation_id)
 
 
 def escalation_step(escalation_id: int, seq: int) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import redis
-from rq.exceptions import DuplicateJobError
 
 from gateway.runtime import process_runtime
-from workers.queues import QUEUE_BULK, RESULT_TTL, job_is_pending, queue
+from workers.queues import QUEUE_BULK, schedule_job
 
 
 def ask_job_id(followup_id: int, seq: int) -> str:
@@ -19,18 +18,7 @@ def ask_job_id(followup_id: int, seq: int) -> str:
 def schedule_ask(connection: redis.Redis, followup_id: int, seq: int, when: datetime | None) -> bool:
     """Have RQ's scheduler ask question `seq` at `when` (now when None)."""
     job_id = ask_job_id(followup_id, seq)
-    if job_is_pending(connection, job_id):
-        return False
-    q = queue(connection, QUEUE_BULK)
-    options = dict(job_id=job_id, unique=True, result_ttl=RESULT_TTL, job_timeout=60)
-    try:
-        if when is None:
-            q.enqueue("workers.followups.ask_followup", followup_id, seq, **options)
-        else:
-            q.enqueue_at(when, "workers.followups.ask_followup", followup_id, seq, **options)
-    except DuplicateJobError:
-        return False
-    return True
+    return schedule_job(connection, QUEUE_BULK, job_id, when, "workers.followups.ask_followup", followup_id, seq)
 
 
 def ask_followup(followup_id: int, seq: int) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import redis
-from rq.exceptions import DuplicateJobError
 
 from gateway.runtime import process_runtime
-from workers.queues import QUEUE_BULK, RESULT_TTL, job_is_pending, queue
+from workers.queues import QUEUE_BULK, schedule_job
 
 
 def reminder_job_id(reminder_id: int) -> str:
@@ -19,18 +18,8 @@ def reminder_job_id(reminder_id: int) -> str:
 def schedule_reminder(connection: redis.Redis, reminder_id: int, when: datetime | None) -> bool:
     """Have RQ's scheduler fire a meeting reminder at `when` (now when None), on the bulk queue."""
     job_id = reminder_job_id(reminder_id)
-    if job_is_pending(connection, job_id):
-        return False
-    q = queue(connection, QUEUE_BULK)
-    options = dict(job_id=job_id, unique=True, result_ttl=RESULT_TTL, job_timeout=120)
-    try:
-        if when is None:
-            q.enqueue("workers.meetings.send_meeting_reminder", reminder_id, **options)
-        else:
-            q.enqueue_at(when, "workers.meetings.send_meeting_reminder", reminder_id, **options)
-    except DuplicateJobError:
-        return False
-    return True
+    func = "workers.meetings.send_meeting_reminder"
+    return schedule_job(connection, QUEUE_BULK, job_id, when, func, reminder_id, timeout=120)
 
 
 def send_meeting_reminder(reminder_id: int) -> str:

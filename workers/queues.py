@@ -93,3 +93,21 @@ def enqueue_send(
     except DuplicateJobError:
         return False
     return True
+
+
+def schedule_job(
+    connection: redis.Redis, queue_name: str, job_id: str, when, func: str, *args, timeout: int = 60
+) -> bool:
+    """Enqueue a timer's job by id, at `when` through RQ's scheduler (now when None); False if already pending."""
+    if job_is_pending(connection, job_id):
+        return False
+    q = queue(connection, queue_name)
+    options = dict(job_id=job_id, unique=True, result_ttl=RESULT_TTL, job_timeout=timeout)
+    try:
+        if when is None:
+            q.enqueue(func, *args, **options)
+        else:
+            q.enqueue_at(when, func, *args, **options)
+    except DuplicateJobError:
+        return False
+    return True
