@@ -154,6 +154,9 @@ def machine() -> str:
 
 def command_line() -> str:
     """The exact command that ran this benchmark."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    if spec is not None and spec.name.startswith("bench."):
+        return " ".join(["/work/venv/bin/python -m", spec.name, *(shlex.quote(a) for a in sys.argv[1:])])
     return "/work/venv/bin/python " + " ".join(
         shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]
     )

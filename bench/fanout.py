@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import time
 from datetime import timedelta
 
@@ -40,9 +41,9 @@ def runtime_for(stack: Stack, **env):
 
 def create_notice(runtime, district_code: str, profile: str | None = None) -> dict:
     """create_meeting for the district in one transaction; seconds spent building, committing, enqueueing."""
-    import gateway.outbox as outbox
     from sqlalchemy import select
 
+    import gateway.outbox as outbox
     from gateway.meetings.service import create_meeting
     from gateway.models import District, utcnow
 
@@ -64,17 +65,28 @@ def create_notice(runtime, district_code: str, profile: str | None = None) -> di
         t0 = time.perf_counter()
         with runtime.db.transaction() as session:
             district = session.scalar(select(District).where(District.code == district_code))
-            summary = create_meeting(session, runtime, district=district, starts_at=utcnow() + timedelta(days=3),
-                                     place="Mairie de Koro", agenda="Transhumance")  # fmt: skip
+            summary = create_meeting(
+                session,
+                runtime,
+                district=district,
+                starts_at=utcnow() + timedelta(days=3),
+                place="Mairie de Koro",
+                agenda="Transhumance",
+            )
             t1 = time.perf_counter()
         t2 = time.perf_counter()
     finally:
         outbox.enqueue_send = original
         if spy:
-            spy.terminate()
+            spy.send_signal(signal.SIGINT)
             spy.wait(30)
-    return {"invitees": summary.invitees, "build": t1 - t0, "commit": t2 - t1 - spent["enqueue"],
-            "enqueue": spent["enqueue"], "total": t2 - t0}  # fmt: skip
+    return {
+        "invitees": summary.invitees,
+        "build": t1 - t0,
+        "commit": t2 - t1 - spent["enqueue"],
+        "enqueue": spent["enqueue"],
+        "total": t2 - t0,
+    }
 
 
 def send_phase(stack: Stack, env: dict, fake: str, window: int, variant, sampler_roles: dict, profile: str | None):
@@ -106,9 +118,15 @@ def pacing_phase(args) -> dict:
         stack.reset()
         import_directory(stack, generate(leaders=300, districts=["BANKASS"], seed=5))
         fake = start_fake(stack)
-        env = stack.env(SMS_CHANNEL="android", ANDROID_GATEWAY_URL=fake, ANDROID_GATEWAY_USER="sms",
-                        ANDROID_GATEWAY_PASSWORD="pw", ANDROID_GATEWAY_SIGNING_KEY="key",
-                        ANDROID_SEGMENTS_PER_MINUTE=str(args.pace_limit), ANDROID_URGENT_HEADROOM="5")  # fmt: skip
+        env = stack.env(
+            SMS_CHANNEL="android",
+            ANDROID_GATEWAY_URL=fake,
+            ANDROID_GATEWAY_USER="sms",
+            ANDROID_GATEWAY_PASSWORD="pw",
+            ANDROID_GATEWAY_SIGNING_KEY="key",
+            ANDROID_SEGMENTS_PER_MINUTE=str(args.pace_limit),
+            ANDROID_URGENT_HEADROOM="5",
+        )
         runtime = runtime_for(stack, **{k: env[k] for k in env if k.startswith(("ANDROID_", "SMS_"))})
         create_notice(runtime, "BANKASS")
         runtime.close()
@@ -127,8 +145,97 @@ def pacing_phase(args) -> dict:
     busiest = max((sum(s for t, s in log if t0 <= t < t0 + window) for t0, _ in log), default=0)
     full = int((log[-1][0] - start) // window) if log else 0
     in_full = sum(s for t, s in log if t < start + full * window)
-    return {"messages": len(log), "segments": sum(s for _, s in log), "busiest": busiest, "windows": full,
-            "per_window": in_full / full if full else 0.0, "limit": limit, "peak_rss": peak}  # fmt: skip
+    return {
+        "messages": len(log),
+        "segments": sum(s for _, s in log),
+        "busiest": busiest,
+        "windows": full,
+        "per_window": in_full / full if full else 0.0,
+        "limit": limit,
+        "peak_rss": peak,
+    }
+
+
+def persist_and_send(args) -> list[tuple]:
+    """Parts A and B on one stack: the notice to `--leaders` leaders, then the two send phases."""
+    stack = Stack(args.db, "fanout")
+    roles: dict = {"workers": []}
+    horses = lambda: [c for w in roles["workers"] for c in children(w.pid)]  # noqa: E731
+    sampler = RssSampler({"rq worker": lambda: [w.pid for w in roles["workers"]], "rq work-horse": horses})
+    try:
+        stack.reset()
+        import_directory(stack, generate(leaders=args.leaders, districts=["KORO"]))
+        fake = start_fake(stack)
+        env = stack.env(TWILIO_API_BASE_URL=fake)
+        runtime = runtime_for(stack, TWILIO_API_BASE_URL=fake)
+        notice = create_notice(runtime, "KORO", f"fanout-enqueue-{args.db}.txt" if args.profile else None)
+        runtime.close()
+        split = f"{notice['build']:.2f} / {notice['commit']:.2f} / {notice['enqueue']:.2f} s"
+        rows = [
+            (
+                f"persist + enqueue a notice to {notice['invitees']} leaders (create_meeting, one transaction)",
+                f"{notice['total']:.2f} s",
+                "≤ 2 s",
+                verdict(notice["total"] <= 2),
+            ),
+            ("— of which: rows built and flushed / commit / after-commit enqueues", split, "", ""),
+        ]
+        print(rows)
+        if "send" not in args.parts:
+            return rows
+        sampler.start()
+        profile = f"fanout-send-fork-{args.db}.txt" if args.profile else None
+        fork = send_phase(stack, env, fake, args.send_window, None, roles, profile)
+        profile = f"fanout-send-simple-{args.db}.txt" if args.profile else None
+        simple = send_phase(stack, env, fake, args.send_window, ["--simple"], roles, profile)
+        peaks = sampler.stop()
+        rows += [
+            (
+                "send: 2 × `gateway worker` (fork per job), zero-latency fake",
+                f"{fork[2]:.1f} msg/s ({fork[0]} in {fork[1]:.1f} s)",
+                "≥ 1,000 msg/s",
+                verdict(fork[2] >= 1000),
+            ),
+            (
+                "send: 2 × the same worker without fork (worker_variant.py --simple)",
+                f"{simple[2]:.1f} msg/s ({simple[0]} in {simple[1]:.1f} s)",
+                "≥ 1,000 msg/s",
+                verdict(simple[2] >= 1000),
+            ),
+            ("outbox rows left unsent after both phases", str(outbox_left(stack)), "", ""),
+            (
+                "peak RSS RQ worker / work-horse (VmHWM)",
+                f"{peaks['rq worker']:.0f} / {peaks['rq work-horse']:.0f} MB",
+                "≤ 150 MB",
+                verdict(peaks["rq worker"] <= 150),
+            ),
+        ]
+        return rows
+    finally:
+        stack.stop_all()
+
+
+def pacing_rows(args) -> list[tuple]:
+    """Part C as table rows."""
+    pace = pacing_phase(args)
+    share = pace["per_window"] / pace["limit"] if pace["limit"] else 0
+    window = f"{args.pace_window:g} s"
+    return [
+        (
+            f"pacing: segments per {window} window (limit {pace['limit']}), {pace['windows']} full windows",
+            f"{pace['per_window']:.1f} ({share:.0%} of the limit)",
+            "≥ 95 %",
+            verdict(share >= 0.95),
+        ),
+        (
+            f"pacing: busiest sliding {window} window, as the phone saw it",
+            f"{pace['busiest']} segments",
+            f"≤ {pace['limit']}",
+            verdict(pace["busiest"] <= pace["limit"]),
+        ),
+        ("pacing: messages / segments the phone got", f"{pace['messages']} / {pace['segments']}", "", ""),
+        ("pacing: peak RSS RQ worker", f"{pace['peak_rss']:.0f} MB", "≤ 150 MB", verdict(pace["peak_rss"] <= 150)),
+    ]
 
 
 def main() -> None:
@@ -142,58 +249,14 @@ def main() -> None:
     parser.add_argument("--pace-duration", type=int, default=66, help="seconds the paced workers run")
     parser.add_argument("--profile", action="store_true", help="py-spy the enqueue and the fork workers")
     args = parser.parse_args()
-    parts = set(args.parts.split(","))
+    args.parts = set(args.parts.split(","))
     (BENCH / "profiles").mkdir(exist_ok=True)
-    rows, notes = [], [f"Database: {args.db}."]
-
-    if parts & {"persist", "send"}:
-        stack = Stack(args.db, "fanout")
-        roles: dict = {"workers": []}
-        sampler = RssSampler({"rq worker": lambda: [w.pid for w in roles["workers"]],
-                              "rq work-horse": lambda: [c for w in roles["workers"] for c in children(w.pid)]})  # fmt: skip
-        try:
-            stack.reset()
-            import_directory(stack, generate(leaders=args.leaders, districts=["KORO"]))
-            fake = start_fake(stack)
-            env = stack.env(TWILIO_API_BASE_URL=fake)
-            runtime = runtime_for(stack, TWILIO_API_BASE_URL=fake)
-            notice = create_notice(runtime, "KORO", f"fanout-enqueue-{args.db}.txt" if args.profile else None)
-            runtime.close()
-            rows += [(f"persist + enqueue a notice to {notice['invitees']} leaders (create_meeting, 1 transaction)",
-                      f"{notice['total']:.2f} s", "≤ 2 s", verdict(notice["total"] <= 2)),
-                     ("— building rows + flushes / commit / after-commit enqueues",
-                      f"{notice['build']:.2f} / {notice['commit']:.2f} / {notice['enqueue']:.2f} s", "", "")]  # fmt: skip
-            print(rows[-2], rows[-1])
-            if "send" in parts:
-                sampler.start()
-                prof = f"fanout-send-fork-{args.db}.txt" if args.profile else None
-                fork = send_phase(stack, env, fake, args.send_window, None, roles, prof)
-                simple = send_phase(stack, env, fake, args.send_window, ["--simple"], roles, None)
-                peaks = sampler.stop()
-                rows += [("send: 2 × `gateway worker` (fork per job), zero-latency fake",
-                          f"{fork[2]:.1f} msg/s ({fork[0]} in {fork[1]:.1f} s)", "≥ 1,000 msg/s", verdict(fork[2] >= 1000)),
-                         ("send: 2 × same worker without fork (bench/worker_variant.py --simple)",
-                          f"{simple[2]:.1f} msg/s ({simple[0]} in {simple[1]:.1f} s)", "≥ 1,000 msg/s",
-                          verdict(simple[2] >= 1000)),
-                         ("outbox rows left unsent after both phases", str(outbox_left(stack)), "", ""),
-                         ("peak RSS RQ worker / work-horse (VmHWM)",
-                          f"{peaks['rq worker']:.0f} / {peaks['rq work-horse']:.0f} MB", "≤ 150 MB",
-                          verdict(peaks["rq worker"] <= 150))]  # fmt: skip
-        finally:
-            stack.stop_all()
-
-    if "pacing" in parts:
-        pace = pacing_phase(args)
-        share = pace["per_window"] / pace["limit"] if pace["limit"] else 0
-        rows += [(f"pacing: segments per {args.pace_window:g} s window (limit {pace['limit']}), "
-                  f"{pace['windows']} full windows", f"{pace['per_window']:.1f} ({share:.0%} of the limit)",
-                  "≥ 95 %", verdict(share >= 0.95)),
-                 ("pacing: busiest sliding window", f"{pace['busiest']} segments", f"≤ {pace['limit']}",
-                  verdict(pace["busiest"] <= pace["limit"])),
-                 ("pacing: messages / segments the phone got", f"{pace['messages']} / {pace['segments']}", "", ""),
-                 ("pacing: peak RSS RQ worker", f"{pace['peak_rss']:.0f} MB", "≤ 150 MB", verdict(pace["peak_rss"] <= 150))]  # fmt: skip
-        notes.append(f"Pacing window {args.pace_window:g} s (bench/worker_variant.py --pace-window; 60 = production).")
-    record(f"Fan-out ({args.db})", rows, " ".join(notes))
+    rows = persist_and_send(args) if args.parts & {"persist", "send"} else []
+    notes = f"Database: {args.db}."
+    if "pacing" in args.parts:
+        rows += pacing_rows(args)
+        notes += f" Pacing window {args.pace_window:g} s (bench/worker_variant.py --pace-window; 60 = production)."
+    record(f"Fan-out ({args.db})", rows, notes)
 
 
 if __name__ == "__main__":

@@ -109,9 +109,11 @@ def main() -> None:
         fake = start_fake(stack)
         env = stack.env(TWILIO_API_BASE_URL=fake)
         workers = start_workers(stack, args.rq_workers, env) if args.rq_workers else []
-        roles = {"web worker": lambda: web_workers(web_proc[0]) if web_proc else [],
-                 "rq worker": lambda: [w.pid for w in workers],
-                 "rq work-horse": lambda: [c for w in workers for c in children(w.pid)]}  # fmt: skip
+        roles = {
+            "web worker": lambda: web_workers(web_proc[0]) if web_proc else [],
+            "rq worker": lambda: [w.pid for w in workers],
+            "rq work-horse": lambda: [c for w in workers for c in children(w.pid)],
+        }
         web_proc: list = []
         sampler = RssSampler(roles)
         sampler.start()
@@ -137,28 +139,47 @@ def main() -> None:
     ratio = gw["rps"] / base["rps"] if base["rps"] else 0
     ok_200 = half["statuses"].get(200, 0) == half["requests"]
     rows_out = [
-        ("baseline (minimal app) throughput, c=%d" % args.concurrency, f"{base['rps']:.0f} req/s", "", ""),
+        (f"baseline (minimal app) throughput, c={args.concurrency}", f"{base['rps']:.0f} req/s", "", ""),
         ("baseline latency p50 / p95 / p99", f"{base['p50']:.1f} / {base['p95']:.1f} / {base['p99']:.1f} ms", "", ""),
-        ("gateway throughput, c=%d" % args.concurrency, f"{gw['rps']:.0f} req/s", "", ""),
+        (f"gateway throughput, c={args.concurrency}", f"{gw['rps']:.0f} req/s", "", ""),
         ("gateway / baseline", f"{ratio:.2f}×", "≥ 0.5×", verdict(ratio >= 0.5)),
         ("gateway latency p50 / p95 / p99", f"{gw['p50']:.1f} / {gw['p95']:.1f} / {gw['p99']:.1f} ms", "", ""),
         ("gateway at half load: rate (open loop)", f"{half['rate']:.1f} req/s for {args.half_duration} s", "", ""),
-        ("gateway at half load p50 / p95 / p99", f"{half['p50']:.1f} / {half['p95']:.1f} / {half['p99']:.1f} ms",
-         "p99 ≤ 25 ms", verdict(half["p99"] <= 25)),
-        ("non-2xx or socket errors (baseline / gateway / half)",
-         f"{base['errors']} / {gw['errors']} / {half['requests'] - half['statuses'].get(200, 0)}", "0",
-         verdict(base["errors"] == gw["errors"] == 0 and ok_200)),
+        (
+            "gateway at half load p50 / p95 / p99",
+            f"{half['p50']:.1f} / {half['p95']:.1f} / {half['p99']:.1f} ms",
+            "p99 ≤ 25 ms",
+            verdict(half["p99"] <= 25),
+        ),
+        (
+            "non-2xx or socket errors (baseline / gateway / half)",
+            f"{base['errors']} / {gw['errors']} / {half['requests'] - half['statuses'].get(200, 0)}",
+            "0",
+            verdict(base["errors"] == gw["errors"] == 0 and ok_200),
+        ),
         ("wrk CPU (baseline / gateway run)", f"{base['cpu_share']:.0%} / {gw['cpu_share']:.0%} of a core", "", ""),
         ("open-loop sender CPU", f"{half['cpu_share']:.0%} of a core", "", ""),
-        ("gateway web workers CPU / machine busy", f"{cpu['web_cores']:.2f} / {cpu['machine_cores']:.2f} cores", "", ""),
+        (
+            "gateway web workers CPU / machine busy (all users)",
+            f"{cpu['web_cores']:.2f} / {cpu['machine_cores']:.2f}",
+            "",
+            "",
+        ),
         ("requests completed by wrk vs distinct in file", f"{gw['requests']} / {len(hooks)}", "", ""),
         ("outbox after the load → drained by 2 RQ workers", f"{queued} rows in {waited:.1f} s ({left} left)", "", ""),
-        ("peak RSS web worker (VmHWM)", f"{peaks['web worker']:.0f} MB", "≤ 120 MB", verdict(peaks["web worker"] <= 120)),
+        (
+            "peak RSS web worker (VmHWM)",
+            f"{peaks['web worker']:.0f} MB",
+            "≤ 120 MB",
+            verdict(peaks["web worker"] <= 120),
+        ),
         ("peak RSS RQ worker (VmHWM)", f"{peaks['rq worker']:.0f} MB", "≤ 150 MB", verdict(peaks["rq worker"] <= 150)),
         ("peak RSS RQ work-horse (forked child)", f"{peaks['rq work-horse']:.0f} MB", "", ""),
-    ]  # fmt: skip
-    notes = (f"Mix sent to both: {counts(hooks)} (replays repeat an earlier request byte for byte). "
-             f"RQ workers during the load: {args.rq_workers}. Database: {args.db}.")  # fmt: skip
+    ]
+    notes = (
+        f"Mix sent to both: {counts(hooks)} (replays repeat an earlier request byte for byte). "
+        f"RQ workers during the load: {args.rq_workers}. Database: {args.db}."
+    )
     if args.profile:
         notes += f" Profiled with py-spy (figures perturbed): bench/profiles/inbound-web-{args.db}.txt."
     record(f"Inbound webhooks ({args.db})", rows_out, notes)

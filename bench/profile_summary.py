@@ -41,7 +41,7 @@ def parse(path: Path, root: str | None) -> tuple[list[tuple[list[tuple[str, str,
             if match:
                 frames.append((match["func"], short(match["path"]), int(match["line"])))
         if root:
-            cut = next((i for i, f in enumerate(frames) if f[0] == root), None)
+            cut = next((i for i, f in enumerate(frames) if f[0] == root or f[0].endswith("." + root)), None)
             if cut is None:
                 continue
             frames = frames[cut:]

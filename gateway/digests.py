@@ -53,13 +53,18 @@ def remind_triage(runtime: Runtime, now: datetime | None = None) -> int:
             ).all()
             if not ids:
                 continue
-            claimed = session.execute(
-                update(Alert)
-                .where(Alert.id.in_(ids), Alert.triage_reminded_at.is_(None))
-                .values(triage_reminded_at=now)
-            ).rowcount
-            if claimed != len(ids):
-                continue  # another worker is on it
+            # Only the reports this sweep really claimed are listed: another worker may have taken some.
+            ids = sorted(
+                session.scalars(
+                    update(Alert)
+                    .where(Alert.id.in_(ids), Alert.triage_reminded_at.is_(None))
+                    .values(triage_reminded_at=now)
+                    .returning(Alert.id)
+                    .execution_options(synchronize_session=False)
+                ).all()
+            )
+            if not ids:
+                continue
             for facilitator in facilitators_of(session, district.id):
                 body = _refs_text(facilitator.language, district.name, ids)
                 queue_message(session, runtime, body=body, contact=facilitator, priority=Priority.BULK,
@@ -75,7 +80,8 @@ def _refs_text(language: str, district: str, ids: list[int]) -> str:
         refs = " ".join(f"#{i}" for i in shown)
         if len(shown) < len(ids):
             refs += " " + catalogue.text(language, "triage.more", count=len(ids) - len(shown))
-        text = catalogue.text(language, "triage.reminder", count=len(ids), district=district, refs=refs)
+        key = "triage.reminder" if len(ids) > 1 else "triage.reminder_one"
+        text = catalogue.text(language, key, count=len(ids), district=district, refs=refs)
         if count_segments(to_gsm7(text)).segments == 1 or len(shown) <= 1:
             return text
         shown.pop()
@@ -108,13 +114,13 @@ def send_digests(runtime: Runtime, now: datetime | None = None) -> int:
 
 
 def _digest(session: Session, runtime: Runtime, district: District, since: datetime, now: datetime) -> int:
-    counts = dict(
-        session.execute(
-            select(func.coalesce(Alert.severity, 0), func.count())
-            .where(Alert.district_id == district.id, Alert.created_at >= since)
-            .group_by(func.coalesce(Alert.severity, 0))
-        ).all()
-    )
+    counts: dict[int, int] = {}
+    for severity, number in session.execute(
+        select(Alert.severity, func.count())
+        .where(Alert.district_id == district.id, Alert.created_at >= since)
+        .group_by(Alert.severity)
+    ):
+        counts[severity or 0] = counts.get(severity or 0, 0) + number
     open_escalations = session.scalar(
         select(func.count())
         .select_from(Escalation)
@@ -138,6 +144,7 @@ def _digest(session: Session, runtime: Runtime, district: District, since: datet
                 Contact.role == Role.OFFICER,
                 Contact.escalation_level == 1,
                 Contact.active.is_(True),
+                Contact.opted_out.is_(False),
             )
         )
     )

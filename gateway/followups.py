@@ -24,6 +24,7 @@ from gateway.models import (
     Followup,
     Message,
     MessageKind,
+    MessageStatus,
     Priority,
     utcnow,
 )
@@ -42,6 +43,8 @@ def plan(session: Session, runtime: Runtime, alert: Alert) -> Followup | None:
     """Schedule the first question for a serious alert with a reporter in the directory."""
     if alert.reporter_id is None or (alert.severity or 0) < runtime.settings.followup_min_severity:
         return None
+    if runtime.settings.followup_max < 1:
+        return None  # follow-ups switched off
     followup = session.scalar(select(Followup).where(Followup.alert_id == alert.id))
     if followup is None:
         followup = Followup(alert_id=alert.id, contact_id=alert.reporter_id, asks=0, seq=0, closed=False)
@@ -79,9 +82,11 @@ def ask(runtime: Runtime, followup_id: int, seq: int, now: datetime | None = Non
             followup.closed = True
             return "opted out"
         followup.asks += 1
-        followup.waiting_since = now
         body = catalogue.text(contact.language, "followup.question", ref=alert.id, where=_where(alert))
-        queue_message(session, runtime, body=body, contact=contact, priority=Priority.BULK, kind=MessageKind.FOLLOWUP)
+        question = queue_message(
+            session, runtime, body=body, contact=contact, priority=Priority.BULK, kind=MessageKind.FOLLOWUP
+        )
+        followup.waiting_since, followup.question_id = now, question.id
         session.add(AlertUpdate(alert_id=alert.id, kind="asked", value=str(followup.asks), created_at=now))
     return "asked"
 
@@ -95,7 +100,10 @@ def waiting_for(session: Session, contact_id: int) -> list[Followup]:
     return list(
         session.scalars(
             select(Followup)
+            .join(Message, Message.id == Followup.question_id)
             .where(Followup.contact_id == contact_id, Followup.closed.is_(False), Followup.waiting_since.is_not(None))
+            # A question still held (by the quiet hours) has not been read: it is not open yet.
+            .where((Message.status != MessageStatus.QUEUED) | Message.next_attempt_at.is_(None))
             .order_by(Followup.waiting_since.desc(), Followup.id.desc())
         )
     )

@@ -97,6 +97,7 @@ def triage_command(ref: str, category: str, severity: int | None) -> None:
             session.add(AlertUpdate(alert_id=alert.id, kind="triaged", value=f"{category} {severity or '?'}"))
             alert_recorded(session, runtime, alert)
     finally:
+        set_process_runtime(None)
         runtime.close()
     click.echo(f"alert #{number} classified: {category}, severity {severity or 'unknown'}")
 

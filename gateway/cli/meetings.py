@@ -31,6 +31,11 @@ def meetings() -> None:
     """Meetings of the district dialogue frameworks."""
 
 
+def _release(runtime) -> None:
+    set_process_runtime(None)
+    runtime.close()
+
+
 def _runtime():
     settings = cli_settings()
     open_database(settings)
@@ -93,7 +98,7 @@ def create_command(district: str, at: str, place: str, agenda: str | None, invit
                 raise click.ClickException(f"the meeting {reason}") from None
             when = when_text(session.get(Meeting, summary.meeting_id), runtime, "fr")
     finally:
-        runtime.close()
+        _release(runtime)
     click.echo(f"meeting #{summary.meeting_id} ({target.code}, {when}, {place})")
     click.echo(
         f"{summary.invitees} invitee(s); the notice costs {summary.segments_each} SMS segment(s) each, "
@@ -135,7 +140,7 @@ def list_command(district: str | None, upcoming: bool, fmt: str) -> None:
                     }
                 )
     finally:
-        runtime.close()
+        _release(runtime)
     emit(rows, ("ref", "district", "when", "place", "status", "yes", "no", "no_answer"), fmt, empty="no meetings")
 
 
@@ -159,7 +164,7 @@ def show_command(ref: str, fmt: str) -> None:
                 **{k: v for k, v in tally(meeting).as_dict().items() if k != "ref"},
             }
     finally:
-        runtime.close()
+        _release(runtime)
     if fmt == "json":
         emit_record(record, fmt)
         return
@@ -183,7 +188,7 @@ def cancel_command(ref: str) -> None:
                 state = "has already taken place" if str(exc) == "past" else "is already cancelled"
                 raise click.ClickException(f"meeting #{meeting.id} {state}") from None
     finally:
-        runtime.close()
+        _release(runtime)
     click.echo(f"meeting #{meeting.id} cancelled; {told} people told")
 
 
@@ -204,5 +209,5 @@ def reschedule_command(ref: str, at: str) -> None:
                 raise click.ClickException(f"meeting #{meeting.id} cannot be moved: {reason}") from None
             when = when_text(meeting, runtime, "fr")
     finally:
-        runtime.close()
+        _release(runtime)
     click.echo(f"meeting #{meeting.id} moved to {when}; {told} people asked again")

@@ -80,7 +80,7 @@ def notify_officer(
             channel=channel,
             address=address,
             priority=Priority.URGENT,
-            kind=MessageKind.ESCALATION,
+            kind=MessageKind.ESCALATION if every_channel else MessageKind.OFFICER_NOTICE,
             buttons=buttons if (channel == "telegram" or (channel is None and telegram_ok)) else (),
         )
         session.add(

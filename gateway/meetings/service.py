@@ -239,11 +239,14 @@ def reschedule_meeting(session: Session, runtime: Runtime, meeting: Meeting, sta
 
 
 def facilitators_of(session: Session, district_id: int) -> list[Contact]:
-    """The district's active facilitators."""
+    """The district's active facilitators who still want our messages."""
     return list(
         session.scalars(
             select(Contact).where(
-                Contact.district_id == district_id, Contact.role == Role.FACILITATOR, Contact.active.is_(True)
+                Contact.district_id == district_id,
+                Contact.role == Role.FACILITATOR,
+                Contact.active.is_(True),
+                Contact.opted_out.is_(False),
             )
         )
     )

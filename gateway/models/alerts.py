@@ -79,6 +79,7 @@ class Followup(Base):
     seq: Mapped[int] = mapped_column(Integer, default=0)
     next_ask_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # the latest question asked
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     alert: Mapped[Alert] = relationship()

@@ -49,6 +49,7 @@ class MessageKind(StrEnum):
     ALERT_CONFIRMATION = "alert_confirmation"
     ALERT_UPDATE = "alert_update"  # an alert's reporter told it is handled or closed
     ESCALATION = "escalation"
+    OFFICER_NOTICE = "officer_notice"  # a tension (severity 2) or a reminder to close: not urgent
     MEETING_NOTICE = "meeting_notice"
     MEETING_REMINDER = "meeting_reminder"
     TALLY = "tally"
@@ -64,6 +65,7 @@ FALLBACK_KINDS = frozenset(
         MessageKind.ALERT_CONFIRMATION,
         MessageKind.ALERT_UPDATE,
         MessageKind.ESCALATION,
+        MessageKind.OFFICER_NOTICE,
         MessageKind.MEETING_NOTICE,
         MessageKind.MEETING_REMINDER,
         MessageKind.FOLLOWUP,
@@ -78,6 +80,7 @@ QUIET_KINDS = frozenset(
         MessageKind.FOLLOWUP,
         MessageKind.TRIAGE_REMINDER,
         MessageKind.DIGEST,
+        MessageKind.OFFICER_NOTICE,
     }
 )
 

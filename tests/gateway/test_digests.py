@@ -93,11 +93,11 @@ def test_classified_and_recent_reports_are_not_listed_and_each_district_hears_of
         session.execute(update(Alert).where(Alert.id == 2).values(triaged_at=now - timedelta(hours=2)))
     assert remind_triage(runtime, now=now) == 2
     sent = outbound(runtime, MessageKind.TRIAGE_REMINDER)
-    mopti = to_gsm7(catalogue_text("fr", "triage.reminder", count=1, district="Mopti", refs="#1"))
-    koro = to_gsm7(catalogue_text("fr", "triage.reminder", count=1, district="Koro", refs="#4"))
+    mopti = to_gsm7(catalogue_text("fr", "triage.reminder_one", count=1, district="Mopti", refs="#1"))
+    koro = to_gsm7(catalogue_text("fr", "triage.reminder_one", count=1, district="Koro", refs="#4"))
     assert sent == {MOUSSA: [mopti], KORO_FACILITATOR: [koro]}
     assert remind_triage(runtime, now=now + timedelta(hours=1, minutes=1)) == 1, "#3 is old enough now"
-    assert outbound(runtime, MessageKind.TRIAGE_REMINDER)[MOUSSA][-1] == "1 messages non classés à Mopti: #3"
+    assert outbound(runtime, MessageKind.TRIAGE_REMINDER)[MOUSSA][-1] == "1 message non classé à Mopti: #3"
 
 
 def test_many_reports_still_make_one_sms(runtime):
@@ -133,7 +133,7 @@ def test_the_digest_goes_once_at_18h_to_facilitators_and_level_1_officers(runtim
     assert outbound(runtime, MessageKind.DIGEST) == {}
     assert send_digests(runtime, now=at("18:00")) == 2
     text = expected_digest(total=2, s3=1, s1=1, open=1)
-    assert text.startswith("Bilan Mopti: 2 alertes aujourd'hui (urgent 1, tension 0, info 1, autres 0), 1 escalades")
+    assert text.startswith("Bilan Mopti: alertes du jour 2 (urgent 1, tension 0, info 1, autres 0), escalades ouvertes 1")
     assert outbound(runtime, MessageKind.DIGEST) == {MOUSSA: [text], ALIOU: [text]}, "no other district, no level 2"
     assert count_segments(text).encoding == "GSM-7" and count_segments(text).segments == 1
     assert send_digests(runtime, now=at("18:00")) == 0 and send_digests(runtime, now=at("23:59")) == 0, "once a day"

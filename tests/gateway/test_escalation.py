@@ -82,9 +82,10 @@ def notifications(runtime, alert_id: int = 1) -> list[str]:
 
 
 def escalation_messages(runtime) -> list[Message]:
-    """Every escalation-kind outbox row, oldest first."""
+    """Every outbox row paging an officer (urgent escalations and severity-2 notices), oldest first."""
+    kinds = [MessageKind.ESCALATION, MessageKind.OFFICER_NOTICE]
     with runtime.db.transaction() as session:
-        return list(session.scalars(select(Message).where(Message.kind == MessageKind.ESCALATION).order_by(Message.id)))
+        return list(session.scalars(select(Message).where(Message.kind.in_(kinds)).order_by(Message.id)))
 
 
 def make_due(runtime, alert_id: int = 1, timer: str = "next_step_at") -> tuple[int, int]:

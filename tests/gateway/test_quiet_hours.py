@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bots.console import read_console_outbox
 from gateway import outbox
-from gateway.config import load_settings
+from gateway.config import Settings, load_settings
 from gateway.followups import ask
 from gateway.models import QUIET_KINDS, Contact, Followup, Message, MessageKind, Priority, utcnow
 from gateway.outbox import queue_message
@@ -48,7 +48,7 @@ def night(monkeypatch):
     monkeypatch.setattr(outbox, "utcnow", lambda: NIGHT)
 
 
-def settings_with(base_env, **values) -> object:
+def settings_with(base_env, **values) -> Settings:
     """Settings of the test gateway with some values changed (None removes a variable)."""
     env = {**base_env, **values}
     return load_settings(env={k: v for k, v in env.items() if v is not None})

@@ -28,11 +28,13 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("next_ask_at", sa.DateTime(timezone=True)),
         sa.Column("waiting_since", sa.DateTime(timezone=True)),
+        sa.Column("question_id", sa.Integer()),
         sa.Column("closed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_followups"),
         sa.UniqueConstraint("alert_id", name="uq_followups_alert_id"),
         sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], name="fk_followups_alert_id_alerts"),
         sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], name="fk_followups_contact_id_contacts"),
+        sa.ForeignKeyConstraint(["question_id"], ["messages.id"], name="fk_followups_question_id_messages"),
     )
     op.create_index("ix_followups_contact_id", "followups", ["contact_id"])
     op.create_index("ix_followups_next_ask_at", "followups", ["next_ask_at"])
