@@ -133,7 +133,9 @@ def test_the_digest_goes_once_at_18h_to_facilitators_and_level_1_officers(runtim
     assert outbound(runtime, MessageKind.DIGEST) == {}
     assert send_digests(runtime, now=at("18:00")) == 2
     text = expected_digest(total=2, s3=1, s1=1, open=1)
-    assert text.startswith("Bilan Mopti: alertes du jour 2 (urgent 1, tension 0, info 1, autres 0), escalades ouvertes 1")
+    assert text.startswith(
+        "Bilan Mopti: alertes du jour 2 (urgent 1, tension 0, info 1, autres 0), escalades ouvertes 1"
+    )
     assert outbound(runtime, MessageKind.DIGEST) == {MOUSSA: [text], ALIOU: [text]}, "no other district, no level 2"
     assert count_segments(text).encoding == "GSM-7" and count_segments(text).segments == 1
     assert send_digests(runtime, now=at("18:00")) == 0 and send_digests(runtime, now=at("23:59")) == 0, "once a day"
