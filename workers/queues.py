@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import redis
 from rq import Queue, Retry
@@ -68,46 +68,44 @@ def enqueue_send(
     connection: redis.Redis, message_id: int, priority: str, attempt: int, delay: float = 0, wait: str = ""
 ) -> bool:
     """Queue one attempt at sending a message; False when that attempt is already queued."""
+    options = dict(retry=SEND_CRASH_RETRY, failure_ttl=FAILURE_TTL, timeout=SEND_JOB_TIMEOUT)
+    when = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
     job_id = send_job_id(message_id, attempt, wait)
-    if job_is_pending(connection, job_id):
-        return False
-    q = queue(connection, queue_for(priority))
-    options = dict(
-        job_id=job_id,
-        unique=True,
-        result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL,
-        retry=SEND_CRASH_RETRY,
-        job_timeout=SEND_JOB_TIMEOUT,
-    )
-    # A finished or failed job of the same id would block `unique`; it is history, not pending work.
-    try:
-        Job.fetch(job_id, connection=connection, serializer=JSONSerializer).delete()
-    except Exception:  # noqa: BLE001 - no such job
-        pass
-    try:
-        if delay > 0:
-            q.enqueue_in(timedelta(seconds=delay), "workers.outbound.send_message", message_id, **options)
-        else:
-            q.enqueue("workers.outbound.send_message", message_id, **options)
-    except DuplicateJobError:
-        return False
-    return True
+    return schedule_job(connection, queue_for(priority), job_id, when, "workers.outbound.send_message", message_id,
+                        **options)  # fmt: skip
 
 
 def schedule_job(
-    connection: redis.Redis, queue_name: str, job_id: str, when, func: str, *args, timeout: int = 60
+    connection: redis.Redis,
+    queue_name: str,
+    job_id: str,
+    when,
+    func: str,
+    *args,
+    timeout: int = 60,
+    retry: Retry | None = None,
+    failure_ttl: int | None = None,
 ) -> bool:
-    """Enqueue a timer's job by id, at `when` through RQ's scheduler (now when None); False if already pending."""
-    if job_is_pending(connection, job_id):
-        return False
+    """Enqueue a job by id, at `when` through RQ's scheduler (now when None); False if already pending.
+
+    `unique` makes the enqueue atomic and refuses an id already stored: one round trip when all is well. A stored
+    job that is only history (finished, failed) is removed and the enqueue tried once more."""
     q = queue(connection, queue_name)
-    options = dict(job_id=job_id, unique=True, result_ttl=RESULT_TTL, job_timeout=timeout)
-    try:
-        if when is None:
-            q.enqueue(func, *args, **options)
-        else:
-            q.enqueue_at(when, func, *args, **options)
-    except DuplicateJobError:
-        return False
-    return True
+    options = dict(job_id=job_id, unique=True, result_ttl=RESULT_TTL, job_timeout=timeout, retry=retry)
+    if failure_ttl is not None:
+        options["failure_ttl"] = failure_ttl
+    for _ in range(2):
+        try:
+            if when is None:
+                q.enqueue(func, *args, **options)
+            else:
+                q.enqueue_at(when, func, *args, **options)
+            return True
+        except DuplicateJobError:
+            if job_is_pending(connection, job_id):
+                return False
+            try:
+                Job.fetch(job_id, connection=connection, serializer=JSONSerializer).delete()
+            except Exception:  # noqa: BLE001 - gone meanwhile
+                pass
+    return False
