@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,15 @@ WEBHOOK_EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed")
 # The phone's events about our messages, mapped to our statuses (`sms:delivered` comes once per part).
 STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed", "sms:cancelled": "failed"}
 ID_PREFIX = "gw"
+# Android's SmsManager results that say "not now" rather than "never" (the error code keeps 30 characters).
+TRANSIENT_REASONS = (
+    "RESULT_ERROR_NO_SERVICE",
+    "RESULT_ERROR_RADIO_OFF",
+    "RESULT_ERROR_LIMIT_EXCEEDED",
+    "RESULT_ERROR_GENERIC_FAILURE",
+    "RESULT_NETWORK_ERROR",
+    "RESULT_MODEM_ERROR",
+)
 
 
 class InvalidEvent(ValueError):
@@ -40,16 +50,19 @@ class AndroidEvent:
     status: StatusUpdate | None = None
 
 
-def our_id(message_id: int) -> str:
-    """The request id we give the phone for one of our messages (the phone refuses a second send with it)."""
-    return f"{ID_PREFIX}{message_id}"
+def our_id(message_id: int, resend: int = 0) -> str:
+    """The request id we give the phone for a message. It stays the same across our own retries (timeouts), so the
+    phone's 409 stops a double send; only a resend after the phone itself failed gets a new one (`gw42r1`)."""
+    return f"{ID_PREFIX}{message_id}" + (f"r{resend}" if resend else "")
+
+
+_OUR_ID = re.compile(rf"^{ID_PREFIX}(\d+)(?:r\d+)?$")
 
 
 def message_id_from(phone_id: str) -> int | None:
     """Our message id back from the phone's `messageId`, if the message is ours."""
-    if phone_id.startswith(ID_PREFIX) and phone_id[len(ID_PREFIX) :].isdigit():
-        return int(phone_id[len(ID_PREFIX) :])
-    return None
+    found = _OUR_ID.match(phone_id)
+    return int(found.group(1)) if found else None
 
 
 class AndroidSmsChannel(Channel):
@@ -78,12 +91,14 @@ class AndroidSmsChannel(Channel):
     def verify(self, raw_body: bytes, signature: str | None, timestamp: str | None, now: float | None = None) -> bool:
         """`X-Signature` is hex HMAC-SHA256 of the raw body followed by `X-Timestamp`, within ±5 minutes."""
         key = self.settings.android_gateway_signing_key
-        if not key or not signature or not timestamp or not timestamp.isdigit():
+        if not key or not signature or not timestamp or not (timestamp.isascii() and timestamp.isdigit()):
+            return False
+        if not signature.isascii():
             return False
         if abs((time.time() if now is None else now) - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
             return False
         expected = hmac.new(key.encode(), raw_body + timestamp.encode(), hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, signature.strip().lower())
+        return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
 
     def parse_event(self, data: object) -> AndroidEvent:
         """Read a verified event; raises InvalidEvent with the reason."""
@@ -126,11 +141,17 @@ class AndroidSmsChannel(Channel):
             channel=self.code, provider_id=f"rx-{identity}", address=sender, text=str(payload.get("message") or "")
         )
 
+    def error_outcome(self, code: str | None) -> str | None:
+        """The phone's reasons for a failed send: a lost signal or the OS limit is worth another try."""
+        if code and code.removeprefix("android:").startswith(TRANSIENT_REASONS):
+            return "retry"
+        return None
+
     # --- outbound ----------------------------------------------------------------------------------------
 
     def send(self, message: OutboundMessage) -> SendResult:
         """`POST /messages` for one recipient, with a delivery report; 409 on our id means already accepted."""
-        request_id = our_id(message.message_id)
+        request_id = our_id(message.message_id, message.resend)
         body = {
             "id": request_id,
             "textMessage": {"text": message.text},
@@ -183,6 +204,11 @@ class AndroidSmsChannel(Channel):
                 response.raise_for_status()
                 ids.append(webhook_id)
         return ids
+
+    def credentials_accepted(self) -> bool:
+        """True unless the phone answers 401 to an authenticated read (`GET /webhooks`)."""
+        with self._client() as client:
+            return client.get("/webhooks").status_code != 401
 
     def health(self) -> dict:
         """The phone's own health report (`GET /health`, no auth)."""

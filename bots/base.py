@@ -67,6 +67,7 @@ class OutboundMessage:
     text: str
     buttons: tuple[Button, ...] = ()
     status_callback_url: str | None = None
+    resend: int = 0  # how many times the provider accepted it but then reported it could not deliver it
 
 
 class SendOutcome(StrEnum):

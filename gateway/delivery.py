@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bots.base import Channel, StatusUpdate
+from gateway.db import on_commit
 from gateway.models import STATUS_RANK, Contact, Direction, Message, MessageStatus, utcnow
 from gateway.runtime import Runtime
+from workers.queues import enqueue_send
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,14 @@ def apply_status(runtime: Runtime, channel: Channel, update: StatusUpdate) -> bo
         new = MessageStatus(update.status)
         if STATUS_RANK.get(new, -1) <= STATUS_RANK.get(MessageStatus(message.status), -1):
             return False  # late or repeated report: changes nothing, not even the error code
+        if (
+            new is MessageStatus.FAILED
+            and channel.error_outcome(update.error_code) == "retry"
+            and message.status == MessageStatus.SENT
+            and message.attempts < runtime.settings.send_max_attempts
+        ):
+            retry_later(session, runtime, message, update.error_code)
+            return True
         if update.error_code:
             message.error_code = update.error_code
             if channel.error_outcome(update.error_code) == "unreachable" and message.contact_id:
@@ -49,3 +60,16 @@ def mark_unreachable(contact: Contact | None, channel: Channel | None) -> None:
         contact.telegram_unreachable = True
     else:
         contact.sms_unreachable = True
+
+
+def retry_later(session, runtime: Runtime, message: Message, error_code: str | None) -> None:
+    """The provider accepted the message but could not deliver it for now (no signal): send it again later."""
+    from workers.outbound import backoff_seconds
+
+    delay = backoff_seconds(message.attempts, None, runtime.settings.retry_backoff_seconds)
+    message.status, message.error_code = MessageStatus.QUEUED, error_code
+    message.resends = (message.resends or 0) + 1
+    message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    message_id, priority, attempt, connection = message.id, message.priority, message.attempts, runtime.redis
+    on_commit(session, lambda: enqueue_send(connection, message_id, priority, attempt, delay=delay))
+    log.warning("message %s: the provider could not deliver it (%s); retry in %.0fs", message.id, error_code, delay)

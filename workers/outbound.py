@@ -71,6 +71,7 @@ def send_message(message_id: int) -> str:
             text=message.body or "",
             buttons=tuple(Button.from_list(b) for b in json.loads(message.buttons or "[]")),
             status_callback_url=channel.status_callback_url(message.id),
+            resend=message.resends,
         )
         try:
             result = channel.send(outbound)

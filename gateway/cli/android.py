@@ -34,10 +34,13 @@ def register_webhooks() -> None:
     try:
         ids = channel.register_webhooks(settings.public_base_url)
     except httpx.HTTPStatusError as exc:
-        reason = (
-            "refused our credentials" if exc.response.status_code == 401 else f"answered {exc.response.status_code}"
-        )
-        raise click.ClickException(f"the phone {reason} (is the URL https:// or http://127.0.0.1?)") from None
+        if exc.response.status_code == 401:
+            raise click.ClickException(
+                "the phone refused our credentials: check ANDROID_GATEWAY_USER and _PASSWORD"
+            ) from None
+        raise click.ClickException(
+            f"the phone answered {exc.response.status_code} (a webhook URL must be https:// or http://127.0.0.1)"
+        ) from None
     except httpx.HTTPError as exc:
         raise click.ClickException(f"the phone does not answer at ANDROID_GATEWAY_URL ({type(exc).__name__})") from None
     click.echo(f"webhooks registered on the phone: {', '.join(ids)} → {settings.public_base_url}/webhooks/android")
@@ -59,6 +62,8 @@ def status() -> None:
     try:
         health = channel.health()
         click.echo(f"phone: answers ({health.get('status', 'unknown')})")
+        if not channel.credentials_accepted():
+            click.echo("phone: refuses our credentials: check ANDROID_GATEWAY_USER and ANDROID_GATEWAY_PASSWORD")
     except httpx.HTTPError as exc:
         click.echo(f"phone: does not answer ({type(exc).__name__}); messages wait and are retried")
     click.echo(f"waiting in the outbox: {waiting}")

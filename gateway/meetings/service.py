@@ -24,6 +24,7 @@ from gateway.models import (
     utcnow,
 )
 from gateway.outbox import queue_message
+from gateway.routing import sms_route
 from gateway.runtime import Runtime
 from gateway.sms_text import count_segments, to_gsm7
 
@@ -254,7 +255,7 @@ def facilitators_of(session: Session, district_id: int) -> list[Contact]:
 
 def sending_duration(runtime: Runtime, segments: int) -> timedelta | None:
     """How long the paced SMS channel needs for this many segments (None when it is not paced)."""
-    rate = getattr(runtime.channels.get("android"), "segments_per_minute", None)
+    rate = getattr(runtime.channels.get(sms_route(runtime.settings, runtime.channels)), "segments_per_minute", None)
     if not rate or segments <= 0:
         return None
     return timedelta(minutes=segments / rate)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from gateway.models import Contact, Message, MessageStatus, utcnow
 from gateway.outbox import queue_message
 from gateway.sms_text import count_segments
 from tests.fakes import android_phone
-from tests.fakes.android_phone import PASSWORD, USER, Canned, FakePhone
+from tests.fakes.android_phone import CAP_PER_MINUTE, PASSWORD, USER, Canned, FakePhone
 from workers.outbound import send_message
 from workers.queues import QUEUE_URGENT, queue, send_job_id
 
@@ -233,3 +234,34 @@ def test_french_text_goes_out_in_gsm7(runtime, directory, fake_phone):
     text = post.body["textMessage"]["text"]
     assert text == 'Réunion à Koro: etes-vous prets? "Oui" - c\'est noté. Ça commence à 10h...'
     assert count_segments(text).encoding == "GSM-7" and fake_phone.parts[our_id(message_id)] == 1
+
+
+def test_paced_sending_never_trips_androids_cap(runtime, directory, fake_phone):
+    fake_phone.cap = CAP_PER_MINUTE
+    with runtime.db.transaction() as session:
+        leaders = session.scalars(select(Contact).where(Contact.role == "leader").order_by(Contact.id)).all()[:35]
+        ids = [
+            queue_message(session, runtime, body=TEXT, contact=c, channel="android", address=c.phone) for c in leaders
+        ]
+        session.flush()
+        ids = [m.id for m in ids]
+    outcomes = [send_message(i) for i in ids]
+    assert outcomes == ["sent"] * 25 + ["paced"] * 10, "20 a minute, +5 for urgent messages"
+    assert fake_phone.busiest_minute() == 25 and {m["state"] for m in fake_phone.messages.values()} == {"Pending"}
+
+
+def test_past_the_cap_the_phone_takes_the_message_then_reports_it_failed(runtime, client, directory, fake_phone):
+    fake_phone.cap = CAP_PER_MINUTE
+    fake_phone.accepted.append((time.time(), CAP_PER_MINUTE, "typed-in-the-app"))  # the minute is used up
+    message_id = queue_one(runtime)
+    assert send_message(message_id) == "sent"
+    assert fake_phone.messages[our_id(message_id)]["recipients"][0]["error"] == "RESULT_ERROR_LIMIT_EXCEEDED"
+    [delivery] = fake_phone.emit(client, "sms:failed", our_id(message_id), reason="RESULT_ERROR_LIMIT_EXCEEDED")
+    assert delivery.status == 200
+    msg = row(runtime, message_id)
+    assert (msg.status, msg.error_code, msg.resends) == ("queued", "android:RESULT_ERROR_LIMIT_EXCEEDED", 1)
+    fake_phone.cap = None  # the next minute: the phone can send again
+    with runtime.db.transaction() as session:
+        session.execute(update(Message).where(Message.id == message_id).values(next_attempt_at=None))
+    assert send_message(message_id) == "sent"
+    assert our_id(message_id, 1) in fake_phone.messages, "the resend has a new id, or the phone would answer 409"

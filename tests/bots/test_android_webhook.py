@@ -198,7 +198,8 @@ STATUS_SEQUENCES = [
     pytest.param(["sms:delivered", "sms:sent"], "delivered", None, id="delivered-then-a-late-sent"),
     pytest.param(["sms:delivered"], "delivered", None, id="delivered-once-per-part"),
     pytest.param(["sms:delivered", "sms:failed"], "delivered", None, id="failed-after-delivered"),
-    pytest.param(["sms:failed"], "failed", "android:RESULT_ERROR_LIMIT_EXCEEDED", id="failed-on-a-sent-row"),
+    # "not now" from the phone (its OS limit, no signal): the message goes back to the queue for a resend
+    pytest.param(["sms:failed"], "queued", "android:RESULT_ERROR_LIMIT_EXCEEDED", id="transient-failure-is-retried"),
     pytest.param(["sms:sent", "sms:sent"], "sent", None, id="sent-twice"),
 ]
 
@@ -215,7 +216,14 @@ def test_status_events_move_our_message_forward_only(
     assert (row.status, row.error_code, row.provider_id) == (status, error_code, ours)
     assert (row.delivered_at is not None) == (status == "delivered")
     changes = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"message {row.id} is now")]
-    assert changes == ([f"message {row.id} is now {status}"] if status != "sent" else []), "moved more than once"
+    assert changes == ([f"message {row.id} is now {status}"] if status not in ("sent", "queued") else []), "moved twice"
+
+
+def test_a_permanent_failure_on_the_phone_fails_the_message(runtime, client, fake_phone, ours):
+    [delivery] = fake_phone.emit(client, "sms:failed", ours, reason="RESULT_ERROR_NULL_PDU")
+    assert delivery.status == 200
+    [row] = messages(runtime, Direction.OUT)
+    assert (row.status, row.error_code, row.resends) == ("failed", "android:RESULT_ERROR_NULL_PDU", 0)
 
 
 @pytest.mark.parametrize("phone_id", ["Xk2mP9qLz7wB4nR1tY6vE", "gw999999", "gw"], ids=["phone-ui", "no-row", "bare"])

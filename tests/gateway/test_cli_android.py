@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from gateway.cli import main
 from gateway.models import Contact, MessageStatus
 from gateway.outbox import queue_message
 from tests.fakes import android_phone
-from tests.fakes.android_phone import PASSWORD
+from tests.fakes.android_phone import PASSWORD, USER
 
 fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 PUBLIC_BASE_URL = "https://gw.example.org"
@@ -137,7 +138,15 @@ def test_status_shows_the_phone_answers_and_what_waits(run, runtime, directory, 
     assert "phone: answers (pass)" in result.output
     assert "waiting in the outbox: 4" in result.output, result.output
     assert "20 SMS parts a minute (+5 for urgent ones)" in result.output
-    assert [r.path for r in fake_phone.requests] == ["/health"]
+    assert [r.path for r in fake_phone.requests] == ["/health", "/webhooks"], "health, then an authenticated read"
+    assert "refuses our credentials" not in result.output
+
+
+def test_status_says_when_the_phone_refuses_our_credentials(run, env, fake_phone):
+    result = run("android", "status", ANDROID_GATEWAY_PASSWORD="not-the-password")
+    assert result.exit_code == 0, result.output
+    assert "phone: answers" in result.output and "refuses our credentials" in result.output
+    assert "not-the-password" not in result.output
 
 
 def test_status_with_nothing_waiting(run, fake_phone):
@@ -153,3 +162,22 @@ def test_status_with_the_phone_down_still_counts_what_waits(run, runtime, direct
     assert result.exit_code == 0, result.output
     assert "phone: does not answer" in result.output and "phone: answers" not in result.output
     assert "waiting in the outbox: 2" in result.output
+
+
+def test_the_fake_phone_answers_like_the_app(fake_phone):
+    """The fake's own contract, as the gateway relies on it (the real app's routes, codes and rules)."""
+    assert httpx.get(fake_phone.url + "/health").json()["status"] == "pass", "no auth needed"
+    refused = httpx.post(fake_phone.url + "/webhooks", json={}, auth=(USER, "wrong"))
+    assert refused.status_code == 401 and "Basic" in refused.headers["WWW-Authenticate"]
+    with httpx.Client(base_url=fake_phone.url, auth=(USER, PASSWORD)) as phone:
+        send = {"id": "x1", "textMessage": {"text": "Bonjour"}, "phoneNumbers": ["+22371139685"]}
+        assert phone.post("/message", json=send).status_code == 202, "/message is an alias"
+        assert phone.post("/messages", json=send).status_code == 409
+        assert phone.get("/messages/x1").json()["recipients"][0]["phoneNumber"] == "+22371139685"
+        assert phone.post("/messages", json={**send, "id": "x2", "dataMessage": {"data": "AA=="}}).status_code == 400
+        lan = phone.post("/webhooks", json={"id": "h", "url": "http://192.168.1.20/x", "event": "sms:received"})
+        assert lan.status_code == 400 and "message" in lan.json()
+        for url in ("http://127.0.0.1:8000/webhooks/android", WEBHOOK_URL):
+            assert phone.post("/webhook", json={"id": "h", "url": url, "event": "sms:received"}).status_code == 201
+        assert [h["url"] for h in phone.get("/webhooks").json()] == [WEBHOOK_URL], "an upsert on id"
+        assert phone.delete("/webhooks/h").status_code == 204 and phone.get("/webhooks").json() == []

@@ -1,4 +1,4 @@
-"""Follow-ups with reporters, alert updates, triage reminders and daily digests.
+"""Follow-ups with reporters, alert updates, triage reminders and daily digests; resends of messages.
 
 Revision ID: 0006
 Revises: 0005
@@ -19,6 +19,8 @@ def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("triage_reminded_at", sa.DateTime(timezone=True)))
         batch.add_column(sa.Column("assessment", sa.String(20)))
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(sa.Column("resends", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "followups",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,6 +71,8 @@ def downgrade() -> None:
     op.drop_table("digests")
     op.drop_table("alert_updates")
     op.drop_table("followups")
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("resends")
     with op.batch_alter_table("alerts") as batch:
         batch.drop_column("assessment")
         batch.drop_column("triage_reminded_at")
