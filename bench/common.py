@@ -162,12 +162,26 @@ def command_line() -> str:
     )
 
 
+def product_version() -> str:
+    """The commit the product was at (read-only git), and whether its code had uncommitted changes
+    (BENCH_PRODUCT_LABEL overrides, e.g. for a tree exported with `git archive` to measure an older commit)."""
+    if os.environ.get("BENCH_PRODUCT_LABEL"):
+        return os.environ["BENCH_PRODUCT_LABEL"]
+    head = _first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "gateway", "bots", "flows", "workers"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"commit {head}" + (" with uncommitted changes to the product" if dirty else "")
+
+
 def record(title: str, rows: list[tuple], notes: str = "", header=("metric", "value", "target", "met")) -> str:
     """Print a results table and append it, with the machine and the command, to bench/RESULTS.md."""
     lines = [
         f"### {title} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Command: `{command_line()}`",
+        f"Command: `{command_line()}` (product at {product_version()})",
         "",
         f"Machine: {machine()}",
         "",
@@ -180,7 +194,7 @@ def record(title: str, rows: list[tuple], notes: str = "", header=("metric", "va
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     if os.environ.get("BENCH_NO_RECORD") != "1":
-        with open(BENCH / "RESULTS.md", "a", encoding="utf-8") as fh:
+        with open(os.environ.get("BENCH_RESULTS") or BENCH / "RESULTS.md", "a", encoding="utf-8") as fh:
             fh.write("\n" + text)
     return text
 

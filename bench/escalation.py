@@ -4,7 +4,8 @@ by the fake provider (Twilio REST), on the real stack: gunicorn (2 workers), 2 R
 200 one-shot urgent alerts (`ALERTE 3 <token> …`), each from a different leader of the 10,000-contact directory,
 one every --interval seconds (open loop). Each alert's token is in the description the officer's SMS quotes, so the
 fake's log tells when the district's duty officer was paged for it. Target: p99 ≤ 250 ms. Peak RSS of the web
-and RQ workers is sampled. `--variant simple` runs the RQ workers without the fork per job (worker_variant.py).
+and RQ workers is sampled. `--variant simple` runs the RQ workers without the fork per job, `--variant preload`
+with twilio imported before the fork (bench/worker_variant.py).
 
     python -m bench.escalation --db postgres
 """
@@ -20,6 +21,7 @@ from bench.gen_directory import generate
 from bench.load import post, sign
 from bench.stack import Stack, fake_log, import_directory, start_fake, start_web, start_workers, web_workers
 
+VARIANTS = {"fork": None, "preload": ["--preload"], "simple": ["--simple"]}
 TEXT = "ALERTE 3 {token} des hommes armes ont encercle le village, les habitants fuient"
 
 
@@ -64,7 +66,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between alerts")
-    parser.add_argument("--variant", choices=("fork", "simple"), default="fork", help="RQ worker execution")
+    parser.add_argument("--variant", choices=VARIANTS, default="fork", help="RQ worker (worker_variant.py)")
     parser.add_argument("--profile", action="store_true", help="py-spy the first RQ worker and its work-horses")
     args = parser.parse_args()
     (BENCH / "profiles").mkdir(exist_ok=True)
@@ -79,7 +81,7 @@ def main() -> None:
         env = stack.env(TWILIO_API_BASE_URL=fake)
         port = free_port()
         web = start_web(stack, port, 2, env)
-        workers = start_workers(stack, 2, env, ["--simple"] if args.variant == "simple" else None)
+        workers = start_workers(stack, 2, env, VARIANTS[args.variant])
         sampler = RssSampler(
             {
                 "web worker": lambda: web_workers(web),
@@ -136,7 +138,11 @@ def main() -> None:
             verdict(peaks["rq worker"] <= 150),
         ),
     ]
-    kind = "gateway worker (fork per job)" if args.variant == "fork" else "worker_variant.py --simple (no fork)"
+    kind = {
+        "fork": "`gateway worker` (fork per job)",
+        "preload": "worker_variant.py --preload (fork, twilio preloaded)",
+        "simple": "worker_variant.py --simple (no fork)",
+    }[args.variant]
     notes = f"Database: {args.db}. RQ workers: 2 × {kind}."
     record(f"Escalation latency ({args.db}, {args.variant})", rows_out, notes)
 

@@ -46,31 +46,34 @@ from bench.stack import (
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--duration", type=int, default=30, help="seconds of each wrk run")
+    parser.add_argument("--duration", type=int, default=20, help="seconds of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating baseline/gateway wrk runs (median kept)")
     parser.add_argument("--concurrency", type=int, default=16, help="wrk connections")
     parser.add_argument("--half-duration", type=int, default=30, help="seconds of the open-loop half-load run")
     parser.add_argument("--requests", type=int, default=20_000, help="distinct signed requests for wrk")
     parser.add_argument("--rq-workers", type=int, default=0, help="RQ workers running during the load (default 0)")
-    parser.add_argument("--drain-timeout", type=int, default=300, help="max seconds to drain the outbox after")
+    parser.add_argument("--drain-timeout", type=int, default=120, help="max seconds to drain the outbox after")
     parser.add_argument("--profile", action="store_true", help="py-spy the web workers during the gateway run")
     return parser.parse_args()
 
 
-def measure_gateway(stack: Stack, args, hooks_file, warm, env) -> tuple[dict, dict, object]:
-    """wrk against the gateway; (figures, CPU figures, web process)."""
-    port = free_port()
-    web = start_web(stack, port, 2, env)
-    for hook in warm:
-        post(port, hook)
-    pids = web_workers(web)
+def measured(port: int, hooks_file, args, pids: list[int], profile: str | None = None) -> dict:
+    """One wrk run, with the CPU of the server's workers and of the whole machine (in cores) during it."""
     cpu0, mach0 = {pid: cpu_seconds(pid) for pid in pids}, machine_cpu()
-    spy = pyspy(web.pid, BENCH / "profiles" / f"inbound-web-{args.db}.txt", args.duration) if args.profile else None
+    spy = pyspy(pids[0], BENCH / "profiles" / profile, args.duration) if profile else None
     figures = run_wrk(port, hooks_file, args.duration, args.concurrency)
     mach1 = machine_cpu()
-    web_cpu = sum(cpu_seconds(pid) - cpu0[pid] for pid in pids) / (figures["duration_us"] / 1e6)
+    seconds = figures["duration_us"] / 1e6
+    figures["server_cores"] = sum(cpu_seconds(pid) - cpu0[pid] for pid in pids) / seconds
+    figures["machine_cores"] = busy_cores(mach0, mach1)
     if spy is not None:
         spy.wait(60)
-    return figures, {"web_cores": web_cpu, "machine_cores": busy_cores(mach0, mach1), "port": port}, web
+    return figures
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median throughput."""
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
 
 
 def drain(stack: Stack, timeout: int) -> tuple[int, float]:
@@ -95,78 +98,83 @@ def main() -> None:
         token, sid = stack.auth_token, stack.account_sid
         hooks = mix(token, sid, leaders[:7000], args.requests, seed=1)
         warm = mix(token, sid, leaders[9500:], 40, seed=3)
-        hooks_file = write_requests(hooks, stack.dir / "requests.txt")
         print(f"mix of {len(hooks)} requests: {counts(hooks)}")
-
-        port = free_port()
-        minimal = start_minimal(stack, port)
-        for hook in warm[:20]:
-            post(port, hook)
-        base = run_wrk(port, hooks_file, args.duration, args.concurrency)
-        minimal.stop()
-        print(f"baseline: {base['rps']:.0f} req/s, p99 {base['p99']:.1f} ms")
 
         fake = start_fake(stack)
         env = stack.env(TWILIO_API_BASE_URL=fake)
+        base_port, port = free_port(), free_port()
+        minimal, web = start_minimal(stack, base_port), start_web(stack, port, 2, env)
         workers = start_workers(stack, args.rq_workers, env) if args.rq_workers else []
-        roles = {
-            "web worker": lambda: web_workers(web_proc[0]) if web_proc else [],
-            "rq worker": lambda: [w.pid for w in workers],
-            "rq work-horse": lambda: [c for w in workers for c in children(w.pid)],
-        }
-        web_proc: list = []
-        sampler = RssSampler(roles)
-        sampler.start()
-        gw, cpu, web = measure_gateway(stack, args, hooks_file, warm, env)
-        web_proc.append(web)
-        print(f"gateway: {gw['rps']:.0f} req/s, p99 {gw['p99']:.1f} ms; web workers {cpu['web_cores']:.2f} cores")
-
-        rate = max(gw["rps"] / 2, 1.0)
-        half_hooks = mix(token, sid, leaders[7000:9500], int(rate * args.half_duration), seed=2)
-        half = open_loop(cpu["port"], half_hooks, rate)
-        print(
-            f"half load ({half['rate']:.1f} req/s): p50 {half['p50']:.1f} p95 {half['p95']:.1f} p99 {half['p99']:.1f}"
+        sampler = RssSampler(
+            {
+                "web worker": lambda: web_workers(web),
+                "rq worker": lambda: [w.pid for w in workers],
+                "rq work-horse": lambda: [c for w in workers for c in children(w.pid)],
+            }
         )
+        sampler.start()
+        for hook in warm:
+            post(base_port, hook)
+            post(port, hook)
+        bases, gws = [], []
+        for i in range(args.rounds):  # alternate, so that both see the same background load of the machine
+            chunk = hooks[i * len(hooks) // args.rounds : (i + 1) * len(hooks) // args.rounds]
+            part = write_requests(chunk, stack.dir / f"requests-{i}.txt")
+            bases.append(measured(base_port, part, args, web_workers(minimal)))
+            profile = f"inbound-web-{args.db}.txt" if args.profile and i == 0 else None
+            gws.append(measured(port, part, args, web_workers(web), profile))
+            print(f"round {i + 1}: baseline {bases[-1]['rps']:.0f} req/s, gateway {gws[-1]['rps']:.0f} req/s")
+        minimal.stop()
+        rate = max(median_run(gws)["rps"] / 2, 1.0)
+        half_hooks = mix(token, sid, leaders[7000:9500], int(rate * args.half_duration), seed=2)
+        half = open_loop(port, half_hooks, rate)
+        print(f"half load ({half['rate']:.1f} req/s): p50 / p95 / p99 {ms3(half)}")
 
         queued = outbox_left(stack)
         if not workers:
             workers += start_workers(stack, 2, env)
-        left, waited = drain(stack, args.drain_timeout)
+        drained = (queued, *drain(stack, args.drain_timeout))
         peaks = sampler.stop()
     finally:
         stack.stop_all()
 
+    record(f"Inbound webhooks ({args.db})", result_rows(args, bases, gws, half, drained, peaks), notes(args, hooks))
+
+
+def ms3(run: dict) -> str:
+    """p50 / p95 / p99 of a run."""
+    return f"{run['p50']:.1f} / {run['p95']:.1f} / {run['p99']:.1f} ms"
+
+
+def result_rows(args, bases: list[dict], gws: list[dict], half: dict, drained: tuple, peaks: dict) -> list[tuple]:
+    """The results table."""
+    base, gw = median_run(bases), median_run(gws)
     ratio = gw["rps"] / base["rps"] if base["rps"] else 0
-    ok_200 = half["statuses"].get(200, 0) == half["requests"]
-    rows_out = [
-        (f"baseline (minimal app) throughput, c={args.concurrency}", f"{base['rps']:.0f} req/s", "", ""),
-        ("baseline latency p50 / p95 / p99", f"{base['p50']:.1f} / {base['p95']:.1f} / {base['p99']:.1f} ms", "", ""),
-        (f"gateway throughput, c={args.concurrency}", f"{gw['rps']:.0f} req/s", "", ""),
-        ("gateway / baseline", f"{ratio:.2f}×", "≥ 0.5×", verdict(ratio >= 0.5)),
-        ("gateway latency p50 / p95 / p99", f"{gw['p50']:.1f} / {gw['p95']:.1f} / {gw['p99']:.1f} ms", "", ""),
-        ("gateway at half load: rate (open loop)", f"{half['rate']:.1f} req/s for {args.half_duration} s", "", ""),
+    runs = lambda rs: ", ".join(f"{r['rps']:.0f}" for r in rs)  # noqa: E731
+    cores = lambda rs: ", ".join(f"{r['server_cores']:.2f}/{r['machine_cores']:.2f}" for r in rs)  # noqa: E731
+    half_bad = half["requests"] - half["statuses"].get(200, 0)
+    errors = sum(r["errors"] for r in bases + gws) + half_bad
+    queued, left, waited = drained
+    c = f"c={args.concurrency}, {args.duration} s, median of {args.rounds}"
+    return [
+        (f"baseline (minimal app) throughput, {c}", f"{base['rps']:.0f} req/s (runs {runs(bases)})", "", ""),
+        ("baseline latency p50 / p95 / p99 (median run)", ms3(base), "", ""),
+        (f"gateway throughput, {c}", f"{gw['rps']:.0f} req/s (runs {runs(gws)})", "", ""),
+        ("gateway / baseline", f"{ratio:.3f}×", "≥ 0.5×", verdict(ratio >= 0.5)),
+        ("gateway latency p50 / p95 / p99 (median run)", ms3(gw), "", ""),
+        ("gateway at half its throughput, open loop", f"{half['rate']:.1f} req/s for {args.half_duration} s", "", ""),
+        ("gateway at half load p50 / p95 / p99", ms3(half), "p99 ≤ 25 ms", verdict(half["p99"] <= 25)),
+        ("non-2xx answers or socket errors, all runs", str(errors), "0", verdict(errors == 0)),
         (
-            "gateway at half load p50 / p95 / p99",
-            f"{half['p50']:.1f} / {half['p95']:.1f} / {half['p99']:.1f} ms",
-            "p99 ≤ 25 ms",
-            verdict(half["p99"] <= 25),
+            "wrk CPU, baseline / gateway (median runs)",
+            f"{base['cpu_share']:.0%} / {gw['cpu_share']:.0%} of a core",
+            "",
+            "",
         ),
-        (
-            "non-2xx or socket errors (baseline / gateway / half)",
-            f"{base['errors']} / {gw['errors']} / {half['requests'] - half['statuses'].get(200, 0)}",
-            "0",
-            verdict(base["errors"] == gw["errors"] == 0 and ok_200),
-        ),
-        ("wrk CPU (baseline / gateway run)", f"{base['cpu_share']:.0%} / {gw['cpu_share']:.0%} of a core", "", ""),
         ("open-loop sender CPU", f"{half['cpu_share']:.0%} of a core", "", ""),
-        (
-            "gateway web workers CPU / machine busy (all users)",
-            f"{cpu['web_cores']:.2f} / {cpu['machine_cores']:.2f}",
-            "",
-            "",
-        ),
-        ("requests completed by wrk vs distinct in file", f"{gw['requests']} / {len(hooks)}", "", ""),
-        ("outbox after the load → drained by 2 RQ workers", f"{queued} rows in {waited:.1f} s ({left} left)", "", ""),
+        ("server workers / whole machine busy, cores: baseline runs", cores(bases), "", ""),
+        ("server workers / whole machine busy, cores: gateway runs", cores(gws), "", ""),
+        ("outbox after the load → drained by 2 RQ workers", f"{queued} rows, {waited:.0f} s ({left} left)", "", ""),
         (
             "peak RSS web worker (VmHWM)",
             f"{peaks['web worker']:.0f} MB",
@@ -176,13 +184,17 @@ def main() -> None:
         ("peak RSS RQ worker (VmHWM)", f"{peaks['rq worker']:.0f} MB", "≤ 150 MB", verdict(peaks["rq worker"] <= 150)),
         ("peak RSS RQ work-horse (forked child)", f"{peaks['rq work-horse']:.0f} MB", "", ""),
     ]
-    notes = (
+
+
+def notes(args, hooks) -> str:
+    """The notes under the table."""
+    text = (
         f"Mix sent to both: {counts(hooks)} (replays repeat an earlier request byte for byte). "
         f"RQ workers during the load: {args.rq_workers}. Database: {args.db}."
     )
     if args.profile:
-        notes += f" Profiled with py-spy (figures perturbed): bench/profiles/inbound-web-{args.db}.txt."
-    record(f"Inbound webhooks ({args.db})", rows_out, notes)
+        text += f" Profiled with py-spy (figures perturbed): bench/profiles/inbound-web-{args.db}.txt."
+    return text
 
 
 if __name__ == "__main__":

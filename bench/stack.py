@@ -10,9 +10,10 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
-from bench.common import PG_URL, PUBLIC_BASE_URL, PYTHON, REDIS_URL, ROOT, children, free_port, wait_http
+from bench.common import BENCH, PG_URL, PUBLIC_BASE_URL, PYTHON, REDIS_URL, ROOT, children, free_port, pyspy, wait_http
 
 FROM_NUMBER = "+15005550006"
 # Variables of the gateway that must not leak into a benchmark from the caller's environment.
@@ -204,3 +205,69 @@ def outbox_left(stack: Stack) -> int:
             )
     finally:
         engine.dispose()
+
+
+def runtime_for(stack: Stack, **env):
+    """A gateway runtime in this process, configured like the stack's processes."""
+    from gateway.config import load_settings
+    from gateway.runtime import build_runtime, set_process_runtime
+
+    runtime = build_runtime(load_settings(stack.env(**env)))
+    set_process_runtime(runtime)
+    return runtime
+
+
+def notice_transaction(runtime, district_code: str) -> tuple:
+    """The measured work: create_meeting in one transaction (commit and after-commit enqueues included)."""
+    from sqlalchemy import select
+
+    from gateway.meetings.service import create_meeting
+    from gateway.models import District, utcnow
+
+    t0 = time.perf_counter()
+    with runtime.db.transaction() as session:
+        district = session.scalar(select(District).where(District.code == district_code))
+        summary = create_meeting(
+            session,
+            runtime,
+            district=district,
+            starts_at=utcnow() + timedelta(days=3),
+            place="Mairie de Koro",
+            agenda="Transhumance",
+        )
+        t1 = time.perf_counter()
+    return summary, t0, t1, time.perf_counter()
+
+
+def create_notice(runtime, district_code: str, profile: str | None = None) -> dict:
+    """create_meeting for the district in one transaction; seconds spent building, committing, enqueueing."""
+    import gateway.outbox as outbox
+
+    spent = {"enqueue": 0.0}
+    original = outbox.enqueue_send
+
+    def timed_enqueue(*args, **kwargs):  # bench-only instrumentation of the after-commit hook
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent["enqueue"] += time.perf_counter() - start
+
+    outbox.enqueue_send = timed_enqueue
+    spy = pyspy(os.getpid(), BENCH / "profiles" / profile, 120, subprocesses=False) if profile else None
+    if spy:
+        time.sleep(1)  # py-spy attaches
+    try:
+        summary, t0, t1, t2 = notice_transaction(runtime, district_code)
+    finally:
+        outbox.enqueue_send = original
+        if spy:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
+    return {
+        "invitees": summary.invitees,
+        "build": t1 - t0,
+        "commit": t2 - t1 - spent["enqueue"],
+        "enqueue": spent["enqueue"],
+        "total": t2 - t0,
+    }

@@ -64,7 +64,7 @@ def gateway(env, net_log, tmp_path):
 def row(request):
     """The test's row of the counts table; the case name is the test's docstring's first line."""
     doc = (request.function.__doc__ or request.node.name).strip().splitlines()[0]
-    return table.new_row(request.node.nodeid, doc.rstrip("."))
+    return table.row_for(request.node.nodeid, doc.rstrip("."))
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +85,7 @@ def in_process_logs(request):
 def pytest_runtest_makereport(item, call):
     """Note each phase's outcome on the test's row of the table."""
     report = yield
-    table.record_outcome(item.nodeid, report.when, report.passed, report.skipped)
+    table.record_outcome(item.nodeid, report.when, report.passed, report.skipped, report.duration)
     return report
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import random
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -30,6 +33,7 @@ class FaultPlan:
     burst_length: int = 15  # calls answered 429 in a row once a burst starts
     retry_after: int = 1  # the 429s' Retry-After, in seconds
     hang_seconds: float = 2.0  # how long a timed-out call hangs (longer than PROVIDER_TIMEOUT_SECONDS)
+    max_failures: int = 5  # per recipient: a provider failing 30 % of calls does not fail one message forever
     seed: int = 20260
     injected: Counter = field(default_factory=Counter)  # what was injected, by kind
 
@@ -37,11 +41,14 @@ class FaultPlan:
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
         self._burst_left = 0
+        self._failed: Counter = Counter()
 
-    def draw(self) -> str:
-        """The fate of one call: ok, 5xx, timeout or 429."""
+    def draw(self, recipient: str) -> str:
+        """The fate of one call to `recipient`: ok, 5xx, timeout or 429."""
         with self._lock:
-            if self._burst_left:
+            if self._failed[recipient] >= self.max_failures:
+                fate = "ok"
+            elif self._burst_left:
                 self._burst_left -= 1
                 fate = "429"
             elif self._random.random() < self.burst_chance:
@@ -50,6 +57,7 @@ class FaultPlan:
             else:
                 r = self._random.random()
                 fate = "5xx" if r < self.server_errors else "timeout" if r < self.server_errors + self.timeouts else "ok"
+            self._failed[recipient] += fate != "ok"
             self.injected[fate] += 1
             return fate
 
@@ -65,7 +73,7 @@ class FlakyTwilio(FakeTwilio):
     def _next(self, form: Mapping[str, str]) -> twilio_api.Canned:
         if form.get("To") in self.unsubscribed:
             return twilio_api.twilio_error(21610)
-        fate = self.plan.draw()
+        fate = self.plan.draw(form.get("To", ""))
         if fate == "5xx":
             return twilio_api.server_error()
         if fate == "timeout":
@@ -75,6 +83,22 @@ class FlakyTwilio(FakeTwilio):
         return twilio_api.accepted()
 
 
+class _PeekingHandler(telegram_api._Handler):
+    """The fake Bot API's handler, letting the owner see the call's chat before it picks an answer."""
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        """Read the body, note its chat_id for this thread, and hand an untouched copy to the fake's handler."""
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.rfile = io.BytesIO(raw)
+        text = raw.decode(errors="replace")
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            chat = json.loads(text or "{}").get("chat_id") if text.startswith("{") else None
+        else:
+            chat = (parse_qs(text).get("chat_id") or [None])[0]
+        self.owner.current.chat = str(chat or "")
+        super().do_POST()
+
+
 class FlakyTelegram(FakeTelegram):
     """The fake Bot API, failing sendMessage by a FaultPlan; chats in `blocked_chats` always get 403."""
 
@@ -82,11 +106,21 @@ class FlakyTelegram(FakeTelegram):
         super().__init__()
         self.plan = plan or FaultPlan()
         self.blocked_chats: set[int] = set()
+        self.current = threading.local()
+
+    def start(self) -> FlakyTelegram:
+        """Listen on a free port of 127.0.0.1, with the peeking handler."""
+        handler = type("Handler", (_PeekingHandler,), {"owner": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="flaky-telegram", daemon=True).start()
+        return self
 
     def _next(self, method: str) -> telegram_api.Canned:
-        if method != "sendMessage":
+        chat = getattr(self.current, "chat", "")
+        if method != "sendMessage" or (chat.lstrip("-").isdigit() and int(chat) in self.blocked_chats):
             return super()._next(method)
-        fate = self.plan.draw()
+        fate = self.plan.draw(chat)
         if fate == "5xx":
             return telegram_api.telegram_error(502, "Bad Gateway")
         if fate == "timeout":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -25,7 +25,6 @@ class Row:
     duplicates: str = "-"
     lost: str = "-"
     five_xx: str = "-"
-    started: float = field(default_factory=time.monotonic)
     seconds: float | None = None
     outcome: str = "not run"
 
@@ -44,21 +43,23 @@ ROWS: list[Row] = []
 _SESSION_START = time.monotonic()
 
 
-def new_row(nodeid: str, case: str) -> Row:
-    """Register the row of one test (a test re-run replaces its earlier row)."""
-    ROWS[:] = [r for r in ROWS if r.nodeid != nodeid]
-    row = Row(nodeid, case)
+def row_for(nodeid: str, case: str) -> Row:
+    """The row of a test; the parametrized variants of one test function share one row (`nodeid` without [...])."""
+    base = nodeid.split("[", 1)[0]
+    for row in ROWS:
+        if row.nodeid == base:
+            return row
+    row = Row(base, case)
     ROWS.append(row)
     return row
 
 
-def record_outcome(nodeid: str, when: str, passed: bool, skipped: bool) -> None:
-    """Note a test phase's outcome on its row: any failing phase fails the row."""
+def record_outcome(nodeid: str, when: str, passed: bool, skipped: bool, duration: float) -> None:
+    """Note a test phase's outcome and duration on its row: any failing phase fails the row."""
     for row in ROWS:
-        if row.nodeid != nodeid:
+        if row.nodeid != nodeid.split("[", 1)[0]:
             continue
-        if when == "call":
-            row.seconds = time.monotonic() - row.started
+        row.seconds = (row.seconds or 0.0) + duration
         if not passed and not skipped:
             row.outcome = "FAIL"
         elif when == "call" and row.outcome != "FAIL":
