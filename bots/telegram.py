@@ -127,6 +127,7 @@ class TelegramChannel(Channel):
         kwargs.setdefault("connect_timeout", timeout)
 
         async def run():
+            """The call, with the Bot shut down whatever happens."""
             bot = self.bot()
             try:
                 return await getattr(bot, method)(**kwargs)

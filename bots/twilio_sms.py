@@ -42,6 +42,7 @@ class _HeaderKeepingHttpClient(TwilioHttpClient):
     last_headers: Mapping[str, str] = {}
 
     def request(self, *args, **kwargs):
+        """twilio's request, remembering the response headers."""
         response = super().request(*args, **kwargs)
         self.last_headers = dict(response.headers or {})
         return response

@@ -36,16 +36,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.before_request
     def refuse_oversized():
+        """413 for any body over the limit, before a view reads it."""
         # MAX_CONTENT_LENGTH alone only applies when a view reads the body; refuse early on every route.
         if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
             abort(413, description=f"request body over {MAX_REQUEST_BYTES // 1024} KiB")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        """Every HTTP error as JSON with a short reason."""
         return jsonify(error=exc.name, reason=exc.description), exc.code
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
+        """A 500 with a neutral reason; the detail goes to the (scrubbed) log only."""
         app.logger.error("unhandled %s", type(exc).__name__, exc_info=exc)
         return jsonify(error="Internal Server Error", reason="the gateway could not process this request"), 500
 

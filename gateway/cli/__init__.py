@@ -16,6 +16,7 @@ class GatewayGroup(click.Group):
     """A click group that turns every expected error into one clear line (never a traceback)."""
 
     def invoke(self, ctx: click.Context):
+        """Run the command; expected failures become `Error: <reason>` and a non-zero exit."""
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):

@@ -34,7 +34,10 @@ def web(host: str, port: int, web_workers: int) -> None:
     settings = cli_settings(service=True)
 
     class GatewayServer(BaseApplication):
+        """gunicorn, configured in code, serving the app factory."""
+
         def load_config(self) -> None:
+            """Bind, workers, timeouts; no access log (it would hold query strings and ids)."""
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", web_workers)
             self.cfg.set("timeout", 30)
@@ -42,6 +45,7 @@ def web(host: str, port: int, web_workers: int) -> None:
             self.cfg.set("control_socket_disable", True)  # one shared ~/.gunicorn socket would mix instances
 
         def load(self):
+            """The WSGI app (built in each gunicorn worker)."""
             from gateway.app import create_app
 
             return create_app(settings)
@@ -114,6 +118,7 @@ def run(host: str, port: int) -> None:
     stopping = False
 
     def stop(signum, _frame):
+        """Ctrl-C or SIGTERM: leave the loop and stop the children."""
         nonlocal stopping
         stopping = True
 
