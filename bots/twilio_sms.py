@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -82,6 +83,9 @@ class TwilioSmsChannel(Channel):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._client: Client | None = None
+        self._http: _HeaderKeepingHttpClient | None = None
+        self._client_pid = 0
 
     def describe(self) -> str:
         """Twilio with its sender, never the token."""
@@ -150,11 +154,22 @@ class TwilioSmsChannel(Channel):
             return None
         return f"{self.settings.public_base_url}/webhooks/twilio/status?mid={message_id}"
 
+    def _rest_client(self) -> tuple[Client, _HeaderKeepingHttpClient]:
+        """One twilio Client per process, so its HTTP session (and connection) is reused from send to send."""
+        if self._client is None or self._client_pid != os.getpid():
+            self._http = _HeaderKeepingHttpClient()
+            self._client = Client(
+                self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=self._http
+            )
+            self._client.api.base_url = self.settings.twilio_api_base_url
+            self._client_pid = os.getpid()
+        self._http.timeout = self.settings.provider_timeout_seconds or SEND_TIMEOUT_SECONDS
+        self._http.last_headers = {}
+        return self._client, self._http
+
     def send(self, message: OutboundMessage) -> SendResult:
         """Create the message through Twilio's REST API."""
-        http = _HeaderKeepingHttpClient(timeout=self.settings.provider_timeout_seconds or SEND_TIMEOUT_SECONDS)
-        client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http)
-        client.api.base_url = self.settings.twilio_api_base_url
+        client, http = self._rest_client()
         params = {"to": message.address, "body": message.text}
         if self.settings.twilio_messaging_service_sid:
             params["messaging_service_sid"] = self.settings.twilio_messaging_service_sid

@@ -40,12 +40,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
 
 
+_BAGS = "gateway_transaction_bags"
+
+
 def on_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run `callback` once the session's current transaction has committed (dropped on rollback)."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
+def transaction_bag(session: Session, key: str, create: Callable[[], object]):
+    """An object shared by everything in the current transaction (made by `create` on first use), forgotten
+    when the transaction ends; e.g. the batch of outbox rows to enqueue together after the commit."""
+    bags = session.info.setdefault(_BAGS, {})
+    if key not in bags:
+        bags[key] = create()
+    return bags[key]
+
+
 def _run_after_commit(session: Session) -> None:
+    session.info.pop(_BAGS, None)
     callbacks = session.info.pop(_AFTER_COMMIT, [])
     for callback in callbacks:
         try:
@@ -55,6 +68,7 @@ def _run_after_commit(session: Session) -> None:
 
 
 def _forget_after_commit(session: Session) -> None:
+    session.info.pop(_BAGS, None)
     session.info.pop(_AFTER_COMMIT, None)
 
 

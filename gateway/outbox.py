@@ -14,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bots.base import AddressKind, Button
-from gateway.db import on_commit
+from gateway.db import on_commit, transaction_bag
 from gateway.models import FALLBACK_KINDS, QUIET_KINDS, Contact, Direction, Message, MessageStatus, Priority, utcnow
 from gateway.quiet_hours import hold_until
 from gateway.routing import route_for, sms_route
 from gateway.runtime import Runtime
 from gateway.sms_text import to_gsm7
-from workers.queues import enqueue_send
+from workers.queues import enqueue_new
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,13 @@ def queue_message(
     priority: str = Priority.URGENT,
     kind: str = "reply",
     buttons: tuple[Button, ...] = (),
+    flush: bool = True,
 ) -> Message:
     """Add an outbound message to the session's transaction; it is enqueued once that transaction commits.
 
     Either a directory `contact` (its channel is chosen by routing) or an explicit `channel` and `address`
-    (for answering a number that is not in the directory) must be given.
+    (for answering a number that is not in the directory) must be given. Broadcasts pass `flush=False`: their
+    rows are then inserted together at the commit, and enqueued together right after it.
     """
     if contact is not None and channel is None:
         channel, address = route_for(contact, runtime.settings, runtime.channels)
@@ -69,10 +71,22 @@ def queue_message(
             message.next_attempt_at = opening  # held until the quiet hours end
             delay = (opening - now).total_seconds()
     session.add(message)
-    session.flush()  # assigns the id the job will carry
-    message_id, connection = message.id, runtime.redis
-    on_commit(session, lambda: enqueue_send(connection, message_id, priority, attempt=0, delay=delay))
+    if flush:
+        session.flush()  # the caller may want the id now
+    _batch(session, runtime).append((message, delay))
     return message
+
+
+def _batch(session: Session, runtime: Runtime) -> list[tuple[Message, float]]:
+    """This transaction's new outbox rows, enqueued in one go once it commits (ids are known by then)."""
+
+    def create() -> list[tuple[Message, float]]:
+        rows: list[tuple[Message, float]] = []
+        connection = runtime.redis
+        on_commit(session, lambda: enqueue_new(connection, [(m.id, m.priority, d) for m, d in rows]))
+        return rows
+
+    return transaction_bag(session, "outbox", create)
 
 
 def fall_back_to_sms(session: Session, runtime: Runtime, failed: Message) -> Message | None:

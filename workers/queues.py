@@ -31,6 +31,7 @@ PACE_KEY = KEY_PREFIX + "pace:"
 SEND_JOB_TIMEOUT = 60
 SEND_CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
 RESULT_TTL = 0  # a finished job leaves nothing behind; the database row is the record
+ENQUEUE_BATCH = 500
 FAILURE_TTL = 7 * 24 * 3600
 
 
@@ -73,6 +74,33 @@ def enqueue_send(
     job_id = send_job_id(message_id, attempt, wait)
     return schedule_job(connection, queue_for(priority), job_id, when, "workers.outbound.send_message", message_id,
                         **options)  # fmt: skip
+
+
+def enqueue_new(connection: redis.Redis, items: list[tuple[int, str, float]]) -> None:
+    """Enqueue the first attempt of freshly committed outbox rows: (id, priority, delay). Immediate ones go in
+    pipelined batches (a broadcast of 10,000 is a few round trips); held ones are scheduled one by one."""
+    now_batches: dict[str, list] = {}
+    for message_id, priority, delay in items:
+        if delay > 0:
+            enqueue_send(connection, message_id, priority, 0, delay=delay)
+            continue
+        now_batches.setdefault(queue_for(priority), []).append(
+            Queue.prepare_data(
+                "workers.outbound.send_message",
+                (message_id,),
+                job_id=send_job_id(message_id, 0),
+                timeout=SEND_JOB_TIMEOUT,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+                retry=SEND_CRASH_RETRY,
+            )
+        )
+    for name, datas in now_batches.items():
+        q = queue(connection, name)
+        for start in range(0, len(datas), ENQUEUE_BATCH):
+            with connection.pipeline() as pipe:
+                q.enqueue_many(datas[start : start + ENQUEUE_BATCH], pipeline=pipe)
+                pipe.execute()
 
 
 def schedule_job(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from rq import Worker
+from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from gateway.runtime import Runtime
@@ -14,8 +14,13 @@ from workers.sweeper import sweep_once
 log = logging.getLogger(__name__)
 
 
-class GatewayWorker(Worker):
-    """An RQ worker whose maintenance tick also runs the gateway's sweeps."""
+class GatewayWorker(SimpleWorker):
+    """An RQ worker whose maintenance tick also runs the gateway's sweeps.
+
+    Jobs run in the worker process itself, not in a forked child: a send is a few milliseconds of work, and a
+    fork per job (plus re-importing the provider clients in each child) cost ten times that (bench/RESULTS.md).
+    Job timeouts still apply (SIGALRM); a worker killed mid-job strands at most one row in `sending`, which the
+    sweeper re-queues."""
 
     gateway_runtime: Runtime | None = None
     sweep_interval = 15

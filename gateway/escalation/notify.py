@@ -84,7 +84,7 @@ def notify_officer(
             buttons=buttons if (channel == "telegram" or (channel is None and telegram_ok)) else (),
         )
         session.add(
-            Notification(alert_id=alert.id, officer_id=officer.id, message_id=message.id, level=level, purpose=purpose)
+            Notification(alert_id=alert.id, officer_id=officer.id, message=message, level=level, purpose=purpose)
         )
 
 

@@ -139,6 +139,7 @@ def send_to_invitees(
             priority=Priority.BULK,
             kind=MessageKind.MEETING_NOTICE,
             buttons=answer_buttons(meeting, contact.language) if with_buttons else (),
+            flush=False,
         )
         if message.channel != "telegram":
             total += count_segments(message.body or "").segments
