@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 import httpx
 
-from bots.base import AddressKind, Channel, InboundMessage, OutboundMessage, SendOutcome, SendResult, StatusUpdate
+from bots.base import (
+    AddressKind,
+    Channel,
+    InboundMessage,
+    OutboundMessage,
+    SendOutcome,
+    SendResult,
+    StatusUpdate,
+    clean_text,
+)
 from gateway.config import Settings
 from gateway.phones import InvalidPhone, to_e164
 
@@ -56,7 +65,7 @@ def our_id(message_id: int, resend: int = 0) -> str:
     return f"{ID_PREFIX}{message_id}" + (f"r{resend}" if resend else "")
 
 
-_OUR_ID = re.compile(rf"^{ID_PREFIX}(\d+)(?:r\d+)?$")
+_OUR_ID = re.compile(rf"^{ID_PREFIX}(\d{{1,18}})(?:r\d{{1,6}})?$")
 
 
 def message_id_from(phone_id: str) -> int | None:
@@ -121,7 +130,7 @@ class AndroidSmsChannel(Channel):
                     provider_id=phone_id,
                     message_id=message_id_from(phone_id),
                     status=STATUS_EVENTS[event],
-                    error_code=("android:" + str(payload.get("reason"))[:30]) if payload.get("reason") else None,
+                    error_code=("android:" + clean_text(payload.get("reason"))[:30]) if payload.get("reason") else None,
                 ),
             )
         return AndroidEvent(event)  # system:ping, app:started, mms…: acknowledged and ignored
@@ -136,9 +145,9 @@ class AndroidSmsChannel(Channel):
         except InvalidPhone:
             raise InvalidEvent("sender is not a phone number") from None
         # The app re-sends the same SMS with new envelope ids: the payload's own identity is what dedupes.
-        identity = hashlib.sha256(f"{message_id}|{sender}|{received_at}".encode()).hexdigest()[:40]
+        identity = hashlib.sha256(clean_text(f"{message_id}|{sender}|{received_at}").encode()).hexdigest()[:40]
         return InboundMessage(
-            channel=self.code, provider_id=f"rx-{identity}", address=sender, text=str(payload.get("message") or "")
+            channel=self.code, provider_id=f"rx-{identity}", address=sender, text=clean_text(payload.get("message"))
         )
 
     def error_outcome(self, code: str | None) -> str | None:

@@ -13,6 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+MAX_ID = 2**63 - 1  # the largest id the database's BIGINT holds
+
+
+def clean_text(text: object) -> str:
+    """Text a provider sent, made safe to store: lone surrogates replaced, NUL characters removed."""
+    return str(text or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def valid_id(value: object) -> bool:
+    """True for an integer id the database can hold (providers' JSON may carry anything)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
 
 class AddressKind(StrEnum):
     """How a channel addresses people."""

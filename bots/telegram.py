@@ -19,7 +19,17 @@ from telegram import (
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from bots.base import AddressKind, ButtonKind, Channel, InboundMessage, OutboundMessage, SendOutcome, SendResult
+from bots.base import (
+    AddressKind,
+    ButtonKind,
+    Channel,
+    InboundMessage,
+    OutboundMessage,
+    SendOutcome,
+    SendResult,
+    clean_text,
+    valid_id,
+)
 from gateway.config import Settings
 
 log = logging.getLogger(__name__)
@@ -68,26 +78,33 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 def parse_update(data: object) -> TelegramUpdate:
     """Read one update (as JSON-decoded); raises InvalidUpdate when it is not an update at all."""
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        raise InvalidUpdate("not a Telegram update: update_id missing")
+    if not isinstance(data, dict) or not valid_id(data.get("update_id")):
+        raise InvalidUpdate("not a Telegram update: update_id missing or not a positive integer")
     try:
         update = Update.de_json(data, None)
     except Exception:  # noqa: BLE001 - PTB raises KeyError/TypeError on malformed objects
         raise InvalidUpdate("malformed Telegram update") from None
     if update.callback_query is not None:
         query = update.callback_query
+        if not valid_id(query.from_user.id):
+            raise InvalidUpdate("callback_query.from.id is not a user id")
         return TelegramUpdate(
-            update.update_id, True, query.from_user.id, query.data or "", callback_id=query.id, extra={}
+            update.update_id, True, query.from_user.id, clean_text(query.data), callback_id=clean_text(query.id)
         )
     message = update.message
     if message is None or message.from_user is None or message.chat.type != "private":
         return TelegramUpdate(update.update_id, False)
+    if not valid_id(message.from_user.id):
+        raise InvalidUpdate("message.from.id is not a user id")
     extra: dict = {}
     if message.contact is not None:
-        extra = {"contact_phone": message.contact.phone_number, "contact_user_id": message.contact.user_id}
+        extra = {"contact_phone": clean_text(message.contact.phone_number), "contact_user_id": message.contact.user_id}
     elif message.location is not None:
-        extra = {"latitude": message.location.latitude, "longitude": message.location.longitude}
-    return TelegramUpdate(update.update_id, True, message.from_user.id, message.text or "", extra=extra)
+        try:
+            extra = {"latitude": float(message.location.latitude), "longitude": float(message.location.longitude)}
+        except (TypeError, ValueError):
+            raise InvalidUpdate("location is not a pair of numbers") from None
+    return TelegramUpdate(update.update_id, True, message.from_user.id, clean_text(message.text), extra=extra)
 
 
 def _markup(message: OutboundMessage):

@@ -17,7 +17,16 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bots.base import AddressKind, Channel, InboundMessage, OutboundMessage, SendOutcome, SendResult, StatusUpdate
+from bots.base import (
+    AddressKind,
+    Channel,
+    InboundMessage,
+    OutboundMessage,
+    SendOutcome,
+    SendResult,
+    StatusUpdate,
+    clean_text,
+)
 from gateway.config import Settings
 from gateway.phones import InvalidPhone, to_e164
 
@@ -94,10 +103,10 @@ class TwilioSmsChannel(Channel):
 
     # --- inbound -----------------------------------------------------------------------------------------
 
-    def signed_url(self, request_url: str, full_path: str) -> str:
+    def signed_url(self, request_url: str, path_and_query: str) -> str:
         """The URL Twilio signed: PUBLIC_BASE_URL plus path and query when set (behind a proxy), else as seen."""
         if self.settings.public_base_url:
-            return self.settings.public_base_url + (full_path[:-1] if full_path.endswith("?") else full_path)
+            return self.settings.public_base_url + path_and_query
         return request_url
 
     def verify(self, url: str, form: Mapping, signature: str | None) -> bool:
@@ -122,7 +131,11 @@ class TwilioSmsChannel(Channel):
         # Photos are not fetched (they cost the sender and may identify them); that some came is noted.
         extra = {"num_media": form["NumMedia"]} if form.get("NumMedia", "0") not in ("", "0") else {}
         return InboundMessage(
-            channel=self.code, provider_id=form["MessageSid"], address=sender, text=form.get("Body", ""), extra=extra
+            channel=self.code,
+            provider_id=form["MessageSid"],
+            address=sender,
+            text=clean_text(form.get("Body")),
+            extra=extra,
         )
 
     def parse_status(self, form: Mapping[str, str], message_id: int | None) -> StatusUpdate:

@@ -41,6 +41,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
             abort(413, description=f"request body over {MAX_REQUEST_BYTES // 1024} KiB")
 
+    @app.errorhandler(UnicodeError)
+    def undecodable(_exc: UnicodeError):
+        """Bytes that are not UTF-8 where text is expected: a 400, not a crash."""
+        return jsonify(error="Bad Request", reason="the request is not valid UTF-8"), 400
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         """Every HTTP error as JSON with a short reason."""

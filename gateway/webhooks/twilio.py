@@ -21,7 +21,13 @@ EMPTY_TWIML = str(MessagingResponse())
 
 def _verified_channel() -> TwilioSmsChannel:
     channel: TwilioSmsChannel = channel_or_404("twilio")
-    url = channel.signed_url(request.url, request.full_path)
+    try:
+        # The raw query string, exactly as Twilio signed it (percent-encoded; never decoded here).
+        query = request.environ.get("QUERY_STRING", "")
+        path = request.path + (f"?{query}" if query else "")
+        url = channel.signed_url(request.url if not channel.settings.public_base_url else "", path)
+    except (ValueError, UnicodeError):  # a hostile Host, X-Forwarded-* or query that no URL can be made of
+        abort(403, description="missing or invalid X-Twilio-Signature")
     if not channel.verify(url, request.form, request.headers.get("X-Twilio-Signature")):
         abort(403, description="missing or invalid X-Twilio-Signature")
     return channel
