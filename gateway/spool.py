@@ -29,7 +29,8 @@ def write(instance_path: Path, inbound: InboundMessage, address_kind: str) -> No
     folder.mkdir(parents=True, exist_ok=True)
     record = {"address_kind": address_kind, **asdict(inbound), "extra": dict(inbound.extra)}
     record.pop("received_at", None)
-    line = json.dumps(record, ensure_ascii=False) + "\n"
+    # A leading newline: a line torn by a crash or a full disk never swallows the record written after it.
+    line = "\n" + json.dumps(record, ensure_ascii=False) + "\n"
     with _lock, open(folder / f"inbound-{os.getpid()}.jsonl", "a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()
@@ -62,17 +63,23 @@ def replay(runtime) -> int:
         done = 0
         try:
             for line in lines:
-                record = json.loads(line)
-                kind = record.pop("address_kind")
-                receive(runtime, InboundMessage(**record), address_kind=kind)
+                try:
+                    record = json.loads(line)
+                    kind = record.pop("address_kind")
+                    inbound = InboundMessage(**record)
+                except (ValueError, TypeError, KeyError):
+                    _quarantine(folder, line)  # torn by a crash: kept aside for a person, never blocks the rest
+                    done += 1
+                    continue
+                receive(runtime, inbound, address_kind=kind)
                 done += 1
+                stored += 1
         except Exception as exc:  # noqa: BLE001 - still down: put the rest back for the next try
             log.warning("spool replay stopped (%s); %s message(s) wait", type(exc).__name__, len(lines) - done)
             with open(path, "a", encoding="utf-8") as fh:
-                fh.write("\n".join(lines[done:]) + "\n")
+                fh.write("\n" + "\n".join(lines[done:]) + "\n")
             claimed.unlink()
-            return stored + done
-        stored += done
+            return stored
         claimed.unlink()
     if stored:
         log.info("spool replayed: %s message(s) stored", stored)
@@ -95,3 +102,10 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _quarantine(folder: Path, line: str) -> None:
+    """Keep an unreadable spool line in `spool/unreadable.txt` (it may hold a message a person can still read)."""
+    with open(folder / "unreadable.txt", "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    log.error("an unreadable spool line was set aside in %s", folder / "unreadable.txt")

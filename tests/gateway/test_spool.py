@@ -65,5 +65,18 @@ def test_replay_that_fails_again_keeps_every_message(runtime, directory, databas
 def test_spool_files_hold_no_more_than_the_message(runtime, directory, database_down):
     receive_or_spool(runtime, InboundMessage("twilio", "SMfile", LEADER, "texte"))
     [path] = list(spool.spool_dir(runtime.settings.instance_path).glob("*.jsonl"))
-    assert path.read_text(encoding="utf-8").count("\n") == 1
+    assert len([line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]) == 1
     assert runtime.settings.twilio_auth_token is None or runtime.settings.twilio_auth_token not in path.read_text()
+
+
+def test_a_torn_line_is_set_aside_and_every_other_message_is_stored(runtime, directory, database_down):
+    receive_or_spool(runtime, InboundMessage("twilio", "SMtorn1", LEADER, "premier"))
+    [path] = list(spool.spool_dir(runtime.settings.instance_path).glob("*.jsonl"))
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('{"address_kind": "phone", "channel": "twi')  # the disk filled up mid-write
+    receive_or_spool(runtime, InboundMessage("twilio", "SMtorn2", LEADER, "deuxième"))
+    database_down()
+    assert spool.replay(runtime) == 2
+    assert inbound_count(runtime) == 2 and not spool.pending(runtime.settings.instance_path)
+    unreadable = spool.spool_dir(runtime.settings.instance_path) / "unreadable.txt"
+    assert '"channel": "twi' in unreadable.read_text(encoding="utf-8"), "kept for a person to read"
