@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bots.base import Button, OutboundMessage, SendOutcome, SendResult
 from gateway.db import on_commit
@@ -37,19 +38,34 @@ def backoff_seconds(attempts: int, retry_after: float | None = None, base: float
     return max(delay, retry_after or 0)
 
 
+# RQ's scheduler keeps whole seconds: a delayed job may start up to this early, and then waits for its time.
+EARLY_START_SECONDS = 2.0
+
+
 def claim(runtime: Runtime, message_id: int) -> Message | None:
     """Atomically move a due `queued` row to `sending`; None if someone else has it or it is not due."""
+    _wait_if_slightly_early(runtime, message_id)
     now = utcnow()
     with runtime.db.transaction() as session:
         result = session.execute(
             update(Message)
             .where(Message.id == message_id, Message.status == MessageStatus.QUEUED)
-            .where((Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= now + timedelta(seconds=1)))
+            .where((Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= now))
             .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
         )
         if result.rowcount != 1:
             return None
         return session.get(Message, message_id)
+
+
+def _wait_if_slightly_early(runtime: Runtime, message_id: int) -> None:
+    """Never send before a provider's Retry-After or the end of the quiet hours, even by a second."""
+    with runtime.db.transaction() as session:
+        due = session.scalar(select(Message.next_attempt_at).where(Message.id == message_id))
+    if due is not None:
+        early = (due - utcnow()).total_seconds()
+        if 0 < early <= EARLY_START_SECONDS:
+            time.sleep(early)
 
 
 def send_message(message_id: int) -> str:
