@@ -176,12 +176,25 @@ def product_version() -> str:
     return f"commit {head}" + (" with uncommitted changes to the product" if dirty else "")
 
 
+_PRODUCT_AT_START: list[str] = []
+
+
+def product_at_start() -> str:
+    """product_version() as it was when the benchmark started (the processes run the code of that moment)."""
+    if not _PRODUCT_AT_START:
+        _PRODUCT_AT_START.append(product_version())
+    return _PRODUCT_AT_START[0]
+
+
+product_at_start()
+
+
 def record(title: str, rows: list[tuple], notes: str = "", header=("metric", "value", "target", "met")) -> str:
     """Print a results table and append it, with the machine and the command, to bench/RESULTS.md."""
     lines = [
         f"### {title} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Command: `{command_line()}` (product at {product_version()})",
+        f"Command: `{command_line()}` (product at start: {product_at_start()})",
         "",
         f"Machine: {machine()}",
         "",
@@ -189,6 +202,9 @@ def record(title: str, rows: list[tuple], notes: str = "", header=("metric", "va
         "|" + "---|" * len(header),
     ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    now = product_version()
+    if now != product_at_start():
+        notes = (notes + " " if notes else "") + f"**Warning: the product changed during this run (now {now}).**"
     if notes:
         lines += ["", notes]
     text = "\n".join(lines) + "\n"

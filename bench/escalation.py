@@ -4,8 +4,8 @@ by the fake provider (Twilio REST), on the real stack: gunicorn (2 workers), 2 R
 200 one-shot urgent alerts (`ALERTE 3 <token> …`), each from a different leader of the 10,000-contact directory,
 one every --interval seconds (open loop). Each alert's token is in the description the officer's SMS quotes, so the
 fake's log tells when the district's duty officer was paged for it. Target: p99 ≤ 250 ms. Peak RSS of the web
-and RQ workers is sampled. `--variant simple` runs the RQ workers without the fork per job, `--variant preload`
-with twilio imported before the fork (bench/worker_variant.py).
+and RQ workers is sampled. `--variant fork|simple|preload` starts the RQ workers as bench/worker_variant.py does
+(a fork per job as before b05b0a1; jobs in the worker process; twilio imported before forking).
 
     python -m bench.escalation --db postgres
 """
@@ -21,7 +21,7 @@ from bench.gen_directory import generate
 from bench.load import post, sign
 from bench.stack import Stack, fake_log, import_directory, start_fake, start_web, start_workers, web_workers
 
-VARIANTS = {"fork": None, "preload": ["--preload"], "simple": ["--simple"]}
+VARIANTS = {"shipped": None, "fork": ["--fork"], "preload": ["--preload"], "simple": ["--simple"]}
 TEXT = "ALERTE 3 {token} des hommes armes ont encercle le village, les habitants fuient"
 
 
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between alerts")
-    parser.add_argument("--variant", choices=VARIANTS, default="fork", help="RQ worker (worker_variant.py)")
+    parser.add_argument("--variant", choices=VARIANTS, default="shipped", help="RQ worker (worker_variant.py)")
     parser.add_argument("--profile", action="store_true", help="py-spy the first RQ worker and its work-horses")
     args = parser.parse_args()
     (BENCH / "profiles").mkdir(exist_ok=True)
@@ -132,16 +132,17 @@ def main() -> None:
             verdict(peaks["web worker"] <= 120),
         ),
         (
-            "peak RSS RQ worker / work-horse (VmHWM)",
+            "peak RSS RQ worker / its children: scheduler, work-horses (VmHWM)",
             f"{peaks['rq worker']:.0f} / {peaks['rq work-horse']:.0f} MB",
             "≤ 150 MB",
             verdict(peaks["rq worker"] <= 150),
         ),
     ]
     kind = {
-        "fork": "`gateway worker` (fork per job)",
-        "preload": "worker_variant.py --preload (fork, twilio preloaded)",
-        "simple": "worker_variant.py --simple (no fork)",
+        "shipped": "`gateway worker` as shipped",
+        "fork": "worker_variant.py --fork (fork per job, the product before b05b0a1)",
+        "preload": "worker_variant.py --preload (twilio imported before forking)",
+        "simple": "worker_variant.py --simple (jobs in the worker process)",
     }[args.variant]
     notes = f"Database: {args.db}. RQ workers: 2 × {kind}."
     record(f"Escalation latency ({args.db}, {args.variant})", rows_out, notes)

@@ -182,7 +182,12 @@ def result_rows(args, bases: list[dict], gws: list[dict], half: dict, drained: t
             verdict(peaks["web worker"] <= 120),
         ),
         ("peak RSS RQ worker (VmHWM)", f"{peaks['rq worker']:.0f} MB", "≤ 150 MB", verdict(peaks["rq worker"] <= 150)),
-        ("peak RSS RQ work-horse (forked child)", f"{peaks['rq work-horse']:.0f} MB", "", ""),
+        (
+            "peak RSS of RQ workers' children (scheduler; work-horses if forking)",
+            f"{peaks['rq work-horse']:.0f} MB",
+            "",
+            "",
+        ),
     ]
 
 

@@ -244,7 +244,9 @@ def create_notice(runtime, district_code: str, profile: str | None = None) -> di
     import gateway.outbox as outbox
 
     spent = {"enqueue": 0.0}
-    original = outbox.enqueue_send
+    # The after-commit enqueue the outbox calls: `enqueue_new` (batched) since b05b0a1, `enqueue_send` before.
+    name = "enqueue_new" if hasattr(outbox, "enqueue_new") else "enqueue_send"
+    original = getattr(outbox, name)
 
     def timed_enqueue(*args, **kwargs):  # bench-only instrumentation of the after-commit hook
         start = time.perf_counter()
@@ -253,14 +255,14 @@ def create_notice(runtime, district_code: str, profile: str | None = None) -> di
         finally:
             spent["enqueue"] += time.perf_counter() - start
 
-    outbox.enqueue_send = timed_enqueue
+    setattr(outbox, name, timed_enqueue)
     spy = pyspy(os.getpid(), BENCH / "profiles" / profile, 120, subprocesses=False) if profile else None
     if spy:
         time.sleep(1)  # py-spy attaches
     try:
         summary, t0, t1, t2 = notice_transaction(runtime, district_code)
     finally:
-        outbox.enqueue_send = original
+        setattr(outbox, name, original)
         if spy:
             spy.send_signal(signal.SIGINT)
             spy.wait(30)

@@ -18,8 +18,12 @@ FRAGMENT = 12  # a body leaks if any run of this many of its characters shows up
 _DIGIT_RUN = re.compile(r"\d{8,}")
 
 
-def remember(phones: Iterable[str] = (), bodies: Iterable[str] = (), telegram_ids: Iterable[int] = (),
-             secrets: Iterable[str] = ()) -> None:  # fmt: skip
+def remember(
+    phones: Iterable[str] = (),
+    bodies: Iterable[str] = (),
+    telegram_ids: Iterable[int] = (),
+    secrets: Iterable[str] = (),
+) -> None:
     """Register what must never show up in a log."""
     PHONES.update(phones)
     BODIES.update(b for b in bodies if len(b.strip()) >= FRAGMENT)

@@ -55,9 +55,13 @@ def queue_broadcast(runtime, contacts: list[Contact], case: int) -> dict[int, st
         loaded = session.scalars(select(Contact).where(Contact.id.in_([c.id for c in contacts])).order_by(Contact.id))
         for i, contact in enumerate(loaded):
             message = queue_message(
-                session, runtime, body=broadcast_body(case, i), contact=contact, priority=Priority.BULK,
+                session,
+                runtime,
+                body=broadcast_body(case, i),
+                contact=contact,
+                priority=Priority.BULK,
                 kind="meeting_notice",
-            )  # fmt: skip
+            )
             rows.append(message)
     return {m.id: m.body for m in rows}
 

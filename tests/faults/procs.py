@@ -42,6 +42,7 @@ class GatewayProcess:
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
         self.name = name
+        self.kept = False  # its output went to the log corpus
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.popen = subprocess.Popen(
@@ -102,11 +103,15 @@ class Gateway:
     def web(self, workers: int = 2, extra_env: dict[str, str] | None = None) -> str:
         """Start `gateway web` under gunicorn on a free port; its base URL once /readyz answers 200."""
         port = free_port()
-        process = self.start("web", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                             extra_env=extra_env)  # fmt: skip
+        process = self.start(
+            "web", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), extra_env=extra_env
+        )
         self.web_url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: http_status(self.web_url + "/readyz") == 200 or process.popen.poll() is not None,
-                 timeout=60, message="gateway web to be ready")  # fmt: skip
+        wait_for(
+            lambda: http_status(self.web_url + "/readyz") == 200 or process.popen.poll() is not None,
+            timeout=60,
+            message="gateway web to be ready",
+        )
         assert process.popen.poll() is None, process.output()[-3000:]
         return self.web_url
 
@@ -115,10 +120,13 @@ class Gateway:
         return self.start("worker", extra_env=extra_env)
 
     def close(self) -> None:
-        """Stop every process and keep its output for the log scan."""
+        """Stop every process and keep its output for the log scan (once per process)."""
         for process in self.started:
-            process.stop()
-            self.corpus.append((process.name, process.output()))
+            if process.popen.returncode is None or not process.kept:
+                process.stop()
+            if not process.kept:
+                self.corpus.append((process.name, process.output()))
+                process.kept = True
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.25) -> bool:

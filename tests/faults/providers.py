@@ -56,7 +56,9 @@ class FaultPlan:
                 fate = "429"
             else:
                 r = self._random.random()
-                fate = "5xx" if r < self.server_errors else "timeout" if r < self.server_errors + self.timeouts else "ok"
+                fate = (
+                    "5xx" if r < self.server_errors else "timeout" if r < self.server_errors + self.timeouts else "ok"
+                )
             self._failed[recipient] += fate != "ok"
             self.injected[fate] += 1
             return fate
@@ -124,8 +126,9 @@ class FlakyTelegram(FakeTelegram):
         if fate == "5xx":
             return telegram_api.telegram_error(502, "Bad Gateway")
         if fate == "timeout":
-            return telegram_api.Canned(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"},
-                                       delay=self.plan.hang_seconds)  # fmt: skip
+            return telegram_api.Canned(
+                502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, delay=self.plan.hang_seconds
+            )
         if fate == "429":
             return telegram_api.too_many_requests(self.plan.retry_after)
         return telegram_api.Canned()
