@@ -6,7 +6,8 @@
   `[[epoch, channel, to, body], …]`;  `POST /_reset`: forget them.
 
 It checks no credentials and never waits: the point is that it is not the bottleneck (it answers thousands of
-requests a second on one core, keep-alive or not). Run: `python bench/fake_provider.py --port P` (prints `ready`).
+requests a second on one core, keep-alive or not). Run: `python -m bench.fake_provider --port P` (prints `ready`);
+`python -m bench.fake_provider --calibrate` measures its rate with wrk and records it in bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -122,10 +123,72 @@ async def serve(port: int) -> None:
         await server.serve_forever()
 
 
+def calibrate(seconds: int = 10) -> None:
+    """How many sends a second the fake answers (wrk, keep-alive as twilio's client), and its CPU meanwhile."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from bench.common import cpu_seconds, free_port, record, wait_http
+
+    port = free_port()
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "bench.fake_provider", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health")
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write(
+                'wrk.method = "POST"\nwrk.body = "To=%2B22376123456&From=%2B15005550006&Body=Bonjour"\n'
+                'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            )
+        cpu0 = cpu_seconds(fake.pid)
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                "-c8",
+                f"-d{seconds}s",
+                "-s",
+                lua.name,
+                f"http://127.0.0.1:{port}/2010-04-01/Accounts/ACbench/Messages.json",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout
+        cores = (cpu_seconds(fake.pid) - cpu0) / seconds
+        os.unlink(lua.name)
+    finally:
+        fake.kill()
+        fake.wait()
+    rate = next((line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec")), "?")
+    record(
+        "Fake provider calibration",
+        [
+            (
+                "sends answered by the fake Twilio (wrk -c8, keep-alive)",
+                f"{rate} req/s at {cores:.0%} of a core",
+                "≫ 1,000 msg/s",
+                "",
+            )
+        ],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    asyncio.run(serve(parser.parse_args().port))
+    parser.add_argument("--port", type=int, help="serve on this port of 127.0.0.1")
+    parser.add_argument("--calibrate", action="store_true", help="measure how fast the fake answers, and exit")
+    args = parser.parse_args()
+    if args.calibrate:
+        calibrate()
+    elif args.port:
+        asyncio.run(serve(args.port))
+    else:
+        parser.error("--port or --calibrate")
 
 
 if __name__ == "__main__":

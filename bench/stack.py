@@ -1,5 +1,6 @@
 """The stack a benchmark runs on: its settings, a reset database and Redis db 3, and the processes it starts
-(gunicorn web, RQ workers, the fake provider, the minimal baseline app), each stopped by its process group id."""
+(gunicorn web, RQ workers, the fake provider, the minimal baseline app), each stopped by its process group id; plus
+the in-process helpers that use the product's own runtime (the meeting notice of the fan-out benchmark)."""
 
 from __future__ import annotations
 
