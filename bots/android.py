@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from bots.base import (
+    MAX_ROW_ID,
     AddressKind,
     Channel,
     InboundMessage,
@@ -71,7 +72,7 @@ _OUR_ID = re.compile(rf"^{ID_PREFIX}(\d{{1,18}})(?:r\d{{1,6}})?$")
 def message_id_from(phone_id: str) -> int | None:
     """Our message id back from the phone's `messageId`, if the message is ours."""
     found = _OUR_ID.match(phone_id)
-    return int(found.group(1)) if found else None
+    return int(found.group(1)) if found and int(found.group(1)) <= MAX_ROW_ID else None
 
 
 class AndroidSmsChannel(Channel):

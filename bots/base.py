@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-MAX_ID = 2**63 - 1  # the largest id the database's BIGINT holds
+MAX_ID = 2**63 - 1  # the largest id the database's BIGINT holds (provider ids)
+MAX_ROW_ID = 2**31 - 1  # the largest id of our own rows (INTEGER primary keys)
 
 
 def clean_text(text: object) -> str:

@@ -92,7 +92,7 @@ def parse_update(data: object) -> TelegramUpdate:
             update.update_id, True, query.from_user.id, clean_text(query.data), callback_id=clean_text(query.id)
         )
     message = update.message
-    if message is None or message.from_user is None or message.chat.type != "private":
+    if message is None or message.from_user is None or message.chat is None or message.chat.type != "private":
         return TelegramUpdate(update.update_id, False)
     if not valid_id(message.from_user.id):
         raise InvalidUpdate("message.from.id is not a user id")

@@ -40,6 +40,7 @@ ERRORS: dict[str, dict] = {
 SEND_TIMEOUT_SECONDS = 10
 REQUIRED_FIELDS = ("MessageSid", "AccountSid", "From")
 SID_FORMAT = re.compile(r"^[A-Za-z0-9]{2,64}$")
+ERROR_CODE_FORMAT = re.compile(r"^[0-9]{1,10}$")
 
 
 class InvalidRequest(ValueError):
@@ -142,6 +143,10 @@ class TwilioSmsChannel(Channel):
         """A delivery report from a verified status callback."""
         if not form.get("MessageSid") or not form.get("MessageStatus"):
             raise InvalidRequest("missing field(s): MessageSid, MessageStatus")
+        if not SID_FORMAT.match(form["MessageSid"]):
+            raise InvalidRequest("MessageSid is not a Twilio SID")
+        if form.get("ErrorCode") and not ERROR_CODE_FORMAT.match(form["ErrorCode"]):
+            raise InvalidRequest("ErrorCode is not a Twilio error code")
         if form.get("AccountSid") and form["AccountSid"] != self.settings.twilio_account_sid:
             raise InvalidRequest("AccountSid does not match this gateway's account")
         status = self.map_status(form["MessageStatus"])

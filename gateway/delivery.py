@@ -42,7 +42,7 @@ def apply_status(runtime: Runtime, channel: Channel, update: StatusUpdate) -> bo
             retry_later(session, runtime, message, update.error_code)
             return True
         if update.error_code:
-            message.error_code = update.error_code
+            message.error_code = update.error_code[:40]
             if channel.error_outcome(update.error_code) == "unreachable" and message.contact_id:
                 mark_unreachable(session.get(Contact, message.contact_id), channel)
         message.status = new

@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, Response, abort, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bots.base import MAX_ROW_ID
 from bots.twilio_sms import InvalidRequest, TwilioSmsChannel
 from gateway.delivery import apply_status
 from gateway.inbox import receive_or_spool
@@ -54,7 +55,9 @@ def status_callback():
     """A delivery report: the message's status moves forward only."""
     channel = _verified_channel()
     mid = request.args.get("mid", "")
-    message_id = int(mid) if mid.isascii() and mid.isdigit() and len(mid) <= 12 else None
+    message_id = int(mid) if mid.isascii() and mid.isdigit() and len(mid) <= 10 else None
+    if message_id is not None and message_id > MAX_ROW_ID:
+        message_id = None  # no such row: ids are 32-bit
     try:
         update = channel.parse_status(request.form, message_id)
     except InvalidRequest as exc:
