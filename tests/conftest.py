@@ -204,7 +204,11 @@ class Process:
         self.log_path = log_path
         self.log_file = open(log_path, "ab")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "gateway", *args], env=env, stdout=self.log_file, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "gateway", *args],
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so teardown can reap whatever it forked
         )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
@@ -216,6 +220,10 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)  # leftovers only (e.g. a child of a SIGKILLed process)
+        except (ProcessLookupError, PermissionError):
+            pass
         self.log_file.close()
         return self.popen.returncode
 

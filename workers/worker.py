@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from rq import SimpleWorker
+from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
 from gateway.runtime import Runtime
@@ -12,6 +14,26 @@ from workers.queues import QUEUES, queue
 from workers.sweeper import sweep_once
 
 log = logging.getLogger(__name__)
+
+
+class GatewayScheduler(RQScheduler):
+    """RQ's scheduler, which stops when the worker that forked it is gone.
+
+    RQ forks the scheduler into a child process; a worker killed with SIGKILL (the OOM killer, a supervisor's
+    hard stop) would leave that child running, holding the scheduler lock, so the restarted worker could not
+    take it over and nobody would notice a duplicate scheduler."""
+
+    def work(self) -> None:
+        """Remember the worker's pid, then run RQ's loop."""
+        self._worker_pid = os.getppid()
+        super().work()
+
+    def heartbeat(self) -> None:
+        """RQ's heartbeat, after asking to stop (releasing the locks) when the worker is gone."""
+        if os.getppid() != getattr(self, "_worker_pid", os.getppid()):
+            log.warning("scheduler: its worker is gone; stopping")
+            self.request_stop()
+        super().heartbeat()
 
 
 class GatewayWorker(SimpleWorker):
@@ -38,6 +60,25 @@ class GatewayWorker(SimpleWorker):
         from rq.utils import now
 
         return (now() - self.last_cleaned_at).total_seconds() >= self.sweep_interval
+
+    def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None, log_format=None) -> None:
+        """RQ's own start-up of the scheduler, with the orphan-safe `GatewayScheduler` in place of RQ's."""
+        extra = {k: v for k, v in (("date_format", date_format), ("log_format", log_format)) if v is not None}
+        self.scheduler = GatewayScheduler(
+            self.queues, connection=self.connection, logging_level=logging_level, serializer=self.serializer, **extra
+        )
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if not burst:
+            self.scheduler.start()
+            return
+        try:
+            self.scheduler.register_birth()
+            self.scheduler.enqueue_scheduled_jobs()
+        finally:
+            self.scheduler.release_locks()
+            self.scheduler.register_death()
 
     def run_maintenance_tasks(self) -> None:
         """RQ's own registry cleaning, then the outbox sweep."""

