@@ -26,14 +26,18 @@ class ErrorRecords(logging.Handler):
     """Keeps the ERROR records logged while one request is handled: (kind of failure, details)."""
 
     def __init__(self) -> None:
+        """Start with no records."""
         super().__init__(level=logging.ERROR)
         self.records: list[tuple[str, str]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record if it is an error."""
         text = record.getMessage()
         kind = re.sub(r"'[^']*'|[\d*]+", "…", text)
         if record.exc_info and record.exc_info[1] is not None:
-            kind += f" [{type(record.exc_info[1]).__name__}]"
+            exc = record.exc_info[1]
+            cause = getattr(exc, "orig", None)  # the driver's own error under SQLAlchemy's, e.g. a value too long
+            kind += f" [{type(exc).__name__}{f': {type(cause).__name__}' if cause is not None else ''}]"
             text += f" [{type(record.exc_info[1]).__name__}: {str(record.exc_info[1])[:100]}]"
         self.records.append((kind, text))
 
@@ -122,6 +126,7 @@ class Campaign:
 
 
 def _has_reason(content_type: str, body: bytes) -> bool:
+    """True when the answer is JSON with a non-empty `reason`."""
     if not content_type.startswith("application/json"):
         return False
     try:

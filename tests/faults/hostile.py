@@ -19,17 +19,20 @@ JSON = "application/json"
 
 
 def _sms(account_sid: str, **fields: str) -> dict[str, str]:
+    """A valid inbound-SMS form with some fields replaced."""
     form = {"AccountSid": account_sid, "MessageSid": "SM" + "f" * 32, "From": "+22376543210", "Body": "bonjour"}
     return {**form, **fields}
 
 
 def _update(text=None, user_id=9_100_600_001, update_id=880_000_001) -> dict:
+    """A private text update (no text when `text` is None)."""
     user = {"id": user_id, "is_bot": False, "first_name": "X"}
     message = {"message_id": 1, "date": 1767614400, "chat": {**user, "type": "private"}, "from": user}
     return {"update_id": update_id, "message": message if text is None else {**message, "text": text}}
 
 
 def _received(text="bonjour", sender="+22376543210") -> dict:
+    """An sms:received event of the phone."""
     return {
         "event": "sms:received",
         "payload": {

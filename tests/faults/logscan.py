@@ -35,13 +35,20 @@ class CollectingHandler(logging.Handler):
     """Keeps every in-process record as the gateway's own handler would write it (with its privacy filter)."""
 
     def __init__(self, source: str) -> None:
+        """A handler at DEBUG with the gateway's privacy filter, labelled with where its records come from."""
         super().__init__(level=logging.DEBUG)
         self.source = source
         self.addFilter(PrivacyFilter(tuple(SECRETS)))
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         self.lines: list[str] = []
 
+    def filter(self, record: logging.LogRecord) -> bool:
+        """The privacy filter, with the secrets known by now (the test's fakes register theirs after setup)."""
+        self.filters[0].secrets = tuple(SECRETS)
+        return super().filter(record)
+
     def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record as written."""
         self.lines.append(self.format(record))
 
     def flush_to_corpus(self) -> None:
@@ -52,6 +59,7 @@ class CollectingHandler(logging.Handler):
 
 
 def _fragments() -> set[str]:
+    """Every run of FRAGMENT characters of every body that holds enough letters to mean something."""
     out = set()
     for body in BODIES:
         for i in range(len(body) - FRAGMENT + 1):

@@ -41,6 +41,7 @@ class GatewayProcess:
     """`python -m gateway <args>` in a new session (process group); output to a file."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        """Start the process now."""
         self.name = name
         self.kept = False  # its output went to the log corpus
         self.log_path = log_path
@@ -88,6 +89,7 @@ class Gateway:
     """Starts the web app (gunicorn) and RQ workers of one test; all stopped, and their output kept, at teardown."""
 
     def __init__(self, env: dict[str, str], net_log: Path, folder: Path, corpus: list) -> None:
+        """Nothing started yet."""
         self.env, self.net_log, self.folder, self.corpus = env, net_log, folder, corpus
         self.started: list[GatewayProcess] = []
         self.web_url: str | None = None

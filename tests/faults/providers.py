@@ -38,6 +38,7 @@ class FaultPlan:
     injected: Counter = field(default_factory=Counter)  # what was injected, by kind
 
     def __post_init__(self) -> None:
+        """The generator, its lock and the per-recipient failure counts."""
         self._random = random.Random(self.seed)
         self._lock = threading.Lock()
         self._burst_left = 0
@@ -68,11 +69,13 @@ class FlakyTwilio(FakeTwilio):
     """The fake Twilio REST API, failing calls by a FaultPlan; numbers in `unsubscribed` always get 21610."""
 
     def __init__(self, plan: FaultPlan | None = None) -> None:
+        """A fake Twilio with this fault plan and nobody unsubscribed yet."""
         super().__init__()
         self.plan = plan or FaultPlan()
         self.unsubscribed: set[str] = set()
 
     def _next(self, form: Mapping[str, str]) -> twilio_api.Canned:
+        """The answer to one Messages create call."""
         if form.get("To") in self.unsubscribed:
             return twilio_api.twilio_error(21610)
         fate = self.plan.draw(form.get("To", ""))
@@ -105,6 +108,7 @@ class FlakyTelegram(FakeTelegram):
     """The fake Bot API, failing sendMessage by a FaultPlan; chats in `blocked_chats` always get 403."""
 
     def __init__(self, plan: FaultPlan | None = None) -> None:
+        """A fake Bot API with this fault plan and no bot blocked yet."""
         super().__init__()
         self.plan = plan or FaultPlan()
         self.blocked_chats: set[int] = set()
@@ -119,6 +123,7 @@ class FlakyTelegram(FakeTelegram):
         return self
 
     def _next(self, method: str) -> telegram_api.Canned:
+        """The answer to one Bot API call (sendMessage only is failed on purpose)."""
         chat = getattr(self.current, "chat", "")
         if method != "sendMessage" or (chat.lstrip("-").isdigit() and int(chat) in self.blocked_chats):
             return super()._next(method)
@@ -134,6 +139,7 @@ class FlakyTelegram(FakeTelegram):
         return telegram_api.Canned()
 
     def result(self, method: str, params: Mapping[str, str]) -> tuple[int, dict]:
+        """The normal answer, except 403 for a blocked chat."""
         if method == "sendMessage" and int(params.get("chat_id") or 0) in self.blocked_chats:
             return 403, telegram_api.blocked().body
         return super().result(method, params)

@@ -11,6 +11,7 @@ class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target until cut."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
+        """Listen on a free port of 127.0.0.1 and start forwarding."""
         self.target = (target_host, target_port)
         self.down = False
         self.refused = 0  # connections closed while cut
@@ -25,6 +26,7 @@ class TcpProxy:
         threading.Thread(target=self._accept, name="pg-proxy", daemon=True).start()
 
     def _accept(self) -> None:
+        """Accept connections: forward them, or close them at once while cut."""
         while self._running:
             try:
                 client, _ = self._listener.accept()
@@ -47,6 +49,7 @@ class TcpProxy:
             threading.Thread(target=self._pump, args=(upstream, client, pair), daemon=True).start()
 
     def _pump(self, source: socket.socket, sink: socket.socket, pair) -> None:
+        """Copy one direction of a connection until either side closes."""
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
@@ -55,6 +58,7 @@ class TcpProxy:
         self._drop(pair)
 
     def _drop(self, pair) -> None:
+        """Close both sides of a connection."""
         with self._lock:
             self._pairs.discard(pair)
         for sock in pair:

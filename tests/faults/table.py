@@ -4,6 +4,7 @@ the run and written to tests/faults/last_table.md for the README's reliability s
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,15 @@ def render() -> str:
 
 
 def write() -> str:
-    """Write the table next to the suite; the rendered text."""
+    """Write this run's table into last_table.md, keeping the other database's table of an earlier run (CI runs
+    the suite on SQLite, then on PostgreSQL); the rendered text of this run."""
     text = render()
-    TABLE_PATH.write_text(text, encoding="utf-8")
+    label = database_label().split(" ")[0]
+    begin, end = f"<!-- {label} -->", f"<!-- /{label} -->"
+    old = TABLE_PATH.read_text(encoding="utf-8") if TABLE_PATH.exists() else ""
+    kept = re.sub(rf"{re.escape(begin)}.*?{re.escape(end)}\n*", "", old, flags=re.S) if begin in old else old
+    sections = [kept.strip()] if kept.strip().startswith("<!--") else []
+    sections.append(f"{begin}\n{text}{end}")
+    ordered = sorted(sections, key=lambda section: "PostgreSQL" in section[:20])
+    TABLE_PATH.write_text("\n\n".join(ordered) + "\n", encoding="utf-8")
     return text

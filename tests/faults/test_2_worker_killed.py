@@ -9,19 +9,41 @@ from __future__ import annotations
 import time
 
 import pytest
+from rq.job import Job
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
 
-from gateway.models import MessageStatus
+from gateway.models import Message, MessageStatus
 from tests.faults import logscan
 from tests.faults.population import add_leaders, outbound_statuses, queue_broadcast
 from tests.faults.procs import wait_until
 from tests.faults.providers import twilio_deliveries
 from tests.faults.scale import count
+from workers.queues import send_job_id
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 
 CASE = 2
 RECIPIENTS = count(1000, 1000)
 KILLS = 1
+
+
+def describe(runtime, ids) -> list[str]:
+    """What became of undelivered rows: their state and that of their send job in RQ (for the failure message)."""
+    out = []
+    with runtime.db.transaction() as session:
+        rows = session.scalars(select(Message).where(Message.id.in_(list(ids))).limit(5)).all()
+        for row in rows:
+            job_id = send_job_id(row.id, row.attempts)
+            try:
+                job = Job.fetch(job_id, connection=runtime.redis, serializer=JSONSerializer).get_status()
+            except Exception as exc:  # noqa: BLE001 - no such job
+                job = type(exc).__name__
+            out.append(
+                f"#{row.id} {row.status} attempts={row.attempts} next={row.next_attempt_at} "
+                f"updated={row.updated_at:%H:%M:%S} job {job_id}: {job}"
+            )
+    return out
 
 
 @pytest.mark.timeout(330)
@@ -43,6 +65,7 @@ def test_broadcast_survives_a_worker_killed_half_way(runtime, gateway, fake_twil
     gateway.worker()
 
     def settled() -> bool:
+        """Every message delivered and recorded as sent."""
         statuses = outbound_statuses(runtime, ids)
         return len(delivered()) == len(ids) and statuses[MessageStatus.SENT] == len(ids)
 
@@ -58,6 +81,6 @@ def test_broadcast_survives_a_worker_killed_half_way(runtime, gateway, fake_twil
         lost=lost,
         five_xx="n/a",
     )
-    assert lost == 0, f"{lost} messages never reached the provider; statuses: {dict(statuses)}"
+    assert lost == 0, f"{lost} messages never reached the provider: {describe(runtime, ids - set(counts))}"
     assert statuses[MessageStatus.SENT] == len(ids), f"rows not recorded as sent: {dict(statuses)}"
     assert duplicates <= KILLS, f"{duplicates} duplicate sends for {KILLS} kill(s): {counts.most_common(3)}"

@@ -38,6 +38,7 @@ def test_broadcast_survives_redis_flushed_half_way(runtime, gateway, fake_twilio
     at_flush = len(delivered())
 
     def settled() -> bool:
+        """Every message delivered and recorded as sent."""
         return len(delivered()) == len(ids) and outbound_statuses(runtime, ids)[MessageStatus.SENT] == len(ids)
 
     wait_until(settled, timeout=150, interval=1)

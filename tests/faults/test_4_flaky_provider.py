@@ -21,7 +21,7 @@ from tests.faults.providers import FaultPlan, telegram_deliveries, twilio_attemp
 from tests.faults.scale import count
 from workers.queues import QUEUES, queue
 
-pytestmark = [pytest.mark.faults, pytest.mark.e2e]
+pytestmark = [pytest.mark.faults]
 
 CASE = 4
 SMS, TELEGRAM = count(1000, 200), count(50, 20)
@@ -51,6 +51,7 @@ def early_retries(fake, retry_after: float) -> list[str]:
     return early
 
 
+@pytest.mark.e2e
 @pytest.mark.timeout(DEADLINE_SECONDS + 60)
 def test_flaky_providers_deliver_everything_once_and_never_retry_permanent_errors(
     runtime, gateway, fake_twilio, fake_telegram, fault_plan, row
@@ -75,7 +76,8 @@ def test_flaky_providers_deliver_everything_once_and_never_retry_permanent_error
     deliverable = len(ids) - len(permanent) + len(fallback_phones)
     row.set(sent=f"{len(ids):,} ({SMS:,} SMS, {TELEGRAM} Telegram; {UNSUBSCRIBED} unsubscribed, {BLOCKED} blocked)")
 
-    def delivered():  # the broadcast's rows and the SMS fallbacks the gateway added for the blocked bots
+    def delivered():
+        """Deliveries of the broadcast's rows and of the SMS fallbacks the gateway added for the blocked bots."""
         return twilio_deliveries(fake_twilio) + telegram_deliveries(fake_telegram, texts)
 
     gateway.worker()

@@ -38,7 +38,7 @@ from tests.faults.providers import (
 from tests.faults.proxy import TcpProxy
 from tests.faults.scale import count
 
-pytestmark = [pytest.mark.faults, pytest.mark.e2e]
+pytestmark = [pytest.mark.faults]
 
 CASE = 5
 MESSAGES = count(300, 150)
@@ -73,11 +73,13 @@ def outage(database_url):
     holder: list[sqlite3.Connection] = []
 
     def cut() -> None:
+        """Take an exclusive lock on the SQLite file."""
         connection = sqlite3.connect(url.database, timeout=30, isolation_level=None)
         connection.execute("BEGIN EXCLUSIVE")
         holder.append(connection)
 
     def restore() -> None:
+        """Release the lock."""
         connection = holder.pop()
         connection.execute("ROLLBACK")
         connection.close()
@@ -102,6 +104,7 @@ def delivery(index: int, sender, account_sid: str) -> tuple[str, str, dict]:
     return "twilio", form["MessageSid"], form
 
 
+@pytest.mark.e2e
 @pytest.mark.timeout(240)
 def test_no_inbound_message_is_lost_while_the_database_is_unreachable(runtime, gateway, fake_twilio, outage, row):
     """5. Database unreachable for 10 s while webhooks arrive."""
@@ -146,6 +149,7 @@ def test_no_inbound_message_is_lost_while_the_database_is_unreachable(runtime, g
     sent_ids = {provider_id for _, provider_id, _ in deliveries}
 
     def all_stored_and_handled() -> bool:
+        """Every message sent is stored and handled."""
         rows = inbound_rows(runtime)
         return {m.provider_id for m in rows} >= sent_ids and all(m.processed_at for m in rows)
 
@@ -188,6 +192,7 @@ def test_a_torn_spool_line_does_not_hold_up_the_messages_spooled_after_it(runtim
     logscan.remember(phones=[c.phone for c in leaders], bodies=texts)
 
     def deliver(index: int) -> int:
+        """Post the leader's report, signed, through the test client."""
         form = inbound_form(fake_twilio.account_sid, leaders[index].phone, texts[index])
         headers = {"X-Twilio-Signature": twilio_signature(fake_twilio.auth_token, SMS_PATH, form)}
         return client.post(SMS_PATH, data=form, headers=headers).status_code

@@ -83,6 +83,7 @@ def test_fuzzed_webhook_requests_never_crash_nor_store_unsigned(
     @settings(max_examples=EXAMPLES[(path, signed)], **FUZZ_SETTINGS)
     @given(requests(path, signed, sid, token))
     def fuzz(request):
+        """One random request, judged."""
         campaign.send(client, request, check_storage=not signed)
 
     try:
@@ -153,6 +154,7 @@ def test_fuzzed_requests_over_http_to_gunicorn(runtime, gateway, fake_twilio, me
     strategy = st.sampled_from(CASES).flatmap(lambda case: requests(case[0], case[1], sid, token))
 
     def send(request: Request) -> None:
+        """Send one request over a raw socket and judge the answer (gunicorn's own refusals of bad HTTP allowed)."""
         status, content_type, body = raw_http(host, int(port), request)
         if status == 0 and len(request.body) > MAX_BODY:
             status, content_type, body = 413, "application/json", b'{"reason": "reset after a 413"}'
@@ -164,6 +166,7 @@ def test_fuzzed_requests_over_http_to_gunicorn(runtime, gateway, fake_twilio, me
     @settings(max_examples=HTTP_EXAMPLES, **FUZZ_SETTINGS)
     @given(strategy)
     def fuzz(request):
+        """One random request over HTTP."""
         send(request)
 
     refused: Counter = Counter()
