@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bots.base import AddressKind, Button
@@ -61,7 +62,7 @@ def queue_message(
         priority=priority,
         kind=kind,
         attempts=0,
-        buttons=json.dumps([b.to_list() for b in buttons], ensure_ascii=False) if buttons else None,
+        buttons=_encode_buttons(buttons),
     )
     delay = 0.0
     if kind in QUIET_KINDS:
@@ -77,11 +78,81 @@ def queue_message(
     return message
 
 
-def _batch(session: Session, runtime: Runtime) -> list[tuple[Message, float]]:
+@dataclass(frozen=True)
+class BroadcastItem:
+    """One recipient of a broadcast: the contact, the text in their language, and its answer buttons."""
+
+    contact: Contact
+    body: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    """An outbox row inserted without the ORM: what its after-commit enqueue needs."""
+
+    id: int
+    priority: str
+
+
+def queue_broadcast(
+    session: Session, runtime: Runtime, items: list[BroadcastItem], *, priority: str, kind: str
+) -> list[tuple[str, str]]:
+    """Add one outbound message per item in a single bulk INSERT; they are enqueued together after the commit.
+
+    The same rules as `queue_message` (routing, GSM-7 texts, quiet hours), without building an ORM object per
+    recipient: a notice to 10,000 leaders is a handful of statements. Returns each row's (channel, body)."""
+    if not items:
+        return []
+    delay, held_until = 0.0, None
+    if kind in QUIET_KINDS:
+        now = utcnow()
+        held_until = hold_until(runtime.settings, now)
+        if held_until is not None:
+            delay = (held_until - now).total_seconds()
+    gsm: dict[str, str] = {}  # a broadcast has a few distinct texts (one per language): convert each once
+    encoded: dict[tuple[Button, ...], str | None] = {}
+    rows = []
+    for item in items:
+        channel, address = route_for(item.contact, runtime.settings, runtime.channels)
+        adapter = runtime.channels.get(channel)
+        body = item.body
+        if adapter is not None and adapter.address_kind == AddressKind.PHONE:
+            if body not in gsm:
+                gsm[body] = to_gsm7(body)
+            body = gsm[body]
+        if item.buttons not in encoded:
+            encoded[item.buttons] = _encode_buttons(item.buttons)
+        rows.append(
+            dict(
+                direction=Direction.OUT,
+                channel=channel,
+                contact_id=item.contact.id,
+                address=address,
+                body=body,
+                status=MessageStatus.QUEUED,
+                priority=priority,
+                kind=kind,
+                attempts=0,
+                buttons=encoded[item.buttons],
+                next_attempt_at=held_until,
+            )
+        )
+    ids = session.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).all()
+    _batch(session, runtime).extend((QueuedRow(message_id, priority), delay) for message_id in ids)
+    return [(row["channel"], row["body"]) for row in rows]
+
+
+def _encode_buttons(buttons: tuple[Button, ...]) -> str | None:
+    """The buttons as stored on the row (JSON), or None."""
+    return json.dumps([b.to_list() for b in buttons], ensure_ascii=False) if buttons else None
+
+
+def _batch(session: Session, runtime: Runtime) -> list[tuple[Message | QueuedRow, float]]:
     """This transaction's new outbox rows, enqueued in one go once it commits (ids are known by then)."""
 
-    def create() -> list[tuple[Message, float]]:
-        rows: list[tuple[Message, float]] = []
+    def create() -> list[tuple[Message | QueuedRow, float]]:
+        rows: list[tuple[Message | QueuedRow, float]] = []
         connection = runtime.redis
         on_commit(session, lambda: enqueue_new(connection, [(m.id, m.priority, d) for m, d in rows]))
         return rows

@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, update
 
 from bots.base import Button, OutboundMessage, SendOutcome, SendResult
 from gateway.db import on_commit
@@ -43,29 +43,25 @@ EARLY_START_SECONDS = 2.0
 
 
 def claim(runtime: Runtime, message_id: int) -> Message | None:
-    """Atomically move a due `queued` row to `sending`; None if someone else has it or it is not due."""
-    _wait_if_slightly_early(runtime, message_id)
+    """Atomically move a due `queued` row to `sending` and return it (one statement); None if someone else has
+    it or it is not due. A row due within `EARLY_START_SECONDS` is claimed, then waited for."""
     now = utcnow()
+    almost_due = now + timedelta(seconds=EARLY_START_SECONDS)
     with runtime.db.transaction() as session:
-        result = session.execute(
+        message = session.scalars(
             update(Message)
             .where(Message.id == message_id, Message.status == MessageStatus.QUEUED)
-            .where((Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= now))
+            .where((Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= almost_due))
             .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
-        )
-        if result.rowcount != 1:
-            return None
-        return session.get(Message, message_id)
-
-
-def _wait_if_slightly_early(runtime: Runtime, message_id: int) -> None:
-    """Never send before a provider's Retry-After or the end of the quiet hours, even by a second."""
-    with runtime.db.transaction() as session:
-        due = session.scalar(select(Message.next_attempt_at).where(Message.id == message_id))
-    if due is not None:
-        early = (due - utcnow()).total_seconds()
-        if 0 < early <= EARLY_START_SECONDS:
+            .returning(Message),
+            execution_options={"synchronize_session": False},
+        ).one_or_none()
+    if message is not None and message.next_attempt_at is not None:
+        # Never send before a provider's Retry-After or the end of the quiet hours, even by a second.
+        early = (message.next_attempt_at - utcnow()).total_seconds()
+        if early > 0:
             time.sleep(early)
+    return message
 
 
 def send_message(message_id: int) -> str:
@@ -123,6 +119,9 @@ def defer(runtime: Runtime, message: Message, wait: float) -> None:
 def record_result(runtime: Runtime, message: Message, result: SendResult) -> None:
     """Write the outcome of an attempt on the row (forward only) and schedule the next attempt if any."""
     now = utcnow()
+    if result.outcome is SendOutcome.SENT:
+        _record_sent(runtime, message, result, now)
+        return
     with runtime.db.transaction() as session:
         row = session.get(Message, message.id, with_for_update=True)
         if row is None:
@@ -131,15 +130,7 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             row.provider_id = result.provider_id
         if result.error_code:
             row.error_code = result.error_code
-        if result.outcome is SendOutcome.SENT:
-            # A delivery report may already have moved the row on (and told why it failed): keep that.
-            if STATUS_RANK.get(MessageStatus(row.status), 0) < STATUS_RANK[MessageStatus.SENT]:
-                row.status = MessageStatus.SENT
-                row.error_code = None  # an earlier attempt's transient error is history
-            row.next_attempt_at = None
-            row.sent_at = row.sent_at or now
-            log.info("message %s sent on %s to %s", row.id, row.channel, mask_address(row.address))
-        elif result.outcome is SendOutcome.RETRY and (
+        if result.outcome is SendOutcome.RETRY and (
             row.attempts < runtime.settings.send_max_attempts or result.provider_down
         ):
             delay = backoff_seconds(row.attempts, result.retry_after, runtime.settings.retry_backoff_seconds)
@@ -161,3 +152,28 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             if result.outcome is SendOutcome.UNREACHABLE and row.contact_id is not None:
                 mark_unreachable(session.get(Contact, row.contact_id), runtime.channels.get(row.channel))
             fall_back_to_sms(session, runtime, row)
+
+
+# Statuses a successful send moves forward; a delivery report may already have moved the row further.
+_BEFORE_SENT = [status for status, rank in STATUS_RANK.items() if rank < STATUS_RANK[MessageStatus.SENT]]
+
+
+def _record_sent(runtime: Runtime, message: Message, result: SendResult, now) -> None:
+    """The provider accepted the message: one forward-only UPDATE (the common case, so no read first)."""
+    before_sent = Message.status.in_(_BEFORE_SENT)
+    values = {
+        "status": case((before_sent, MessageStatus.SENT), else_=Message.status),
+        # An earlier attempt's transient error is history; a delivery report's error is kept.
+        "error_code": case((before_sent, None), else_=func.coalesce(result.error_code, Message.error_code)),
+        "next_attempt_at": None,
+        "sent_at": func.coalesce(Message.sent_at, now),
+        "updated_at": now,
+    }
+    if result.provider_id:
+        values["provider_id"] = result.provider_id
+    with runtime.db.transaction() as session:
+        session.execute(
+            update(Message).where(Message.id == message.id).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+    log.info("message %s sent on %s to %s", message.id, message.channel, mask_address(message.address))
