@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import case, func, update
@@ -22,7 +23,7 @@ from gateway.privacy import mask_address
 from gateway.runtime import Runtime, process_runtime
 from gateway.sms_text import count_segments
 from workers import pacing
-from workers.queues import enqueue_send
+from workers.queues import QUEUE_URGENT, QUEUES, SEND_JOB_TIMEOUT, enqueue_batch, enqueue_send, queue
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,27 @@ def send_message(message_id: int) -> str:
             result = SendResult(SendOutcome.RETRY, error_code=f"exception:{type(exc).__name__}")
     record_result(runtime, message, result)
     return result.outcome.value
+
+
+def send_batch(message_ids: list[int], queue_name: str) -> str:
+    """RQ job: send a broadcast's rows one after the other, each claimed on its own exactly as `send_message`
+    does (so a crash strands at most one row). After half a job timeout the rest goes to a new job."""
+    if queue_name not in QUEUES:
+        raise ValueError("unknown queue")
+    runtime = process_runtime()
+    urgent = queue(runtime.redis, QUEUE_URGENT)
+    started = time.monotonic()
+    outcomes: Counter[str] = Counter()
+    for index, message_id in enumerate(message_ids):
+        # Urgent work never waits behind a broadcast: a bulk batch yields as soon as something urgent is queued.
+        out_of_time = time.monotonic() - started > SEND_JOB_TIMEOUT / 2
+        if index and (out_of_time or (queue_name != QUEUE_URGENT and urgent.count)):
+            rest = list(message_ids[index:])
+            enqueue_batch(runtime.redis, rest, queue_name)
+            outcomes["handed on"] += len(rest)
+            break
+        outcomes[send_message(int(message_id))] += 1
+    return ", ".join(f"{outcome} {n}" for outcome, n in sorted(outcomes.items()))
 
 
 def wait_for_pace(runtime: Runtime, channel, message: Message) -> float:

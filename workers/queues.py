@@ -32,6 +32,11 @@ SEND_JOB_TIMEOUT = 60
 SEND_CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
 RESULT_TTL = 0  # a finished job leaves nothing behind; the database row is the record
 ENQUEUE_BATCH = 500
+# A broadcast's rows travel in jobs of this many ids (RQ's per-job bookkeeping dominated a one-row job); a batch
+# stops after half a job timeout and hands the rest to a new job. Small sets (replies) keep one job per row.
+SEND_BATCH_SIZE = 100
+SEND_BATCH_FROM = 20
+SEND_BATCH_FUNC = "workers.outbound.send_batch"
 FAILURE_TTL = 7 * 24 * 3600
 
 
@@ -49,6 +54,11 @@ def send_job_id(message_id: int, attempt: int, wait: str = "") -> str:
     """Deterministic job id for one attempt at sending one message, so a row is never enqueued twice at once
     (`wait` distinguishes the turns a paced message waits for its channel within one attempt)."""
     return f"send-{message_id}-{attempt}{'-' + wait if wait else ''}"
+
+
+def send_batch_job_id(message_ids: list[int]) -> str:
+    """Deterministic job id for one batch of a broadcast's rows."""
+    return f"send-batch-{message_ids[0]}-{message_ids[-1]}-{len(message_ids)}"
 
 
 def job_is_pending(connection: redis.Redis, job_id: str) -> bool:
@@ -78,29 +88,45 @@ def enqueue_send(
 
 def enqueue_new(connection: redis.Redis, items: list[tuple[int, str, float]]) -> None:
     """Enqueue the first attempt of freshly committed outbox rows: (id, priority, delay). Immediate ones go in
-    pipelined batches (a broadcast of 10,000 is a few round trips); held ones are scheduled one by one."""
-    now_batches: dict[str, list] = {}
+    pipelined batches (a broadcast of 10,000 is a few round trips), and a broadcast's rows in jobs of
+    `SEND_BATCH_SIZE`; held ones are scheduled one by one."""
+    now_ids: dict[str, list[int]] = {}
     for message_id, priority, delay in items:
         if delay > 0:
             enqueue_send(connection, message_id, priority, 0, delay=delay)
-            continue
-        now_batches.setdefault(queue_for(priority), []).append(
-            Queue.prepare_data(
-                "workers.outbound.send_message",
-                (message_id,),
-                job_id=send_job_id(message_id, 0),
-                timeout=SEND_JOB_TIMEOUT,
-                result_ttl=RESULT_TTL,
-                failure_ttl=FAILURE_TTL,
-                retry=SEND_CRASH_RETRY,
-            )
-        )
-    for name, datas in now_batches.items():
+        else:
+            now_ids.setdefault(queue_for(priority), []).append(message_id)
+    for name, ids in now_ids.items():
+        if len(ids) >= SEND_BATCH_FROM:
+            chunks = [ids[start : start + SEND_BATCH_SIZE] for start in range(0, len(ids), SEND_BATCH_SIZE)]
+            datas = [_job_data(SEND_BATCH_FUNC, (chunk, name), send_batch_job_id(chunk)) for chunk in chunks]
+        else:
+            datas = [_job_data("workers.outbound.send_message", (i,), send_job_id(i, 0)) for i in ids]
         q = queue(connection, name)
         for start in range(0, len(datas), ENQUEUE_BATCH):
             with connection.pipeline() as pipe:
                 q.enqueue_many(datas[start : start + ENQUEUE_BATCH], pipeline=pipe)
                 pipe.execute()
+
+
+def enqueue_batch(connection: redis.Redis, message_ids: list[int], queue_name: str) -> bool:
+    """Queue one batch of a broadcast's rows (the rest of a batch that ran out of time); False if already queued."""
+    job_id = send_batch_job_id(message_ids)
+    options = dict(retry=SEND_CRASH_RETRY, failure_ttl=FAILURE_TTL, timeout=SEND_JOB_TIMEOUT)
+    return schedule_job(connection, queue_name, job_id, None, SEND_BATCH_FUNC, message_ids, queue_name, **options)
+
+
+def _job_data(func: str, args: tuple, job_id: str):
+    """One job of a pipelined `enqueue_many`, with the send jobs' policy."""
+    return Queue.prepare_data(
+        func,
+        args,
+        job_id=job_id,
+        timeout=SEND_JOB_TIMEOUT,
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        retry=SEND_CRASH_RETRY,
+    )
 
 
 def schedule_job(

@@ -13,8 +13,8 @@ from bots.console import read_console_outbox
 from gateway.models import Contact, Message, MessageStatus, Priority, utcnow
 from gateway.outbox import queue_message
 from tests.conftest import wait_for
-from workers.outbound import send_message
-from workers.queues import QUEUE_BULK, QUEUE_URGENT, queue, send_job_id
+from workers.outbound import send_batch, send_message
+from workers.queues import QUEUE_BULK, QUEUE_URGENT, SEND_BATCH_SIZE, queue, send_batch_job_id, send_job_id
 from workers.sweeper import sweep_outbox
 from workers.worker import run_worker
 
@@ -123,6 +123,43 @@ def test_urgent_messages_are_served_before_bulk(runtime, directory, redis_client
     run_worker(runtime, burst=True)
     order = [m["message_id"] for m in read_console_outbox(redis_client)]
     assert order[0] == urgent and sorted(order[1:]) == bulk
+
+
+def _queue_bulk(runtime, count: int) -> list[int]:
+    """One transaction queueing a bulk text to `count` leaders (a broadcast); their ids."""
+    with runtime.db.transaction() as session:
+        leaders = session.scalars(select(Contact).where(Contact.role == "leader").order_by(Contact.id)).all()
+        assert len(leaders) >= count
+        rows = [queue_message(session, runtime, contact=c, body="Avis", priority=Priority.BULK, flush=False)
+                for c in leaders[:count]]  # fmt: skip
+    return [row.id for row in rows]
+
+
+def test_broadcast_travels_in_batch_jobs_and_a_batch_run_twice_sends_each_once(runtime, directory, redis_client):
+    ids = _queue_bulk(runtime, SEND_BATCH_SIZE + 5)
+    assert _queued_ids(redis_client, QUEUE_BULK) == [
+        send_batch_job_id(ids[:SEND_BATCH_SIZE]),
+        send_batch_job_id(ids[SEND_BATCH_SIZE:]),
+    ]
+    job = Job.fetch(send_batch_job_id(ids[SEND_BATCH_SIZE:]), connection=redis_client, serializer=JSONSerializer)
+    assert job.args == [ids[SEND_BATCH_SIZE:], QUEUE_BULK]  # ids only, never texts or numbers
+    assert send_batch(ids[:SEND_BATCH_SIZE], QUEUE_BULK) == f"sent {SEND_BATCH_SIZE}"
+    assert send_batch(ids[:SEND_BATCH_SIZE], QUEUE_BULK) == f"skipped {SEND_BATCH_SIZE}"
+    run_worker(runtime, burst=True)
+    sent = [m["message_id"] for m in read_console_outbox(redis_client)]
+    assert sorted(sent) == ids, "each leader once"
+
+
+def test_a_bulk_batch_yields_to_urgent_work_and_hands_on_the_rest(runtime, directory, redis_client):
+    ids = _queue_bulk(runtime, 25)
+    queue(redis_client, QUEUE_BULK).empty()  # this test runs the batch itself
+    with runtime.db.transaction() as session:
+        urgent = queue_message(session, runtime, contact=_leader(session), body="Urgent").id
+    assert send_batch(ids, QUEUE_BULK) == "handed on 24, sent 1"
+    assert _queued_ids(redis_client, QUEUE_BULK) == [send_batch_job_id(ids[1:])]
+    run_worker(runtime, burst=True)
+    order = [m["message_id"] for m in read_console_outbox(redis_client)]
+    assert order[:2] == [ids[0], urgent] and sorted(order[2:]) == ids[1:]
 
 
 def test_jobs_carry_only_the_message_id_as_json(runtime, directory, redis_client):
