@@ -91,10 +91,14 @@ class AndroidSmsChannel(Channel):
         """The phone's address, never its password."""
         return f"android ({self.settings.android_gateway_url})"
 
+    @property
+    def send_timeout(self) -> float:
+        """The longest a call to the phone may take (the pacing dates an unanswered grant this far ahead)."""
+        return self.settings.provider_timeout_seconds or SEND_TIMEOUT_SECONDS
+
     def _client(self) -> httpx.Client:
         auth = (self.settings.android_gateway_user or "sms", self.settings.android_gateway_password or "")
-        timeout = self.settings.provider_timeout_seconds or SEND_TIMEOUT_SECONDS
-        return httpx.Client(base_url=self.settings.android_gateway_url, auth=auth, timeout=timeout)
+        return httpx.Client(base_url=self.settings.android_gateway_url, auth=auth, timeout=self.send_timeout)
 
     # --- inbound -----------------------------------------------------------------------------------------
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import case, func, update
@@ -74,8 +76,8 @@ def send_message(message_id: int) -> str:
     channel = runtime.channels.get(message.channel)
     if channel is None:
         result = SendResult(SendOutcome.FAILED, error_code="channel_not_configured")
-    elif (wait := wait_for_pace(runtime, channel, message)) > 0:
-        defer(runtime, message, wait)
+    elif (grant := pace(runtime, channel, message)).wait > 0:
+        defer(runtime, message, grant.wait)
         return "paced"
     else:
         outbound = OutboundMessage(
@@ -91,6 +93,7 @@ def send_message(message_id: int) -> str:
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not strand the row in `sending`
             log.error("channel %s raised %s sending message %s", message.channel, type(exc).__name__, message.id)
             result = SendResult(SendOutcome.RETRY, error_code=f"exception:{type(exc).__name__}")
+        grant.settle(runtime)
     record_result(runtime, message, result)
     return result.outcome.value
 
@@ -116,13 +119,32 @@ def send_batch(message_ids: list[int], queue_name: str) -> str:
     return ", ".join(f"{outcome} {n}" for outcome, n in sorted(outcomes.items()))
 
 
-def wait_for_pace(runtime: Runtime, channel, message: Message) -> float:
-    """Seconds this message must wait for its channel's per-minute segment budget (0 for unpaced channels)."""
+@dataclass(frozen=True)
+class PaceGrant:
+    """The channel's answer for one message: seconds to wait (0 = go), and the grant to settle after the call."""
+
+    wait: float
+    channel: str = ""
+    member: str = ""
+    segments: int = 0
+    limit: int = 0
+
+    def settle(self, runtime: Runtime) -> None:
+        """Date the grant at the phone's answer (see workers.pacing); nothing for unpaced channels."""
+        if self.member:
+            pacing.settle(runtime.redis, self.channel, self.member, self.segments, self.limit)
+
+
+def pace(runtime: Runtime, channel, message: Message) -> PaceGrant:
+    """Ask the channel's per-minute segment budget for this message (always granted on unpaced channels)."""
     rate = getattr(channel, "segments_per_minute", None)
     if not rate:
-        return 0.0
+        return PaceGrant(0.0)
     limit = rate + (channel.urgent_headroom if message.priority == Priority.URGENT else 0)
-    return pacing.acquire(runtime.redis, channel.code, count_segments(message.body or "").segments, limit)
+    segments, member = count_segments(message.body or "").segments, uuid.uuid4().hex
+    hold = getattr(channel, "send_timeout", 0.0)
+    wait = pacing.acquire(runtime.redis, channel.code, segments, limit, member=member, hold=hold)
+    return PaceGrant(wait, channel.code, member, segments, limit) if wait <= 0 else PaceGrant(wait)
 
 
 def defer(runtime: Runtime, message: Message, wait: float) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from gateway.outbox import queue_message
 from tests.fakes import android_phone
 from workers import pacing
 from workers.outbound import send_message
-from workers.queues import QUEUE_BULK, queue
+from workers.queues import PACE_KEY, QUEUE_BULK, queue
 
 fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 T0 = 1_000_000.0  # a controlled clock, in seconds
@@ -135,3 +136,31 @@ def test_the_send_job_defers_bulk_past_the_rate_and_lets_urgent_through(runtime,
     [urgent] = queue_to_leaders(runtime, 1, Priority.URGENT)
     assert send_message(urgent) == "sent", "urgent traffic goes ahead within the headroom"
     assert len(fake_phone.posts()) == 6 and fake_phone.busiest_minute() == 6
+
+
+# --- grants dated when the phone can have them -----------------------------------------------------------------
+
+
+def test_a_slow_call_is_counted_from_the_phones_answer_so_the_phone_never_sees_more_than_the_limit(redis_client):
+    # Limit 1. A's call is slow: granted at T0, the phone has it at T0+5. Dated at the grant, B would be let
+    # through at T0+60.01 and the phone would get A (T0+5) and B (T0+60.01) within one minute.
+    assert pacing.acquire(redis_client, CHANNEL, 1, 1, now=T0, member="a", hold=10) == 0
+    assert pacing.acquire(redis_client, CHANNEL, 1, 1, now=T0 + 4, member="b", hold=10) > 0, "A is in flight"
+    pacing.settle(redis_client, CHANNEL, "a", 1, 1, now=T0 + 5)
+    assert pacing.acquire(redis_client, CHANNEL, 1, 1, now=T0 + 60.01, member="b", hold=10) == pytest.approx(5.0)
+    assert pacing.acquire(redis_client, CHANNEL, 1, 1, now=T0 + 65.02, member="b", hold=10) == 0
+
+
+def test_an_unanswered_call_counts_until_its_timeout_has_passed(redis_client):
+    assert pacing.acquire(redis_client, CHANNEL, 1, 1, now=T0, member="a", hold=10) == 0
+    assert pacing.acquire(redis_client, CHANNEL, 1, 1, now=T0 + 69.99) == pytest.approx(0.02)
+    assert pacing.acquire(redis_client, CHANNEL, 1, 1, now=T0 + 70.02) == 0
+
+
+def test_the_send_job_dates_its_grant_at_the_phones_answer(runtime, directory, fake_phone):
+    [message_id] = queue_to_leaders(runtime, 1, Priority.BULK)
+    before = time.time()
+    assert send_message(message_id) == "sent"
+    [(member, dated)] = runtime.redis.zrange(PACE_KEY + CHANNEL, 0, -1, withscores=True)
+    assert member.decode().endswith(":1")
+    assert before <= dated <= time.time(), "the grant is still dated at its timeout, as if never answered"
