@@ -89,17 +89,23 @@ def enqueue_send(
 def enqueue_new(connection: redis.Redis, items: list[tuple[int, str, float]]) -> None:
     """Enqueue the first attempt of freshly committed outbox rows: (id, priority, delay). Immediate ones go in
     pipelined batches (a broadcast of 10,000 is a few round trips), and a broadcast's rows in jobs of
-    `SEND_BATCH_SIZE`; held ones are scheduled one by one."""
-    now_ids: dict[str, list[int]] = {}
+    `SEND_BATCH_SIZE`, also when the quiet hours hold them (one scheduled job per batch, not per row)."""
+    groups: dict[tuple[str, float], list[int]] = {}
     for message_id, priority, delay in items:
-        if delay > 0:
-            enqueue_send(connection, message_id, priority, 0, delay=delay)
-        else:
-            now_ids.setdefault(queue_for(priority), []).append(message_id)
-    for name, ids in now_ids.items():
+        groups.setdefault((priority, max(delay, 0.0)), []).append(message_id)
+    for (priority, delay), ids in groups.items():
+        name = queue_for(priority)
         if len(ids) >= SEND_BATCH_FROM:
             chunks = [ids[start : start + SEND_BATCH_SIZE] for start in range(0, len(ids), SEND_BATCH_SIZE)]
+            if delay > 0:
+                for chunk in chunks:
+                    enqueue_batch(connection, chunk, name, delay=delay)
+                continue
             datas = [_job_data(SEND_BATCH_FUNC, (chunk, name), send_batch_job_id(chunk)) for chunk in chunks]
+        elif delay > 0:
+            for message_id in ids:
+                enqueue_send(connection, message_id, priority, 0, delay=delay)
+            continue
         else:
             datas = [_job_data("workers.outbound.send_message", (i,), send_job_id(i, 0)) for i in ids]
         q = queue(connection, name)
@@ -109,11 +115,12 @@ def enqueue_new(connection: redis.Redis, items: list[tuple[int, str, float]]) ->
                 pipe.execute()
 
 
-def enqueue_batch(connection: redis.Redis, message_ids: list[int], queue_name: str) -> bool:
-    """Queue one batch of a broadcast's rows (the rest of a batch that ran out of time); False if already queued."""
+def enqueue_batch(connection: redis.Redis, message_ids: list[int], queue_name: str, delay: float = 0) -> bool:
+    """Queue one batch of a broadcast's rows (now, or after `delay` seconds); False if already queued."""
+    when = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
     job_id = send_batch_job_id(message_ids)
     options = dict(retry=SEND_CRASH_RETRY, failure_ttl=FAILURE_TTL, timeout=SEND_JOB_TIMEOUT)
-    return schedule_job(connection, queue_name, job_id, None, SEND_BATCH_FUNC, message_ids, queue_name, **options)
+    return schedule_job(connection, queue_name, job_id, when, SEND_BATCH_FUNC, message_ids, queue_name, **options)
 
 
 def _job_data(func: str, args: tuple, job_id: str):

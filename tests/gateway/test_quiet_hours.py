@@ -19,7 +19,7 @@ from gateway.quiet_hours import hold_until
 from tests.chat import Chat
 from workers import outbound
 from workers.outbound import send_message
-from workers.queues import QUEUE_BULK, QUEUE_URGENT, queue, send_job_id
+from workers.queues import QUEUE_BULK, QUEUE_URGENT, queue, send_batch_job_id, send_job_id
 from workers.worker import run_worker
 
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI)
@@ -119,6 +119,21 @@ def test_a_non_urgent_message_queued_at_22h_waits_for_7h(runtime, directory, red
     bulk, job_id = queue(redis_client, QUEUE_BULK), send_job_id(message.id, 0)
     assert job_id not in bulk.job_ids, "not queued now"
     assert job_id in bulk.scheduled_job_registry.get_job_ids(), "but scheduled for the morning"
+
+
+def test_a_broadcast_at_22h_is_scheduled_for_7h_in_batch_jobs_not_one_job_per_leader(
+    runtime, directory, redis_client, night
+):
+    with runtime.db.transaction() as session:
+        leaders = session.scalars(select(Contact).where(Contact.role == "leader").order_by(Contact.id)).all()[:45]
+        items = [outbox.BroadcastItem(contact, "Avis de réunion") for contact in leaders]
+        outbox.queue_broadcast(session, runtime, items, priority=Priority.BULK, kind=MessageKind.MEETING_NOTICE)
+    with runtime.db.transaction() as session:
+        ids = session.scalars(select(Message.id).order_by(Message.id)).all()
+        assert {m.next_attempt_at for m in session.scalars(select(Message))} == {MORNING}
+    bulk = queue(redis_client, QUEUE_BULK)
+    assert bulk.job_ids == [], "nothing goes at night"
+    assert len(ids) == 45 and bulk.scheduled_job_registry.get_job_ids() == [send_batch_job_id(ids)]
 
 
 @pytest.mark.parametrize(("kind", "priority"), [("escalation", "urgent"), ("reply", "urgent"), ("escalation", "bulk")])
