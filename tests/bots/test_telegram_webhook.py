@@ -1,9 +1,9 @@
 """Telegram updates through the webhook, as tables of captured-style updates (invariants 1, 2, 5 and 7).
 
 Each row posts an update from tests/fixtures/telegram/ with (or without) the secret-token header and checks what
-Telegram gets back, the inbound messages kept and the replies queued. The identity rows then run the real worker
-against a fake Bot API and read what the newcomer saw: a contact-request button, a "lié" confirmation, or the
-neutral unknown-number answer; and whose `telegram_id` changed.
+Telegram gets back, the inbound messages kept and, once the handling jobs ran, the replies queued. The identity
+rows then run the real worker against a fake Bot API and read what the newcomer saw: a contact-request button, a
+"lié" confirmation, or the neutral unknown-number answer; and whose `telegram_id` changed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from gateway.models import Contact, Direction, Message
 from gateway.telegram_identity import create_link_code
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
+from tests.inbound_jobs import handle_job_ids, handle_queued
 from workers.queues import QUEUE_URGENT, queue
 from workers.worker import run_worker
 
@@ -125,6 +126,8 @@ def test_update(case: Case, client, runtime, directory, fake_telegram):
         assert all(r.get_json() == {"ok": True} for r in responses)
     else:
         assert case.expected_reason in first.get_json()["reason"]
+    assert len(handle_job_ids(runtime)) == case.expected_stored, "one handling job per update stored"
+    handle_queued(runtime)
 
     inbound, replies = rows(runtime, Direction.IN), rows(runtime, Direction.OUT)
     assert len(inbound) == case.expected_stored
@@ -215,6 +218,7 @@ def test_identity(case: Identity, client, runtime, directory, fake_telegram):
     if case.prep == "code-used":
         first = telegram_update("start_code", user_id=LATECOMER, text=f"/start {code}")
         assert post(client, first).status_code == 200
+        handle_queued(runtime)
         assert contact(runtime, MAMADOU).telegram_id == LATECOMER
     if case.prep == "owner-inactive":
         with runtime.db.transaction() as session:
