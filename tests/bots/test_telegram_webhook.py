@@ -12,8 +12,10 @@ import json
 from dataclasses import dataclass
 
 import pytest
+import redis
 from sqlalchemy import select, update
 
+from gateway.inbox import process_pending
 from gateway.models import Contact, Direction, Message
 from gateway.telegram_identity import create_link_code
 from tests.fakes import telegram_api
@@ -166,6 +168,20 @@ def test_button_press_is_answered_by_a_job_on_the_urgent_queue(client, runtime, 
     answers = fake_telegram.calls_to("answerCallbackQuery")
     assert [(a.params["callback_query_id"], a.token_ok) for a in answers] == [(callback_id, True)]
     assert len(rows(runtime, Direction.IN)) == 1
+
+
+def test_button_press_while_redis_is_down_is_stored_and_answered_200(client, runtime, directory, monkeypatch):
+    """Neither the handling job nor the spinner's answer can be queued: the press is stored, the sweep handles it."""
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/9", socket_connect_timeout=0.5)
+    live = runtime.redis_handle.client
+    monkeypatch.setattr(runtime.redis_handle, "client", dead)
+    response = post(client, telegram_update("callback_query"))
+    monkeypatch.setattr(runtime.redis_handle, "client", live)
+    assert response.status_code == 200 and response.get_json() == {"ok": True}
+    [kept] = rows(runtime, Direction.IN)
+    assert kept.processed_at is None and handle_job_ids(runtime) == []
+    assert process_pending(runtime, older_than_seconds=0) == 1, "the sweeper's pass handles it"
+    assert [r.channel for r in rows(runtime, Direction.OUT)] == ["telegram"]
 
 
 @pytest.mark.parametrize("telegram_env", [{}], ids=["no TELEGRAM_* settings"])
