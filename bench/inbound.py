@@ -5,7 +5,8 @@ In one run, on a fresh database holding a directory of 10,000 contacts:
 2. the gateway, `python -m gateway web --port P --workers 2`: the same requests (the traffic mix of bench/load.py)
    from wrk at fixed concurrency; requests/s, p50/p95/p99, and the CPU of wrk, of the web workers and the machine;
 3. the gateway at half the throughput it reached, open loop (fixed arrival rate): p50/p95/p99;
-4. the replies and escalations the load queued, drained by 2 RQ workers against the fake provider.
+4. the inbound messages the load stored (handled by jobs) and the replies and escalations they queued, drained by
+   2 RQ workers against the fake provider.
 Peak RSS (VmHWM) of the web workers and RQ workers is sampled throughout. Targets: gateway ≥ 0.5× baseline,
 p99 ≤ 25 ms at half load, web worker ≤ 120 MB, RQ worker ≤ 150 MB.
 
@@ -174,7 +175,12 @@ def result_rows(args, bases: list[dict], gws: list[dict], half: dict, drained: t
         ("open-loop sender CPU", f"{half['cpu_share']:.0%} of a core", "", ""),
         ("server workers / whole machine busy, cores: baseline runs", cores(bases), "", ""),
         ("server workers / whole machine busy, cores: gateway runs", cores(gws), "", ""),
-        ("outbox after the load → drained by 2 RQ workers", f"{queued} rows, {waited:.0f} s ({left} left)", "", ""),
+        (
+            "work after the load (unhandled inbound + outbox) → drained by 2 RQ workers",
+            f"{queued} rows, {waited:.0f} s ({left} left)",
+            "",
+            "",
+        ),
         (
             "peak RSS web worker (VmHWM)",
             f"{peaks['web worker']:.0f} MB",

@@ -187,8 +187,9 @@ def web_workers(master: Proc) -> list[int]:
 
 
 def outbox_left(stack: Stack) -> int:
-    """Outbound rows not yet sent (queued or sending)."""
-    from sqlalchemy import create_engine, func, select
+    """Work left: outbound rows not yet sent (queued or sending), and inbound messages not yet handled (their
+    handling job makes replies)."""
+    from sqlalchemy import and_, create_engine, func, or_, select
 
     from gateway.config import normalise_database_url
     from gateway.models import Direction, Message, MessageStatus
@@ -200,8 +201,13 @@ def outbox_left(stack: Stack) -> int:
                 select(func.count())
                 .select_from(Message)
                 .where(
-                    Message.direction == Direction.OUT,
-                    Message.status.in_([MessageStatus.QUEUED, MessageStatus.SENDING]),
+                    or_(
+                        and_(
+                            Message.direction == Direction.OUT,
+                            Message.status.in_([MessageStatus.QUEUED, MessageStatus.SENDING]),
+                        ),
+                        and_(Message.direction == Direction.IN, Message.processed_at.is_(None)),
+                    )
                 )
             )
     finally:

@@ -1,7 +1,10 @@
 """Inbound messages: stored (deduplicated on the provider's id) before the webhook answers, then handled.
 
-Storing and handling are two transactions on purpose: the message is kept even if handling fails, and
-`process_pending` (run by the sweeper) handles whatever was stored but not yet processed.
+Storing and handling are two steps on purpose: the message is kept even if handling fails. A webhook only stores
+(one transaction) and, after that commit, queues one job `workers.inbound.handle_message` on the urgent queue
+(`accept`); the job handles the sender's messages one at a time, oldest first (`handle`). `receive` stores and
+handles inline, for the terminal simulator. Whatever was stored but not handled (Redis down at enqueue, a job
+lost or always busy) is handled by the sweeper's `process_pending` after `OUTBOX_STALE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bots.base import InboundMessage
@@ -19,6 +22,7 @@ from gateway.conversations import ContactBusy
 from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
 from gateway.privacy import mask_address
 from gateway.runtime import Runtime
+from workers.queues import enqueue_handle
 
 log = logging.getLogger(__name__)
 
@@ -76,30 +80,54 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
     return Receipt(message_id, duplicate=False)
 
 
-def process(runtime: Runtime, message_id: int) -> bool:
-    """Handle a stored inbound message once (flows, records, replies); False if it was already handled."""
+def handle(runtime: Runtime, message_id: int) -> int:
+    """Handle a stored inbound message under its sender's lock, after every older unhandled one of the same
+    sender (oldest first, one transaction each); the number handled, 0 when it was already handled."""
+    with runtime.db.transaction() as session:
+        row = session.execute(
+            select(Message.address, Message.contact_id, Message.processed_at).where(Message.id == message_id)
+        ).first()
+        if row is None or row.address is None or row.processed_at is not None:
+            return 0
+        # contact_id is indexed (address is not): it narrows the search to this sender's rows, including those
+        # stored before the sender was known (linked or added to the directory meanwhile).
+        unknown = Message.contact_id.is_(None)
+        sender = unknown if row.contact_id is None else or_(Message.contact_id == row.contact_id, unknown)
+        ids = session.scalars(
+            select(Message.id)
+            .where(sender, Message.address == row.address)
+            .where(Message.direction == Direction.IN, Message.processed_at.is_(None), Message.id <= message_id)
+            .order_by(Message.id)
+        ).all()
+    with runtime.conversations.contact_lock(row.address):
+        return sum(_handle_one(runtime, one) for one in ids)
+
+
+def _handle_one(runtime: Runtime, message_id: int) -> bool:
+    """Flows, records and replies of one message, in one transaction; False if it was handled meanwhile."""
     from gateway.router import route_message
 
     with runtime.db.transaction() as session:
-        address = session.scalar(select(Message.address).where(Message.id == message_id))
-    if address is None:
-        return False
-    with runtime.conversations.contact_lock(address):
-        with runtime.db.transaction() as session:
-            message = session.get(Message, message_id, with_for_update=True)
-            if message is None or message.processed_at is not None:
-                return False
-            contact = session.get(Contact, message.contact_id) if message.contact_id else None
-            route_message(session, runtime, message, contact)
-            message.processed_at = utcnow()
+        message = session.get(Message, message_id, with_for_update=True)
+        if message is None or message.processed_at is not None:
+            return False
+        if message.contact_id is None:  # stored before the sender was known: they may be by now
+            kind = "telegram" if message.channel == "telegram" else "phone"
+            contact = find_contact(session, kind, message.address)
+            message.contact_id = contact.id if contact else None
+        else:
+            contact = session.get(Contact, message.contact_id)
+        route_message(session, runtime, message, contact)
+        message.processed_at = utcnow()
     return True
 
 
 def receive(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
-    """Store, then handle. Handling errors are logged and left to the sweeper: the message is already safe."""
+    """Store, then handle inline (the terminal simulator; webhooks use `accept`). Handling errors are logged and
+    left to the sweeper: the message is already safe."""
     receipt = store(runtime, inbound, address_kind)
     try:
-        process(runtime, receipt.message_id)
+        handle(runtime, receipt.message_id)
     except ContactBusy:
         log.warning("message %s waits: its sender's previous message is still being handled", receipt.message_id)
     except Exception as exc:  # noqa: BLE001 - stored already; process_pending retries it
@@ -107,13 +135,26 @@ def receive(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phon
     return receipt
 
 
+def accept(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
+    """Store, then (after that commit) queue the job that handles it; a replay queues nothing. When Redis cannot
+    take the job the message is still stored, and the sweeper handles it later."""
+    receipt = store(runtime, inbound, address_kind)
+    if not receipt.duplicate:
+        try:
+            enqueue_handle(runtime.redis, receipt.message_id)
+        except Exception as exc:  # noqa: BLE001 - stored already; process_pending handles it
+            log.error("message %s stored; its handling job not queued (%s)", receipt.message_id, type(exc).__name__)
+    return receipt
+
+
 def receive_or_spool(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt | None:
-    """Receive; when the database cannot store the message, spool it to disk instead (None) so that it is
-    not lost even with a provider that never retries. Replays the spool once the database answers again."""
+    """Accept (store and queue the handling); when the database cannot store the message, spool it to disk
+    instead (None) so that it is not lost even with a provider that never retries. Replays the spool once the
+    database answers again."""
     from gateway import spool
 
     try:
-        receipt = receive(runtime, inbound, address_kind)
+        receipt = accept(runtime, inbound, address_kind)
     except Exception as exc:  # noqa: BLE001 - any storage failure: the spool takes it
         log.error("inbound %s message not stored (%s): spooling it", inbound.channel, type(exc).__name__)
         spool.write(runtime.settings.instance_path, inbound, address_kind)
@@ -139,7 +180,7 @@ def process_pending(runtime: Runtime, older_than_seconds: int, limit: int = 200)
     done = 0
     for message_id in ids:
         try:
-            done += process(runtime, message_id)
+            done += handle(runtime, message_id)
         except Exception as exc:  # noqa: BLE001 - try the next one; this one is retried next sweep
             log.error("pending message %s still not handled (%s)", message_id, type(exc).__name__)
     return done

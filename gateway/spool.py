@@ -45,8 +45,9 @@ def pending(instance_path: Path) -> bool:
 
 
 def replay(runtime) -> int:
-    """Store every spooled message (once each); a file is removed only when all its lines are stored."""
-    from gateway.inbox import receive
+    """Store every spooled message (once each) and queue its handling; a file is removed only when all its
+    lines are stored."""
+    from gateway.inbox import accept
 
     folder = spool_dir(runtime.settings.instance_path)
     if not folder.is_dir():
@@ -71,7 +72,7 @@ def replay(runtime) -> int:
                     _quarantine(folder, line)  # torn by a crash: kept aside for a person, never blocks the rest
                     done += 1
                     continue
-                receive(runtime, inbound, address_kind=kind)
+                accept(runtime, inbound, address_kind=kind)
                 done += 1
                 stored += 1
         except Exception as exc:  # noqa: BLE001 - still down: put the rest back for the next try

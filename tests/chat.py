@@ -1,4 +1,5 @@
-"""A transcript helper: send messages as a contact through the real pipeline, read the replies it queued."""
+"""A transcript helper: send messages as a contact through the real pipeline, handled inline as in `gateway
+simulate` (webhooks queue a handling job instead: see tests/inbound_jobs.py), and read the replies it queued."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ _ids = itertools.count(1)
 
 
 class Chat:
-    """Talk to the gateway as one address on one channel, the way a provider webhook would."""
+    """Talk to the gateway as one address on one channel: stored as a webhook stores, then handled at once."""
 
     def __init__(self, runtime, address: str, channel: str = "console") -> None:
         self.runtime = runtime

@@ -30,6 +30,11 @@ PACE_KEY = KEY_PREFIX + "pace:"
 # which honours Retry-After; see workers.outbound).
 SEND_JOB_TIMEOUT = 60
 SEND_CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
+HANDLE_JOB_TIMEOUT = 60
+HANDLE_CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
+# Seconds before a handling job tries again when its sender's lock stays busy; after the last, the sweeper's
+# `process_pending` handles the message (it is stored, so never lost).
+HANDLE_BUSY_DELAYS = (2, 10, 30)
 RESULT_TTL = 0  # a finished job leaves nothing behind; the database row is the record
 ENQUEUE_BATCH = 500
 # A broadcast's rows travel in jobs of this many ids (RQ's per-job bookkeeping dominated a one-row job); a batch
@@ -59,6 +64,20 @@ def send_job_id(message_id: int, attempt: int, wait: str = "") -> str:
 def send_batch_job_id(message_ids: list[int]) -> str:
     """Deterministic job id for one batch of a broadcast's rows."""
     return f"send-batch-{message_ids[0]}-{message_ids[-1]}-{len(message_ids)}"
+
+
+def handle_job_id(message_id: int, attempt: int = 0) -> str:
+    """Deterministic job id for handling one stored inbound message (`attempt` > 0: a turn after a busy lock)."""
+    return f"handle-{message_id}{f'-{attempt}' if attempt else ''}"
+
+
+def enqueue_handle(connection: redis.Redis, message_id: int, attempt: int = 0, delay: float = 0) -> bool:
+    """Queue the handling of a stored inbound message on the urgent queue; False when it is already pending."""
+    options = dict(retry=HANDLE_CRASH_RETRY, failure_ttl=FAILURE_TTL, timeout=HANDLE_JOB_TIMEOUT)
+    when = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
+    job_id = handle_job_id(message_id, attempt)
+    return schedule_job(connection, QUEUE_URGENT, job_id, when, "workers.inbound.handle_message", message_id, attempt,
+                        **options)  # fmt: skip
 
 
 def job_is_pending(connection: redis.Redis, job_id: str) -> bool:

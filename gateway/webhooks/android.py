@@ -1,4 +1,5 @@
-"""Webhooks from the local-SIM phone: HMAC-signed events; inbound SMS stored once, statuses forward only."""
+"""Webhooks from the local-SIM phone: HMAC-signed events; inbound SMS stored once (handled by a job), statuses
+forward only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Telegram webhook: updates with the secret-token header; replays of an update_id change nothing."""
+"""Telegram webhook: updates with the secret-token header, stored once then handled by a job; replays of an
+update_id change nothing."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ telegram = Blueprint("telegram", __name__)
 
 @telegram.post("/webhooks/telegram")
 def updates():
-    """One update: verified, stored once, handled; 200 for everything we read, even what we ignore."""
+    """One update: verified, stored once, its handling queued; 200 for everything we read, even what we ignore."""
     channel: TelegramChannel = channel_or_404("telegram")
     if not channel.verify(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
         abort(403, description="missing or invalid X-Telegram-Bot-Api-Secret-Token")

@@ -1,4 +1,5 @@
-"""Twilio webhooks: inbound SMS (answered with empty TwiML) and delivery status callbacks; both signed."""
+"""Twilio webhooks: inbound SMS (stored, handled by a job, answered with empty TwiML) and delivery status
+callbacks; both signed."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _verified_channel() -> TwilioSmsChannel:
 
 @twilio.post("/sms")
 def inbound_sms():
-    """An SMS from a leader: verified, stored once per MessageSid, handled; the answer is always empty TwiML."""
+    """An SMS from a leader: verified, stored once per MessageSid, its handling queued; always empty TwiML."""
     channel = _verified_channel()
     try:
         inbound = channel.parse_inbound(request.form)

@@ -24,6 +24,7 @@ from gateway.outbox import queue_message
 from gateway.runtime import build_runtime, set_process_runtime
 from tests.fakes import android_phone
 from tests.fakes.android_phone import DEVICE_ID, WEBHOOK_PATH
+from tests.inbound_jobs import handle_job_ids, handle_queued
 
 fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Kotaka (MOPTI)
@@ -60,6 +61,8 @@ def test_signed_sms_from_a_leader_is_stored_and_answered(runtime, client, direct
     delivery = fake_phone.inject_inbound(client, sender, ALERT, RECEIVED_AT)
     assert delivery.status == 200
     assert len(delivery.envelope["id"]) == 21 and len(delivery.envelope["payload"]["messageId"]) == 8
+    assert replies(runtime) == [], "answered before handling: the reply comes from the job"
+    assert handle_queued(runtime) == 1
     [stored] = messages(runtime)
     assert (stored.channel, stored.address, stored.body, stored.status) == ("android", LEADER, ALERT, "received")
     assert stored.contact_id is not None and stored.processed_at is not None
@@ -124,6 +127,8 @@ def test_the_same_sms_in_a_new_envelope_is_stored_once(runtime, client, director
     assert (first.status, again.status) == (200, 200)
     assert again.envelope["id"] != first.envelope["id"] and again.envelope["payload"] == first.envelope["payload"]
     assert again.timestamp >= first.timestamp and again.signature != first.signature
+    assert handle_job_ids(runtime) == [f"handle-{messages(runtime)[0].id}"], "the redelivery queues nothing"
+    handle_queued(runtime)
     assert len(messages(runtime)) == 1 and len(replies(runtime)) == 1
 
 

@@ -25,6 +25,7 @@ from gateway.models import Contact, Direction, Message, MessageKind, MessageStat
 from gateway.outbox import queue_message
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import TOKEN, Canned, blocked, chat_not_found, slow, telegram_update, too_many_requests
+from tests.inbound_jobs import handle_queued
 from workers.outbound import send_message
 from workers.queues import QUEUE_URGENT, QUEUES, queue, send_job_id
 
@@ -220,5 +221,6 @@ def test_blocked_user_who_writes_again_is_reachable_again(runtime, directory, re
     update = telegram_update("text", text="Je suis de retour")
     headers = {telegram_api.SECRET_HEADER: telegram_api.SECRET}
     assert client.post("/webhooks/telegram", json=update, headers=headers).status_code == 200
+    handle_queued(runtime)
     assert seydou(runtime).telegram_unreachable is False
     assert route_now(runtime) == "telegram"

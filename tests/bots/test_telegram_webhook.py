@@ -1,9 +1,9 @@
 """Telegram updates through the webhook, as tables of captured-style updates (invariants 1, 2, 5 and 7).
 
 Each row posts an update from tests/fixtures/telegram/ with (or without) the secret-token header and checks what
-Telegram gets back, the inbound messages kept and the replies queued. The identity rows then run the real worker
-against a fake Bot API and read what the newcomer saw: a contact-request button, a "lié" confirmation, or the
-neutral unknown-number answer; and whose `telegram_id` changed.
+Telegram gets back, the inbound messages kept and, once the handling jobs ran, the replies queued. The identity
+rows then run the real worker against a fake Bot API and read what the newcomer saw: a contact-request button, a
+"lié" confirmation, or the neutral unknown-number answer; and whose `telegram_id` changed.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ import json
 from dataclasses import dataclass
 
 import pytest
+import redis
 from sqlalchemy import select, update
 
+from gateway.inbox import process_pending
 from gateway.models import Contact, Direction, Message
 from gateway.telegram_identity import create_link_code
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
+from tests.inbound_jobs import handle_job_ids, handle_queued
 from workers.queues import QUEUE_URGENT, queue
 from workers.worker import run_worker
 
@@ -125,6 +128,8 @@ def test_update(case: Case, client, runtime, directory, fake_telegram):
         assert all(r.get_json() == {"ok": True} for r in responses)
     else:
         assert case.expected_reason in first.get_json()["reason"]
+    assert len(handle_job_ids(runtime)) == case.expected_stored, "one handling job per update stored"
+    handle_queued(runtime)
 
     inbound, replies = rows(runtime, Direction.IN), rows(runtime, Direction.OUT)
     assert len(inbound) == case.expected_stored
@@ -163,6 +168,20 @@ def test_button_press_is_answered_by_a_job_on_the_urgent_queue(client, runtime, 
     answers = fake_telegram.calls_to("answerCallbackQuery")
     assert [(a.params["callback_query_id"], a.token_ok) for a in answers] == [(callback_id, True)]
     assert len(rows(runtime, Direction.IN)) == 1
+
+
+def test_button_press_while_redis_is_down_is_stored_and_answered_200(client, runtime, directory, monkeypatch):
+    """Neither the handling job nor the spinner's answer can be queued: the press is stored, the sweep handles it."""
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/9", socket_connect_timeout=0.5)
+    live = runtime.redis_handle.client
+    monkeypatch.setattr(runtime.redis_handle, "client", dead)
+    response = post(client, telegram_update("callback_query"))
+    monkeypatch.setattr(runtime.redis_handle, "client", live)
+    assert response.status_code == 200 and response.get_json() == {"ok": True}
+    [kept] = rows(runtime, Direction.IN)
+    assert kept.processed_at is None and handle_job_ids(runtime) == []
+    assert process_pending(runtime, older_than_seconds=0) == 1, "the sweeper's pass handles it"
+    assert [r.channel for r in rows(runtime, Direction.OUT)] == ["telegram"]
 
 
 @pytest.mark.parametrize("telegram_env", [{}], ids=["no TELEGRAM_* settings"])
@@ -215,6 +234,7 @@ def test_identity(case: Identity, client, runtime, directory, fake_telegram):
     if case.prep == "code-used":
         first = telegram_update("start_code", user_id=LATECOMER, text=f"/start {code}")
         assert post(client, first).status_code == 200
+        handle_queued(runtime)
         assert contact(runtime, MAMADOU).telegram_id == LATECOMER
     if case.prep == "owner-inactive":
         with runtime.db.transaction() as session:

@@ -2,7 +2,8 @@
 
 Each row posts a urlencoded body from tests/fixtures/twilio/, signed (or not) the way Twilio signs it, and checks
 what an operator would see: the HTTP answer Twilio gets, the inbound messages kept, the replies waiting in the
-outbox and the alerts staff can triage. Nothing is sent: replies stay `queued` rows, no worker runs.
+outbox and the alerts staff can triage. The webhook only stores and queues a handling job; the test then runs
+those jobs (`handle_queued`, as a worker would). Nothing is sent: replies stay `queued` rows.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from gateway.models import Alert, Contact, Direction, Message
+from tests.inbound_jobs import handle_job_ids, handle_queued
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
 ACCOUNT_SID = "AC" + "a" * 32
@@ -198,6 +200,8 @@ def test_inbound_sms(case: Case, client, runtime, directory):
     else:
         assert first.is_json, first.get_data(as_text=True)[:300]
         assert case.expected_in_response in first.get_json()["reason"]
+    assert len(handle_job_ids(runtime)) == case.expected_messages_stored, "one handling job per message stored"
+    handle_queued(runtime)
 
     sender = LEADER_PHONE if case.expected_sender_known else form.get("From")
     contact_id = leader_id(runtime) if case.expected_sender_known else None
@@ -237,6 +241,7 @@ def test_guided_alert_over_several_webhooks_is_handled_in_order(client, runtime,
         form = load_form("receive_freetext", Body=text, MessageSid=f"SM{number:032x}")
         response = post_form(client, SMS_PATH, form, sign(PUBLIC_BASE_URL + SMS_PATH, form))
         assert response.status_code == 200, response.get_data(as_text=True)
+        assert handle_queued(runtime) == 1
     with runtime.db.transaction() as session:
         alerts = session.scalars(select(Alert)).all()
         assert [(a.category, a.severity, a.status, a.source) for a in alerts] == [("armed_group", 3, "new", "guided")]

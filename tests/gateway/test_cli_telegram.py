@@ -17,6 +17,7 @@ from gateway.models import Alert, Contact, Direction, Message
 from gateway.telegram_identity import LINK_CODE_KEY
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, TOKEN, telegram_update
+from tests.inbound_jobs import handle_job_ids, handle_queued
 
 fake_telegram = telegram_api.fake_telegram  # the fixture, for this module's tests
 PUBLIC_BASE_URL = "https://gw.example.org"
@@ -129,6 +130,7 @@ def test_poll_once_feeds_updates_to_the_pipeline_once(run, fake_telegram, runtim
     assert float(poll.params.get("timeout", 0)) == 0, "--once must not long-poll"
     assert poll.json("allowed_updates") == ["message", "callback_query"]
     assert int(confirm.params["offset"]) == update["update_id"] + 1, "what was handled is confirmed to Telegram"
+    assert handle_queued(runtime) == 1, "stored once, handled by one job"
 
     inbound, alerts = stored(runtime)
     assert [(m.channel, m.provider_id, m.body) for m in inbound] == [("telegram", str(update["update_id"]), ONESHOT)]
@@ -139,6 +141,7 @@ def test_poll_once_feeds_updates_to_the_pipeline_once(run, fake_telegram, runtim
     fake_telegram.queue_updates(update)  # delivered once more anyway (a lost confirmation)
     again = run("telegram", "poll", "--once")
     assert again.exit_code == 0, again.output
+    assert handle_job_ids(runtime) == [], "a replay queues nothing"
     inbound_again, alerts_again = stored(runtime)
     assert [m.id for m in inbound_again] == [m.id for m in inbound] and [a.id for a in alerts_again] == [alerts[0].id]
 
@@ -165,6 +168,7 @@ def test_telegram_link_prints_a_one_time_code(run, runtime, directory, redis_cli
     response = client.post("/webhooks/telegram", data=json.dumps(start), content_type="application/json",
                            headers={SECRET_HEADER: SECRET})  # fmt: skip
     assert response.status_code == 200
+    handle_queued(runtime)
     with runtime.db.transaction() as session:
         assert session.get(Contact, mamadou).telegram_id == start["message"]["from"]["id"]
     assert redis_client.get(LINK_CODE_KEY + code) is None, "the code can be used again"

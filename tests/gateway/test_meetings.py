@@ -20,6 +20,7 @@ from gateway.sms_text import count_segments, to_gsm7
 from tests.chat import Chat
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
+from tests.inbound_jobs import handle_queued
 
 fake_telegram = telegram_api.fake_telegram  # the fixture, for the test that turns Telegram on
 FACILITATOR = "+22391731768"  # Bakary Dembélé, KORO facilitator
@@ -291,6 +292,7 @@ def test_telegram_leaders_get_buttons_and_pressing_one_answers(runtime, director
     )
     response = client.post("/webhooks/telegram", json=update_, headers={SECRET_HEADER: SECRET})
     assert response.status_code == 200
+    handle_queued(runtime)
     assert answers(runtime)[TELEGRAM_LEADER] is True
     [ack] = [m for m in outbound(runtime, address=str(TELEGRAM_LEADER_TG)) if m.id != notice.id]
     assert ack.body == catalogue_text("fr", "meeting.answer_yes", ref=1, when=when(runtime))

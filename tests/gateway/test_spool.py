@@ -1,4 +1,5 @@
-"""Invariant 1 when the database is down: a verified inbound message is spooled to disk, then stored once."""
+"""Invariant 1 when the database is down: a verified inbound message is spooled to disk, then stored once and
+its handling queued like any other."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from gateway import spool
 from gateway.db import Database
 from gateway.inbox import receive_or_spool
 from gateway.models import Alert, Message
+from tests.inbound_jobs import handle_job_ids, handle_queued
 
 LEADER = "+22371139685"
 
@@ -45,6 +47,8 @@ def test_message_is_spooled_while_the_database_is_down_and_stored_once_after(run
     second = InboundMessage("twilio", "SMspool2", LEADER, "bonjour")
     assert receive_or_spool(runtime, second) is not None  # the next message replays the spool
     assert not spool.pending(runtime.settings.instance_path)
+    assert len(handle_job_ids(runtime)) == 2, "the replayed message's handling is queued too"
+    handle_queued(runtime)
     with runtime.db.transaction() as session:
         bodies = session.scalars(select(Message.body).where(Message.direction == "in").order_by(Message.id)).all()
         alerts = session.scalar(select(func.count()).select_from(Alert).where(Alert.severity == 3))

@@ -1,0 +1,29 @@
+"""Run the inbound handling jobs a webhook queued: webhooks only store and queue, a worker handles.
+
+`handle_queued(runtime)` runs them in this process through a real RQ `SimpleWorker` (same serializer, same
+retries as `gateway worker`), in queue order; other jobs on the urgent queue (sends, button answers) stay
+queued, so tests still see replies as `queued` outbox rows."""
+
+from __future__ import annotations
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from workers.queues import QUEUE_URGENT, queue
+
+
+def handle_job_ids(runtime) -> list[str]:
+    """Ids of the handling jobs waiting on the urgent queue, oldest first."""
+    return [job_id for job_id in queue(runtime.redis, QUEUE_URGENT).get_job_ids() if job_id.startswith("handle-")]
+
+
+def handle_queued(runtime, reverse: bool = False) -> int:
+    """Run every queued handling job (newest first with `reverse`); the number run."""
+    urgent = queue(runtime.redis, QUEUE_URGENT)
+    worker = SimpleWorker([urgent], connection=runtime.redis, serializer=JSONSerializer)
+    job_ids = handle_job_ids(runtime)
+    for job_id in reversed(job_ids) if reverse else job_ids:
+        job = urgent.fetch_job(job_id)
+        urgent.remove(job_id)
+        worker.execute_job(job, urgent)
+    return len(job_ids)
