@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.models.base import Base, UTCDateTime, utcnow
@@ -96,7 +96,13 @@ class Message(Base):
     """One message in or out. Outbound rows are the transactional outbox: the queue only carries their id."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("channel", "provider_id", name="uq_messages_channel_provider_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id", name="uq_messages_channel_provider_id"),
+        # A sender's unhandled messages (the handling job), and inbound messages never handled (every sweep):
+        # without these, both read the whole table, whose outbound rows all have processed_at NULL.
+        Index("ix_messages_address_processed_at", "address", "processed_at"),
+        Index("ix_messages_direction_processed_at", "direction", "processed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))
