@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
@@ -52,25 +52,10 @@ def queue_message(
     adapter = runtime.channels.get(channel)
     if adapter is not None and adapter.address_kind == AddressKind.PHONE:
         body = to_gsm7(body)  # French stays in 160-character GSM-7 segments
+    held_until, delay = _quiet_hold(runtime, kind)
     message = Message(
-        direction=Direction.OUT,
-        channel=channel,
-        contact=contact,
-        address=address,
-        body=body,
-        status=MessageStatus.QUEUED,
-        priority=priority,
-        kind=kind,
-        attempts=0,
-        buttons=_encode_buttons(buttons),
+        contact=contact, **_row(channel, address, body, priority, kind, _encode_buttons(buttons), held_until)
     )
-    delay = 0.0
-    if kind in QUIET_KINDS:
-        now = utcnow()
-        opening = hold_until(runtime.settings, now)
-        if opening is not None:
-            message.next_attempt_at = opening  # held until the quiet hours end
-            delay = (opening - now).total_seconds()
     session.add(message)
     if flush:
         session.flush()  # the caller may want the id now
@@ -104,12 +89,7 @@ def queue_broadcast(
     recipient: a notice to 10,000 leaders is a handful of statements. Returns each row's (channel, body)."""
     if not items:
         return []
-    delay, held_until = 0.0, None
-    if kind in QUIET_KINDS:
-        now = utcnow()
-        held_until = hold_until(runtime.settings, now)
-        if held_until is not None:
-            delay = (held_until - now).total_seconds()
+    held_until, delay = _quiet_hold(runtime, kind)
     gsm: dict[str, str] = {}  # a broadcast has a few distinct texts (one per language): convert each once
     encoded: dict[tuple[Button, ...], str | None] = {}
     rows = []
@@ -123,24 +103,36 @@ def queue_broadcast(
             body = gsm[body]
         if item.buttons not in encoded:
             encoded[item.buttons] = _encode_buttons(item.buttons)
-        rows.append(
-            dict(
-                direction=Direction.OUT,
-                channel=channel,
-                contact_id=item.contact.id,
-                address=address,
-                body=body,
-                status=MessageStatus.QUEUED,
-                priority=priority,
-                kind=kind,
-                attempts=0,
-                buttons=encoded[item.buttons],
-                next_attempt_at=held_until,
-            )
-        )
+        row = _row(channel, address, body, priority, kind, encoded[item.buttons], held_until)
+        rows.append({**row, "contact_id": item.contact.id})
     ids = _insert_rows(session, rows)
     _batch(session, runtime).extend((QueuedRow(message_id, priority), delay) for message_id in ids)
     return [(row["channel"], row["body"]) for row in rows]
+
+
+def _quiet_hold(runtime: Runtime, kind: str) -> tuple[datetime | None, float]:
+    """When a message of this kind queued now may go (None: at once), and the seconds until then."""
+    if kind not in QUIET_KINDS:
+        return None, 0.0
+    now = utcnow()
+    opening = hold_until(runtime.settings, now)
+    return (None, 0.0) if opening is None else (opening, (opening - now).total_seconds())
+
+
+def _row(channel, address, body, priority, kind, buttons_json, held_until) -> dict:
+    """The column values of a new outbox row (held until the quiet hours end when `held_until` is set)."""
+    return dict(
+        direction=Direction.OUT,
+        channel=channel,
+        address=address,
+        body=body,
+        status=MessageStatus.QUEUED,
+        priority=priority,
+        kind=kind,
+        attempts=0,
+        buttons=buttons_json,
+        next_attempt_at=held_until,
+    )
 
 
 def _insert_rows(session: Session, rows: list[dict]) -> list[int]:
