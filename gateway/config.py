@@ -63,6 +63,16 @@ class Settings:
     android_segments_per_minute: int = 20
     android_urgent_headroom: int = 5
     log_level: str = "INFO"
+    # Safety and abuse resistance (issue 13).
+    alert_merge_seconds: int = 600
+    discreet_delete_seconds: int = 600
+    retention_days: int = 180
+    unknown_retention_days: int = 30
+    sender_reply_burst: int = 10  # replies a sender can get at once (token bucket per contact and channel)
+    sender_reply_refill_seconds: int = 60  # one more reply allowed every this many seconds
+    loop_guard_count: int = 5  # this many identical messages from one sender …
+    loop_guard_seconds: int = 60  # … within this window: an auto-responder loop, stop answering
+    console_channel: bool = False  # the console channel: `gateway simulate` and tests only
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -249,6 +259,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         android_segments_per_minute=_int(env, "ANDROID_SEGMENTS_PER_MINUTE", 20, minimum=1),
         android_urgent_headroom=_int(env, "ANDROID_URGENT_HEADROOM", 5),
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        alert_merge_seconds=_int(env, "ALERT_MERGE_SECONDS", 600),
+        discreet_delete_seconds=_int(env, "DISCREET_DELETE_SECONDS", 600, minimum=1),
+        retention_days=_int(env, "RETENTION_DAYS", 180, minimum=1),
+        unknown_retention_days=_int(env, "UNKNOWN_RETENTION_DAYS", 30, minimum=1),
+        sender_reply_burst=_int(env, "SENDER_REPLY_BURST", 10, minimum=1),
+        sender_reply_refill_seconds=_int(env, "SENDER_REPLY_REFILL_SECONDS", 60, minimum=1),
+        loop_guard_count=_int(env, "LOOP_GUARD_COUNT", 5, minimum=2),
+        loop_guard_seconds=_int(env, "LOOP_GUARD_SECONDS", 60, minimum=1),
+        console_channel=(get("GATEWAY_CONSOLE_CHANNEL") or "").lower() in ("1", "true", "yes", "on"),
     )
     _check_timezone(settings.timezone)
     if settings.twilio_enabled and not (settings.twilio_from_number or settings.twilio_messaging_service_sid):

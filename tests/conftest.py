@@ -24,9 +24,8 @@ from gateway.runtime import build_runtime, set_process_runtime
 from tests import netguard
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DIRECTORY = ROOT.parent / "shared" / "data" / "directory.csv"
-if not SAMPLE_DIRECTORY.exists():  # CI clones next to a copy of shared/
-    SAMPLE_DIRECTORY = Path(os.environ.get("GATEWAY_SAMPLE_DIRECTORY", SAMPLE_DIRECTORY))
+# The fictional sample directory shipped with the gateway: a clone stands alone, without ../shared.
+SAMPLE_DIRECTORY = ROOT / "gateway" / "sample" / "directory.csv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

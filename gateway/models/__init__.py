@@ -1,6 +1,7 @@
 """Database models, one module per domain; everything is importable from `gateway.models`."""
 
 from gateway.models.alerts import Alert, AlertSource, AlertStatus, AlertUpdate, Digest, Followup
+from gateway.models.audit import AuditEntry
 from gateway.models.base import NAMING, Base, UTCDateTime, utcnow
 from gateway.models.directory import Contact, District, Language, PreferredChannel, Role
 from gateway.models.escalation import Escalation, EscalationStatus, Notification
@@ -25,6 +26,7 @@ __all__ = [
     "AlertSource",
     "AlertStatus",
     "AlertUpdate",
+    "AuditEntry",
     "Base",
     "Contact",
     "Digest",

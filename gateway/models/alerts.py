@@ -57,6 +57,7 @@ class Alert(Base):
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     triage_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assessment: Mapped[str | None] = mapped_column(String(20))  # the reporter's latest: calmer | tense | worse
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # description and place redacted
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -69,6 +69,8 @@ class Contact(Base):
     sms_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     telegram_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A leader at risk: messages to them never say what they reported; their Telegram chat is cleaned up.
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -129,5 +129,9 @@ class Message(Base):
     # JSON: outbound reply buttons ([[label, data, kind], …]); inbound extras (shared location, callback id).
     buttons: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[str | None] = mapped_column(Text)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # body and meta redacted by retention
+    # Telegram messages of discreet contacts: deleted from the chat after this time (bot and leader's both).
+    delete_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     contact: Mapped[Contact | None] = relationship()
