@@ -98,6 +98,7 @@ def alert_as_dict(alert: Alert, with_reporter: bool = False) -> dict:
         "channel": alert.channel,
         "created_at": alert.created_at.isoformat(),
     }
-    if with_reporter and alert.reporter is not None:
-        out["reporter"] = {"name": alert.reporter.name, "phone": alert.reporter.phone}
+    if with_reporter:  # None for a number outside the directory: its report has no reporter to reveal
+        reporter = alert.reporter
+        out["reporter"] = {"name": reporter.name, "phone": reporter.phone} if reporter else None
     return out

@@ -1,6 +1,7 @@
 """The sweeper: re-enqueues outbox rows still `queued` (lost queue, Redis flushed), frees rows stranded in
 `sending` by a worker that died mid-call, re-schedules overdue timers, and handles inbound messages stored but
-never handled. Runs inside every worker's maintenance loop, one worker at a time."""
+never handled; last, the daily retention purge. Runs inside every worker's maintenance loop, one worker at a
+time."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from workers.escalation import schedule_reminder, schedule_step
 from workers.followups import schedule_ask
 from workers.meetings import schedule_reminder as schedule_meeting_reminder
 from workers.queues import SEND_JOB_TIMEOUT, SWEEP_LOCK_KEY, enqueue_send
+from workers.retention import daily_purge
 
 log = logging.getLogger(__name__)
 
@@ -105,4 +107,5 @@ def sweep_once(runtime: Runtime) -> SweepReport | None:
     handled = process_pending(runtime, older_than_seconds=runtime.settings.outbox_stale_seconds)
     if handled:
         log.info("inbound sweep: %s stored message(s) handled late", handled)
+    daily_purge(runtime)  # last: a slow first purge never delays the sweeps above
     return report

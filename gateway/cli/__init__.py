@@ -67,7 +67,18 @@ def main() -> None:
 
 
 def _register() -> None:
-    from gateway.cli import alerts, android, contacts, database, meetings, processes, simulate, telegram
+    from gateway.cli import (
+        alerts,
+        android,
+        audit,
+        contacts,
+        database,
+        meetings,
+        processes,
+        retention,
+        simulate,
+        telegram,
+    )
 
     main.add_command(database.db)
     main.add_command(contacts.contacts)
@@ -77,6 +88,8 @@ def _register() -> None:
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
     main.add_command(android.android)
+    main.add_command(audit.audit)
+    main.add_command(retention.purge_command)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
 

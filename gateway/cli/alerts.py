@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from flows.definitions import CATEGORIES
 from flows.keywords import parse_reference
-from gateway import followups
+from gateway import audit, followups
 from gateway.alert_lifecycle import alert_recorded
 from gateway.alerts import alert_as_dict, list_alerts
 from gateway.cli import cli_settings, open_database
@@ -16,6 +16,13 @@ from gateway.escalation.officers import paging_table
 from gateway.escalation.timeline import escalation_record, timeline_lines
 from gateway.models import Alert, AlertStatus, AlertUpdate, District, utcnow
 from gateway.runtime import build_runtime, set_process_runtime
+
+
+class UsageError(click.ClickException):
+    """A refused combination of options: one line, exit status 2 (click's usage errors print a whole block)."""
+
+    exit_code = 2
+
 
 LIST_COLUMNS = ("ref", "created_at", "district", "commune", "category", "severity", "status", "description")
 
@@ -46,19 +53,23 @@ def list_command(district: str | None, status: str | None, fmt: str) -> None:
 
 @alerts.command("show")
 @click.argument("ref")
-@click.option("--with-reporter", is_flag=True, help="Include the reporter's name and phone (handle with care).")
+@click.option("--with-reporter", is_flag=True, help="Include the reporter's name and phone (needs --reason; audited).")
+@click.option("--reason", help="Why the reporter's identity is needed (recorded in the audit log).")
 @FORMAT_OPTION
-def show_command(ref: str, with_reporter: bool, fmt: str) -> None:
-    """Show one alert (REF as 142 or #142)."""
+def show_command(ref: str, with_reporter: bool, reason: str | None, fmt: str) -> None:
+    """Show one alert (REF as 142 or #142); the reporter's identity only with --with-reporter --reason."""
     number, rest = parse_reference(ref)
     if number is None or rest:
         raise click.ClickException(f"{ref!r} is not an alert reference (e.g. 142 or #142)")
+    reason = reveal_reason(with_reporter, reason)
     database = open_database(cli_settings())
     with database.transaction() as session:
         alert = session.get(Alert, number)
         if alert is None:
             raise click.ClickException(f"no alert #{number}")
         record = alert_as_dict(alert, with_reporter=with_reporter)
+        if with_reporter:  # recorded in the transaction of the read: no reveal without its audit row
+            audit.record(session, audit.cli_actor(), "reveal_reporter", f"alert #{number}", reason)
         escalation = escalation_record(session, alert)
         updates = followups.history(session, alert.id)
     if fmt == "json":
@@ -100,6 +111,19 @@ def triage_command(ref: str, category: str, severity: int | None) -> None:
         set_process_runtime(None)
         runtime.close()
     click.echo(f"alert #{number} classified: {category}, severity {severity or 'unknown'}")
+
+
+def reveal_reason(with_reporter: bool, reason: str | None) -> str | None:
+    """The reason for a reveal, on one printable line; refused (exit 2) when missing or given without a reveal."""
+    if reason is not None and not with_reporter:
+        raise UsageError("--reason goes with --with-reporter")
+    if not with_reporter:
+        return None
+    # One line of printable text: the audit log is read in a terminal too.
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in (reason or "")).split())[:500]
+    if not text:
+        raise UsageError("--with-reporter needs --reason TEXT (why the reporter's identity is needed); it is audited")
+    return text
 
 
 @click.command("officers")

@@ -79,7 +79,8 @@ def test_show_accepts_the_reference_with_or_without_hash(run, two_alerts, ref):
 
 
 def test_show_with_reporter_names_the_reporter_only_when_asked(run, two_alerts):
-    record = json.loads(run("alerts", "show", "1", "--with-reporter", "--format", "json").output)
+    args = ("alerts", "show", "1", "--with-reporter", "--reason", "officer asked", "--format", "json")
+    record = json.loads(run(*args).output)
     assert record["reporter"]["phone"] == LEADER
 
 
