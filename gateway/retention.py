@@ -166,12 +166,13 @@ def purge(
     settings: Settings,
     now: datetime | None = None,
     dry_run: bool = False,
-    batch: int = PURGE_BATCH,
+    batch: int | None = None,
     max_batches: int | None = None,
 ) -> PurgeReport:
-    """Redact everything past its retention, `batch` rows at a time, one transaction per batch; with
+    """Redact everything past its retention, `batch` rows (PURGE_BATCH) at a time, one transaction per batch; with
     `max_batches`, stop each kind after that many batches (`complete` is then False if rows remain)."""
     now = now or utcnow()
+    batch = batch or PURGE_BATCH
     report = PurgeReport(cutoffs=cutoffs(settings, now), dry_run=dry_run)
     for kind, column, condition, redact in _plan(report.cutoffs):
         if dry_run:
