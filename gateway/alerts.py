@@ -97,6 +97,8 @@ def alert_as_dict(alert: Alert, with_reporter: bool = False) -> dict:
         "description": alert.description,
         "channel": alert.channel,
         "created_at": alert.created_at.isoformat(),
+        # When retention redacted the texts: why description and place are empty.
+        "purged_at": alert.purged_at.isoformat() if alert.purged_at else None,
     }
     if with_reporter:  # None for a number outside the directory: its report has no reporter to reveal
         reporter = alert.reporter

@@ -173,3 +173,13 @@ def test_purge_redacts_and_writes_one_audit_row_with_the_counts(run, runtime, ag
     again = run("purge")
     assert again.output.splitlines()[1] == "purged:" and " 0 " in again.output
     assert len(audit_rows(runtime)) == 2, "each real purge by hand is audited, even an empty one"
+
+
+def test_alerts_show_says_when_the_texts_were_purged(run, runtime, aged):
+    ref = aged["leader's alert, 181 days"][2]
+    assert json.loads(run("alerts", "show", str(ref), "--format", "json").output)["purged_at"] is None
+    run("purge")
+    shown = json.loads(run("alerts", "show", str(ref), "--format", "json").output)
+    assert shown["purged_at"] and (shown["description"], shown["place"]) == (None, None)
+    assert (shown["category"], shown["severity"], shown["status"]) == ("land", 3, "resolved")
+    assert [f["value"] for f in shown["followups"]] == [None] and shown["escalation"]["resolution_note"] is None
