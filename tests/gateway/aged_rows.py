@@ -71,7 +71,7 @@ def seed(session, name: str, kind: str, days: float, known: bool, **extra) -> in
 
 
 def statistics(session) -> list[tuple]:
-    """Alert counts per district, category, severity and status, and message counts per direction and day."""
+    """Alert counts per district, category, severity and status, and message counts per direction and channel."""
     alerts = session.execute(
         select(Alert.district_id, Alert.category, Alert.severity, Alert.status, func.count())
         .group_by(Alert.district_id, Alert.category, Alert.severity, Alert.status)
