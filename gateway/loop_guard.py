@@ -81,7 +81,10 @@ def observe(runtime: Runtime, message: Message) -> LoopCheck:
             return LoopCheck(muted=bool(runtime.redis.eval(_RENEW, 1, episode, settings.loop_guard_seconds)))
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         keys = [f"{COPIES_KEY}{sender}:{digest}", episode]
-        args = [time.time(), settings.loop_guard_seconds, settings.loop_guard_count, message.id]
+        # Copies are timed by their arrival, not their handling: messages stored during an outage and handled
+        # together later are not a loop for that.
+        received = message.created_at.timestamp() if message.created_at else time.time()
+        args = [received, settings.loop_guard_seconds, settings.loop_guard_count, message.id]
         looping, started, earlier = runtime.redis.eval(_OBSERVE, 2, *keys, *args)
     except redis.RedisError as exc:
         if not _Warned.redis_down:

@@ -242,6 +242,20 @@ def test_replies_come_back_once_the_sender_has_been_quiet(runtime, directory):
     assert len(outbound(runtime, contact_phone=MOPTI_FACILITATOR)) == 2, "a new episode is told again"
 
 
+def test_copies_stored_minutes_apart_and_handled_together_are_no_loop(runtime, directory):
+    from bots.base import InboundMessage
+    from gateway.inbox import handle, store
+
+    ids = [store(runtime, InboundMessage("console", f"late-{n}", LEADER, AUTO_REPLY)).message_id for n in range(6)]
+    with runtime.db.transaction() as session:
+        for n, message_id in enumerate(ids):  # one every 40 s, e.g. stored while the workers were down
+            received = utcnow() - timedelta(seconds=40 * (len(ids) - n))
+            session.execute(update(Message).where(Message.id == message_id).values(created_at=received))
+    handle(runtime, ids[-1])  # the sweep handles them together, oldest first
+    assert [r.status for r in outbound(runtime, LEADER)] == [MessageStatus.QUEUED] * 6
+    assert outbound(runtime, contact_phone=MOPTI_FACILITATOR) == []
+
+
 def test_a_loop_from_an_unknown_number_tells_the_coordinators_without_any_identity(runtime, directory):
     chat = Chat(runtime, STRANGER)
     for _ in range(8):
