@@ -8,7 +8,7 @@ from dataclasses import replace
 from flows import engine
 from flows.definitions import ALERT_FLOW, FLOWS
 from flows.keywords import Match
-from gateway import alerts
+from gateway import alert_merge, alerts
 from gateway.alert_lifecycle import alert_recorded
 from gateway.db import on_commit
 from gateway.inbound_context import Inbound
@@ -21,6 +21,13 @@ def on_alert(inbound: Inbound, match: Match) -> None:
     """ALERTE: the guided flow, or a one-shot alert when text follows (`ALERTE 3 les jeunes…`)."""
     severity, description = alerts.parse_oneshot(match.rest)
     if description:
+        same = alert_merge.open_match(
+            inbound.session, inbound.runtime, inbound.contact, alerts.default_place(inbound.contact)
+        )
+        if same is not None:
+            alert_merge.merge(inbound.session, inbound.runtime, same, inbound.message, description, severity)
+            inbound.reply("alert.merged", ref=same.id, kind=ALERT_CONFIRMATION)
+            return
         alert = alerts.new_alert(
             inbound.session,
             inbound.contact,
@@ -90,6 +97,11 @@ def continue_flow(inbound: Inbound, state: engine.State) -> None:
         return
     clear_state(inbound)
     if turn.outcome is engine.Outcome.COMPLETED:
+        same = alert_merge.open_match(inbound.session, inbound.runtime, inbound.contact, alert.place, exclude=alert.id)
+        if same is not None:
+            alert_merge.absorb(inbound.session, inbound.runtime, alert, same, inbound.message)
+            inbound.reply("alert.merged", ref=same.id, kind=ALERT_CONFIRMATION)
+            return
         alert.status = AlertStatus.NEW
         alert_recorded(inbound.session, inbound.runtime, alert)
         inbound.reply("alert.done", ref=alert.id, kind=ALERT_CONFIRMATION)

@@ -12,6 +12,9 @@ from flows import catalogue
 from gateway.models import Contact, Message, Priority
 from gateway.outbox import queue_message
 from gateway.runtime import Runtime
+from gateway.sender_limits import reply_hold
+
+LOOP_GUARD = "loop_guard"  # error_code of replies held while their sender loops
 
 
 @dataclass
@@ -22,6 +25,13 @@ class Inbound:
     runtime: Runtime
     message: Message
     contact: Contact
+    muted: bool = False  # the sender is caught in a machine loop (gateway.loop_guard): every reply is held
+
+    def _hold(self) -> str | None:
+        """Why a reply to this message must be held (a loop, or the sender's reply limit), or None."""
+        if self.muted:
+            return LOOP_GUARD
+        return reply_hold(self.runtime, self.contact.id, self.message.channel, self.message.address)
 
     @property
     def text(self) -> str:
@@ -47,6 +57,7 @@ class Inbound:
             priority=Priority.URGENT,
             kind=kind,
             buttons=buttons,
+            hold=self._hold(),
         )
 
     def reply_text(self, body: str) -> Message:
@@ -59,6 +70,7 @@ class Inbound:
             channel=self.message.channel,
             address=self.message.address,
             priority=Priority.URGENT,
+            hold=self._hold(),
         )
 
     def send_replies(self, replies) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bots.base import AddressKind, Button
 from gateway.db import on_commit, transaction_bag
 from gateway.models import FALLBACK_KINDS, QUIET_KINDS, Contact, Direction, Message, MessageStatus, Priority, utcnow
+from gateway.privacy import mask_address
 from gateway.quiet_hours import hold_until
 from gateway.routing import route_for, sms_route
 from gateway.runtime import Runtime
@@ -38,12 +39,14 @@ def queue_message(
     kind: str = "reply",
     buttons: tuple[Button, ...] = (),
     flush: bool = True,
+    hold: str | None = None,
 ) -> Message:
     """Add an outbound message to the session's transaction; it is enqueued once that transaction commits.
 
     Either a directory `contact` (its channel is chosen by routing) or an explicit `channel` and `address`
     (for answering a number that is not in the directory) must be given. Broadcasts pass `flush=False`: their
-    rows are then inserted together at the commit, and enqueued together right after it.
+    rows are then inserted together at the commit, and enqueued together right after it. With `hold` (the
+    reason, e.g. `rate_limited`) the row is written `held`: kept as a record, never enqueued nor swept, never sent.
     """
     if contact is not None and channel is None:
         channel, address = route_for(contact, runtime.settings, runtime.channels)
@@ -56,9 +59,14 @@ def queue_message(
     message = Message(
         contact=contact, **_row(channel, address, body, priority, kind, _encode_buttons(buttons), held_until)
     )
+    if hold is not None:
+        message.status, message.error_code, message.next_attempt_at = MessageStatus.HELD, hold, None
     session.add(message)
     if flush:
         session.flush()  # the caller may want the id now
+    if hold is not None:
+        log.info("%s reply held (%s) for %s", kind, hold, mask_address(address))
+        return message
     _batch(session, runtime).append((message, delay))
     return message
 

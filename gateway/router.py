@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from flows import catalogue
 from flows.definitions import FLOWS
 from flows.keywords import Match, match_keyword
-from gateway import alert_flow, alerts, followups
+from gateway import alert_flow, followups, loop_guard
 from gateway.conversations import address_key
 from gateway.escalation import commands as escalation_commands
 from gateway.inbound_context import Inbound
+from gateway.loop_guard import LoopCheck
 from gateway.meetings import commands as meeting_commands
-from gateway.models import Contact, Message, MessageKind, Role
+from gateway.models import Contact, Message, MessageKind, Priority, Role
 from gateway.outbox import queue_message
 from gateway.runtime import Runtime
 from gateway.telegram_identity import identify_telegram_user
@@ -35,16 +36,23 @@ SHARED_KEYS = frozenset({"latitude", "contact_phone"})
 
 
 def route_message(session: Session, runtime: Runtime, message: Message, contact: Contact | None) -> None:
-    """Handle one stored inbound message."""
+    """Handle one stored inbound message (a sender caught in a machine loop is handled, never answered)."""
+    check = loop_guard.observe(runtime, message)
+    _route(session, runtime, message, contact, check)
+    if check.new_episode:
+        loop_guard.tell_desk(session, runtime, message, contact)
+
+
+def _route(session: Session, runtime: Runtime, message: Message, contact: Contact | None, check: LoopCheck) -> None:
     if contact is None:
         if runtime.channels.get(message.channel) and runtime.channels[message.channel].address_kind == "telegram":
-            identify_telegram_user(session, runtime, message)
+            identify_telegram_user(session, runtime, message, check)
         else:
-            answer_unknown_sender(session, runtime, message)
+            answer_unknown_sender(session, runtime, message, check)
         return
     if contact.telegram_unreachable and message.channel == "telegram":
         contact.telegram_unreachable = False  # they wrote to the bot, so they no longer block it
-    inbound = Inbound(session, runtime, message, contact)
+    inbound = Inbound(session, runtime, message, contact, muted=check.muted)
     match = match_keyword(inbound.text)
     if match and match.intent == "cancel" and meeting_commands.is_meeting_cancel(match):
         meeting_commands.on_cancel_meeting(inbound, match)
@@ -70,16 +78,19 @@ def route_message(session: Session, runtime: Runtime, message: Message, contact:
             return  # a location or contact card with no conversation to attach it to: stored, nothing to say
         inbound.reply("help")
         return
-    report = alerts.create_report(session, contact, message)
+    report = loop_guard.report(session, contact, message, check)
     inbound.reply("report.received", ref=report.id)
 
 
-def answer_unknown_sender(session: Session, runtime: Runtime, message: Message) -> None:
+def answer_unknown_sender(session: Session, runtime: Runtime, message: Message, check: LoopCheck) -> None:
     """A number that is not in the directory can report (its text becomes an untriaged report staff can see)
-    but commands nothing and learns nothing: at most one neutral answer a day, without any reference."""
+    but commands nothing and learns nothing: at most one neutral answer a day, without any reference, on the
+    bulk queue (a stranger's flood never delays an alert), and none while it loops."""
     text = (message.body or "").strip()
     if text and not text.startswith("/"):
-        alerts.create_report(session, None, message)
+        loop_guard.report(session, None, message, check)
+    if check.muted:
+        return
     key = UNKNOWN_SENDER_KEY + address_key(f"{message.channel}:{message.address}")
     if not runtime.redis.set(key, "1", nx=True, ex=UNKNOWN_SENDER_QUIET_SECONDS):
         return
@@ -89,6 +100,7 @@ def answer_unknown_sender(session: Session, runtime: Runtime, message: Message) 
         body=catalogue.text(catalogue.DEFAULT_LANGUAGE, "unknown_sender"),
         channel=message.channel,
         address=message.address,
+        priority=Priority.BULK,
         kind=MessageKind.UNKNOWN_SENDER,
     )
 

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 
 from bots.base import Button, ButtonKind
 from flows import catalogue
-from gateway.models import Contact, Message, MessageKind
+from gateway import loop_guard
+from gateway.conversations import address_key
+from gateway.loop_guard import LoopCheck
+from gateway.models import Contact, Message, MessageKind, Priority
 from gateway.outbox import queue_message
 from gateway.phones import InvalidPhone, to_e164
 from gateway.runtime import Runtime
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 
 LINK_CODE_KEY = KEY_PREFIX + "tglink:"
 LINK_CODE_TTL_SECONDS = 7 * 24 * 3600
+IDENTIFY_ASKED_KEY = KEY_PREFIX + "identify:"
+IDENTIFY_QUIET_SECONDS = 24 * 3600
 
 
 def create_link_code(runtime: Runtime, contact_id: int) -> str:
@@ -42,7 +47,7 @@ def _link(session: Session, message: Message, contact: Contact, user_id: int) ->
     return True
 
 
-def identify_telegram_user(session: Session, runtime: Runtime, message: Message) -> None:
+def identify_telegram_user(session: Session, runtime: Runtime, message: Message, check: LoopCheck) -> None:
     """Handle a message from a Telegram account not in the directory yet."""
     from gateway.router import answer_unknown_sender
 
@@ -52,7 +57,7 @@ def identify_telegram_user(session: Session, runtime: Runtime, message: Message)
     if "contact_phone" in meta:
         # Only the sender's own card proves anything: a forwarded card of someone else links nothing.
         if meta.get("contact_user_id") != user_id:
-            answer_unknown_sender(session, runtime, message)
+            answer_unknown_sender(session, runtime, message, check)
             return
         try:
             phone = to_e164(str(meta["contact_phone"]))
@@ -64,10 +69,13 @@ def identify_telegram_user(session: Session, runtime: Runtime, message: Message)
         contact_id = runtime.redis.getdel(LINK_CODE_KEY + code) if code.isalnum() else None
         contact = session.get(Contact, int(contact_id)) if contact_id else None
     else:
-        ask_for_phone(session, runtime, message)
+        if (message.body or "").strip() and not message.body.startswith("/"):
+            loop_guard.report(session, None, message, check)  # a stranger can report, as by SMS
+        if not check.muted:
+            ask_for_phone(session, runtime, message)
         return
     if contact is None or not _link(session, message, contact, user_id):
-        answer_unknown_sender(session, runtime, message)
+        answer_unknown_sender(session, runtime, message, check)
         return
     queue_message(
         session,
@@ -80,7 +88,11 @@ def identify_telegram_user(session: Session, runtime: Runtime, message: Message)
 
 
 def ask_for_phone(session: Session, runtime: Runtime, message: Message) -> None:
-    """Ask an unknown Telegram user to share their own number, with the app's contact button."""
+    """Ask an unknown Telegram user to share their own number, with the app's contact button: once a day per
+    account, on the bulk queue (50 messages from a stranger are 50 stored messages, not 50 urgent answers)."""
+    key = IDENTIFY_ASKED_KEY + address_key(f"{message.channel}:{message.address}")
+    if not runtime.redis.set(key, "1", nx=True, ex=IDENTIFY_QUIET_SECONDS):
+        return
     language = catalogue.DEFAULT_LANGUAGE
     button = Button(catalogue.text(language, "telegram.share_button"), "share", ButtonKind.SHARE_PHONE)
     queue_message(
@@ -89,6 +101,7 @@ def ask_for_phone(session: Session, runtime: Runtime, message: Message) -> None:
         body=catalogue.text(language, "telegram.share_phone"),
         channel=message.channel,
         address=message.address,
+        priority=Priority.BULK,
         kind=MessageKind.IDENTIFY,
         buttons=(button,),
     )

@@ -31,6 +31,7 @@ class MessageStatus(StrEnum):
     SENT = "sent"  # the provider accepted it
     DELIVERED = "delivered"  # the provider reported delivery to the handset
     FAILED = "failed"  # permanently failed, or gave up after the last attempt
+    HELD = "held"  # outbound, never sent: over the sender's reply limit or during a loop (see error_code)
 
 
 STATUS_RANK = {
@@ -39,6 +40,7 @@ STATUS_RANK = {
     MessageStatus.SENT: 2,
     MessageStatus.DELIVERED: 3,
     MessageStatus.FAILED: 3,
+    MessageStatus.HELD: 3,  # final: nothing moves a held row
 }
 
 
@@ -50,6 +52,7 @@ class MessageKind(StrEnum):
     ALERT_UPDATE = "alert_update"  # an alert's reporter told it is handled or closed
     ESCALATION = "escalation"
     OFFICER_NOTICE = "officer_notice"  # a tension (severity 2) or a reminder to close: not urgent
+    DESK_NOTICE = "desk_notice"  # the desk told of something to watch, e.g. a sender caught in a machine loop
     MEETING_NOTICE = "meeting_notice"
     MEETING_REMINDER = "meeting_reminder"
     TALLY = "tally"
@@ -81,6 +84,7 @@ QUIET_KINDS = frozenset(
         MessageKind.TRIAGE_REMINDER,
         MessageKind.DIGEST,
         MessageKind.OFFICER_NOTICE,
+        MessageKind.DESK_NOTICE,
     }
 )
 

@@ -22,6 +22,7 @@ WORST_CASE = {
     "description": "",  # filled by gateway.escalation.notify as far as two segments allow (tested there)
     "level": "3",
     "officer": "Souleymane Ongoïba Traoré",
+    "who": "Souleymane Ongoïba Traoré #99999",
     "refs": "#99999 #99998 #99997",
     "when": "mer. 30 sept. 10h30",
     "yes": "26",
