@@ -67,11 +67,11 @@ def _ask(inbound, starts_at: datetime, place: str) -> None:
         return
     when = local_form(starts_at, inbound.runtime.settings.timezone, inbound.contact.language)
     data = {"starts_at": starts_at.isoformat(), "place": place}
+    counts = dict(invitees=preview.invitees, segments=preview.segments_total)
+    place = " ".join(place.split())
     confirmations.ask(
-        inbound, "meeting_create", data, "meeting.confirm",
-        district=district.name, when=when, place=" ".join(place.split()), invitees=preview.invitees,
-        segments=preview.segments_total,
-    )  # fmt: skip
+        inbound, "meeting_create", data, "meeting.confirm", district=district.name, when=when, place=place, **counts
+    )
 
 
 def confirmed_create(inbound, data: dict) -> None:

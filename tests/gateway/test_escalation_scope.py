@@ -87,8 +87,8 @@ def test_officer_scope_by_level(runtime, who, officer, in_scope, command, done, 
     replies = Chat(runtime, officer).send(command)
     if in_scope:
         assert replies == [sms(done, ref=1)]
-        assert state(runtime) == (status, officer if status == "acknowledged" else None, "stopped" if status ==
-                                  "acknowledged" else None)  # fmt: skip
+        taken = status == "acknowledged"
+        assert state(runtime) == ((status, officer, "stopped") if taken else ("new", None, None))
     else:
         assert replies == [sms("escalation.not_yours", ref=1)]
         assert state(runtime) == ("new", None, None), "nothing changed"
@@ -112,13 +112,15 @@ def test_a_macina_officer_s_false_alarm_on_a_mopti_alert_changes_nothing(runtime
     assert fire(runtime) == "level 2", "the ladder keeps going"
 
 
-def test_an_officer_paged_for_an_alert_may_act_on_it_after_it_moved_district(runtime):
+@pytest.mark.parametrize(("command", "done", "status"), COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_an_officer_paged_for_an_alert_may_act_on_it_after_it_moved_district(runtime, command, done, status):
     Chat(runtime, LEADER).send(URGENT)  # Aliou (MOPTI) is paged
     with runtime.db.transaction() as session:
         koro = session.scalar(select(District).where(District.code == "KORO"))
-        session.get(Alert, 1).district_id = koro.id  # re-triaged to KORO
-    assert Chat(runtime, ALIOU).send("OK 1") == [sms("escalation.ack_done", ref=1)]
-    assert state(runtime)[1] == ALIOU
+        session.get(Alert, 1).district_id = koro.id  # re-triaged to KORO: no longer his district
+    assert Chat(runtime, ALIOU).send(command) == [sms(done, ref=1)]
+    assert Chat(runtime, SEYDOU).send(command) != [sms("escalation.not_yours", ref=1)], "KORO's officer too"
+    assert Chat(runtime, FATOUMATA).send(command) == [sms("escalation.not_yours", ref=1)]
 
 
 def test_a_telegram_button_of_an_officer_out_of_scope_changes_nothing(client, runtime, fake_telegram):
