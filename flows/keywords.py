@@ -11,7 +11,8 @@ from dataclasses import dataclass
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "help": ("aide", "help", "aider", "?", "deme"),
     "cancel": ("annuler", "annule", "cancel"),
-    "stop": ("stop", "arret", "arreter", "unsubscribe", "desabonner"),
+    # No "arreter": a one-word "Arrêté" (arrested) typed without its accent would silence a leader.
+    "stop": ("stop", "arret", "unsubscribe", "desabonner"),
     "start": ("start", "demarrer", "reprendre", "subscribe"),
     "alert": ("alerte", "alert", "a", "alarme"),
     "acknowledge": ("ok", "ack", "okay"),
@@ -22,6 +23,9 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 # Words short enough that a one-letter slip would match something else: only exact matches count.
 _EXACT_ONLY_BELOW = 5
+# Intents that change whether someone hears from us: the whole message must be the keyword (punctuation allowed),
+# spelt exactly. "Arrêté: trois jeunes arrêtés…" or "stop la violence" is a report, never an opt-out.
+WHOLE_MESSAGE_INTENTS = frozenset({"stop", "start"})
 
 _PUNCTUATION = re.compile(r"[^\w#\s?]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -59,7 +63,7 @@ class Match:
 
 
 def match_keyword(text: str, intents: dict[str, tuple[str, ...]] | None = None) -> Match | None:
-    """The intent of the message's first word, if it is one of the keywords (tolerantly)."""
+    """The intent of the message's first word, if it is one of the keywords (tolerantly; STOP/START: whole message)."""
     stripped = (text or "").strip()
     if not stripped:
         return None
@@ -68,7 +72,12 @@ def match_keyword(text: str, intents: dict[str, tuple[str, ...]] | None = None) 
     word = words[0]
     if not word:
         return None
+    whole = normalise(stripped)
     for intent, words in (intents or KEYWORDS).items():
+        if intent in WHOLE_MESSAGE_INTENTS:
+            if whole in words:
+                return Match(intent=intent, rest="")
+            continue
         # A one-letter keyword ("A") must be typed as such: "à Konna…" is a sentence, not a command.
         if any(_close(word, w) and (len(w) > 1 or first.lower() == w) for w in words):
             return Match(intent=intent, rest=rest.strip())

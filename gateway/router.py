@@ -1,8 +1,9 @@
 """What happens to an inbound message: who sent it, which conversation it belongs to, which command it is.
 
 Order: unknown senders get one neutral answer a day; the always-available keywords (help, cancel, stop,
-start) come first; then an open conversation takes the message; then commands; anything else from a
-registered contact becomes an untriaged report. Everything is written in the caller's transaction.
+start) come first; then a pending confirmation (OUI/NON to a damaging command sent by SMS) unless a new command
+replaces it; then an open conversation takes the message; then commands; anything else from a registered contact
+becomes an untriaged report. Everything is written in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from flows import catalogue
 from flows.definitions import FLOWS
 from flows.keywords import Match, match_keyword
-from gateway import alert_flow, followups, loop_guard
+from gateway import alert_flow, confirmations, followups, loop_guard, staff_opt_out
 from gateway.conversations import address_key
 from gateway.escalation import commands as escalation_commands
 from gateway.inbound_context import Inbound
@@ -61,16 +62,19 @@ def _route(session: Session, runtime: Runtime, message: Message, contact: Contac
         ALWAYS_AVAILABLE[match.intent](inbound, match)
         return
     state = runtime.conversations.load(contact.id)
+    if confirmations.is_pending(state):
+        if confirmations.takes(inbound, match, _is_command(match, contact)):
+            confirmations.answer(inbound, state, CONFIRMED)
+            return
+        confirmations.drop(inbound)
     if state is not None and state.flow in FLOWS:
         alert_flow.continue_flow(inbound, state)
         return
-    if match and match.intent in COMMANDS:
-        handler, role = COMMANDS[match.intent]
-        # Staff commands are words of everyday French ("point", "fin", "ok"): from anyone else the message is
-        # an answer or a report, not a refused command.
-        if role is None or contact.role == role:
-            handler(inbound, match)
-            return
+    # Staff commands are words of everyday French ("point", "fin", "ok"): from anyone else the message is an
+    # answer or a report, not a refused command.
+    if _is_command(match, contact):
+        COMMANDS[match.intent][0](inbound, match)
+        return
     if followups.try_answer(inbound) or meeting_commands.try_answer(inbound) or followups.try_update(inbound):
         return
     if not inbound.text:
@@ -127,11 +131,13 @@ def on_cancel(inbound: Inbound, _match: Match) -> None:
 
 
 def on_stop(inbound: Inbound, _match: Match) -> None:
-    """STOP / ARRET: opt out of everything but answers to the contact's own messages (confirmed once)."""
+    """STOP / ARRET: opt out of everything but answers to the contact's own messages (confirmed once). Staff stay
+    paged for alerts until replaced, and whoever can replace them is told."""
     if inbound.contact.opted_out:
         return
     inbound.contact.opted_out = True
-    inbound.reply("stop.done")
+    inbound.reply(staff_opt_out.reply_key(inbound.contact))
+    staff_opt_out.tell_coordinators(inbound)
 
 
 def on_start(inbound: Inbound, _match: Match) -> None:
@@ -160,6 +166,20 @@ COMMANDS: dict[str, tuple[Callable[[Inbound, Match], None], str | None]] = {
     "meeting_create": (meeting_commands.on_create, Role.FACILITATOR),
     "tally": (meeting_commands.on_tally, Role.FACILITATOR),
 }
+
+# What a confirmed question carries out (`gateway.confirmations`): action → handler of its data.
+CONFIRMED: dict[str, confirmations.Action] = {
+    "close_alert": escalation_commands.confirmed_close,
+    "meeting_create": meeting_commands.confirmed_create,
+}
+
+
+def _is_command(match: Match | None, contact: Contact) -> bool:
+    """True when the message is a command this contact may give."""
+    if match is None or match.intent not in COMMANDS:
+        return False
+    role = COMMANDS[match.intent][1]
+    return role is None or contact.role == role
 
 
 # --- Conversations -----------------------------------------------------------------------------------------

@@ -1,13 +1,18 @@
 """The officers' commands: `OK 142` / `ACK 142` (take it), `FIN 142 note` / `DONE 142` (resolved), `FAUX 142`
-(false alarm). A reference may come with or without `#`; a bare `OK` works when exactly one alert waits."""
+(false alarm). A reference may come with or without `#`; a bare `OK` works when exactly one alert waits.
+
+Officers act only on alerts of their scope or alerts they were paged for (`officers.in_scope`); by SMS, closing
+an alert is confirmed first (`gateway.confirmations`); everyone paged hears who took, closed or dismissed it."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from flows.keywords import Match, parse_reference
+from gateway import confirmations
 from gateway.escalation.ladder import acknowledge
 from gateway.escalation.notify import notified_officers
+from gateway.escalation.officers import in_scope
 from gateway.models import (
     Alert,
     AlertStatus,
@@ -60,10 +65,19 @@ def _target(inbound, match: Match) -> tuple[Alert | None, str]:
                 inbound.reply("escalation.none_open")
             return None, rest
         ref = open_refs[0]
+    return _alert_in_scope(inbound, ref), rest
+
+
+def _alert_in_scope(inbound, ref: int) -> Alert | None:
+    """The alert, if it exists and this officer may act on it (else they are told why, and nothing changes)."""
     alert = inbound.session.get(Alert, ref)
     if alert is None:
         inbound.reply("escalation.unknown_ref", ref=ref)
-    return alert, rest
+        return None
+    if not in_scope(inbound.session, inbound.contact, alert):
+        inbound.reply("escalation.not_yours", ref=alert.id)
+        return None
+    return alert
 
 
 def _is_officer(inbound) -> bool:
@@ -98,22 +112,55 @@ def on_acknowledge(inbound, match: Match) -> None:
     if alert.status in (AlertStatus.NEW, AlertStatus.INCOMPLETE):
         alert.status = AlertStatus.ACKNOWLEDGED
     inbound.reply("escalation.ack_done", ref=alert.id)
-    for officer in notified_officers(inbound.session, alert.id):
-        if officer.id != inbound.contact.id:
-            _tell(inbound, officer, "escalation.taken", ref=alert.id, officer=inbound.contact.name)
+    _tell_paged(inbound, alert, "escalation.taken")
     if alert.reporter is not None:
         _tell(inbound, alert.reporter, "alert.handled", kind=MessageKind.ALERT_UPDATE, ref=alert.id)
+
+
+def _tell_paged(inbound, alert: Alert, key: str) -> None:
+    """Every officer paged about the alert, except the one acting, hears who did what."""
+    for officer in notified_officers(inbound.session, alert.id):
+        if officer.id != inbound.contact.id:
+            _tell(inbound, officer, key, ref=alert.id, officer=inbound.contact.name)
+
+
+_QUESTIONS = {
+    AlertStatus.RESOLVED: "escalation.confirm_resolve",
+    AlertStatus.FALSE_ALARM: "escalation.confirm_false_alarm",
+}
+
+
+def _still_open(inbound, alert: Alert) -> bool:
+    if alert.status in (AlertStatus.RESOLVED, AlertStatus.FALSE_ALARM):
+        inbound.reply("escalation.already_closed", ref=alert.id)
+        return False
+    return True
 
 
 def _close(inbound, match: Match, status: str) -> None:
     if not _is_officer(inbound):
         return
     alert, note = _target(inbound, match)
-    if alert is None:
+    if alert is None or not _still_open(inbound, alert):
         return
-    if alert.status in (AlertStatus.RESOLVED, AlertStatus.FALSE_ALARM):
-        inbound.reply("escalation.already_closed", ref=alert.id)
+    if confirmations.by_sms(inbound):  # a spoofed number must not close an alert: its real owner confirms
+        data = {"ref": alert.id, "status": str(status), "note": note}
+        confirmations.ask(inbound, "close_alert", data, _QUESTIONS[status], ref=alert.id)
         return
+    _do_close(inbound, alert, note, status)
+
+
+def confirmed_close(inbound, data: dict) -> None:
+    """OUI to `FIN 142`/`FAUX 142` by SMS: checked again (scope, still open), then closed."""
+    if not _is_officer(inbound):
+        return
+    alert = _alert_in_scope(inbound, int(data["ref"]))
+    if alert is None or not _still_open(inbound, alert):
+        return
+    _do_close(inbound, alert, data.get("note") or "", data["status"])
+
+
+def _do_close(inbound, alert: Alert, note: str, status: str) -> None:
     escalation = _escalation(inbound.session, alert)
     acknowledge(inbound.session, inbound.runtime, escalation, inbound.contact.id)  # closing implies taking it
     now = utcnow()
@@ -126,10 +173,12 @@ def _close(inbound, match: Match, status: str) -> None:
     alert.status = status
     if status == AlertStatus.RESOLVED:
         inbound.reply("escalation.resolved_done", ref=alert.id)
+        _tell_paged(inbound, alert, "escalation.resolved_by")
         if alert.reporter is not None:
             _tell(inbound, alert.reporter, "alert.closed", kind=MessageKind.ALERT_UPDATE, ref=alert.id)
     else:
         inbound.reply("escalation.false_alarm_done", ref=alert.id)  # the reporter is not told
+        _tell_paged(inbound, alert, "escalation.dismissed_by")
 
 
 def on_resolve(inbound, match: Match) -> None:

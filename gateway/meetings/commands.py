@@ -1,5 +1,6 @@
 """Meeting commands by SMS or Telegram: a facilitator's `REUNION 05/12 10h Lieu`, `POINT 12` and
-`ANNULER REUNION 12`; a leader's OUI/NON (with or without the meeting's number)."""
+`ANNULER REUNION 12`; a leader's OUI/NON (with or without the meeting's number). `REUNION` by SMS first
+shows what the notice will cost and waits for OUI (`gateway.confirmations`); by Telegram it acts at once."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from zoneinfo import ZoneInfo
 
 from flows.answers import yes_or_no
 from flows.keywords import Match, normalise, parse_reference
-from gateway.meetings.dates import BadDate, parse_clock, parse_day, to_utc
+from gateway import confirmations
+from gateway.meetings.dates import BadDate, local_form, parse_clock, parse_day, to_utc
 from gateway.meetings.service import (
     MeetingError,
     cancel_meeting,
     create_meeting,
     pending_invitations,
+    preview_meeting,
     record_answer,
     sending_duration,
     tally_text,
@@ -44,17 +47,51 @@ def on_create(inbound, match: Match) -> None:
     except BadDate:
         inbound.reply("meeting.bad_format")
         return
+    if confirmations.by_sms(inbound):  # a spoofed number must not text a whole district: its owner confirms
+        _ask(inbound, starts_at, parts[2])
+        return
+    _create(inbound, starts_at, parts[2])
+
+
+def _refused(inbound, exc: MeetingError) -> None:
+    inbound.reply("meeting.past" if str(exc) == "past" else "meeting.bad_format")
+
+
+def _ask(inbound, starts_at: datetime, place: str) -> None:
+    """The meeting's cost (invitees, SMS segments), and the question whether to send it."""
+    district = inbound.contact.district
+    try:
+        preview = preview_meeting(inbound.session, inbound.runtime, district=district, starts_at=starts_at, place=place)
+    except MeetingError as exc:
+        _refused(inbound, exc)
+        return
+    when = local_form(starts_at, inbound.runtime.settings.timezone, inbound.contact.language)
+    data = {"starts_at": starts_at.isoformat(), "place": place}
+    counts = dict(invitees=preview.invitees, segments=preview.segments_total)
+    place = " ".join(place.split())
+    confirmations.ask(
+        inbound, "meeting_create", data, "meeting.confirm", district=district.name, when=when, place=place, **counts
+    )
+
+
+def confirmed_create(inbound, data: dict) -> None:
+    """OUI to a `REUNION …` sent by SMS: the meeting is created and its notice sent."""
+    if _facilitator(inbound):
+        _create(inbound, datetime.fromisoformat(data["starts_at"]), data["place"])
+
+
+def _create(inbound, starts_at: datetime, place: str) -> None:
     try:
         summary = create_meeting(
             inbound.session,
             inbound.runtime,
             district=inbound.contact.district,
             starts_at=starts_at,
-            place=parts[2],
+            place=place,
             created_by=inbound.contact,
         )
     except MeetingError as exc:
-        inbound.reply("meeting.past" if str(exc) == "past" else "meeting.bad_format")
+        _refused(inbound, exc)
         return
     meeting = inbound.session.get(Meeting, summary.meeting_id)
     params = dict(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from bots.base import Button
+from bots.base import AddressKind, Button
 from flows import catalogue
 from gateway.meetings.dates import local_form
 from gateway.meetings.reminders import cancel_reminders, plan_reminders
@@ -24,13 +25,22 @@ from gateway.models import (
     utcnow,
 )
 from gateway.outbox import BroadcastItem, queue_broadcast
-from gateway.routing import sms_route
+from gateway.routing import route_for, sms_route
 from gateway.runtime import Runtime
 from gateway.sms_text import count_segments, to_gsm7
 
 
 class MeetingError(ValueError):
     """A meeting cannot be created or changed; the message says why, for the person who asked."""
+
+
+@dataclass(frozen=True)
+class NoticePreview:
+    """What a meeting's notice would cost, before the meeting exists."""
+
+    invitees: int
+    segments_each: int
+    segments_total: int
 
 
 @dataclass(frozen=True)
@@ -95,15 +105,11 @@ def create_meeting(
     created_by: Contact | None = None,
 ) -> NoticeSummary:
     """Create the meeting, invite the district, queue the notices on the bulk queue and plan the reminders."""
-    if starts_at <= utcnow():
-        raise MeetingError("past")
-    place = " ".join(place.split())
-    if not place:
-        raise MeetingError("place")
+    place = _checked(starts_at, place)
     meeting = Meeting(
         district=district,
         starts_at=starts_at,
-        place=place[:200],
+        place=place,
         agenda=agenda,
         status=MeetingStatus.SCHEDULED,
         created_by_id=created_by.id if created_by else None,
@@ -116,6 +122,54 @@ def create_meeting(
     segments = send_to_invitees(session, runtime, meeting, invitees, "meeting.notice", with_buttons=True)
     plan_reminders(session, runtime, meeting)
     return NoticeSummary(meeting.id, len(invitees), notice_segments(meeting, runtime), segments)
+
+
+def _checked(starts_at: datetime, place: str) -> str:
+    """The place as stored (spaces collapsed, at most 200 characters); MeetingError for a past date or no place."""
+    if starts_at <= utcnow():
+        raise MeetingError("past")
+    place = " ".join(place.split())
+    if not place:
+        raise MeetingError("place")
+    return place[:200]
+
+
+def preview_meeting(
+    session: Session,
+    runtime: Runtime,
+    *,
+    district: District,
+    starts_at: datetime,
+    place: str,
+    extra: list[Contact] | None = None,
+) -> NoticePreview:
+    """Who a meeting would invite and the SMS its notice would cost, creating nothing (same checks, same
+    recipients, same channels and texts as `create_meeting`; the reference is the next one, as it will likely be)."""
+    place = _checked(starts_at, place)
+    invitees = invitees_of(session, district, extra or [])
+    next_ref = (session.scalar(select(func.max(Meeting.id))) or 0) + 1
+    # notice_text reads only these attributes; a transient Meeting tied to the district would join the session.
+    stand_in = SimpleNamespace(id=next_ref, district=district, starts_at=starts_at, place=place)
+    texts: dict[str, str] = {}
+    rows = []
+    for contact in invitees:
+        if contact.language not in texts:
+            texts[contact.language] = notice_text(stand_in, runtime, contact.language)
+        channel, _ = route_for(contact, runtime.settings, runtime.channels)
+        adapter = runtime.channels.get(channel)
+        phone = adapter is not None and adapter.address_kind == AddressKind.PHONE
+        rows.append((channel, to_gsm7(texts[contact.language]) if phone else texts[contact.language]))
+    each = count_segments(to_gsm7(notice_text(stand_in, runtime, "fr"))).segments
+    return NoticePreview(len(invitees), each, _sms_segments(rows))
+
+
+def _sms_segments(rows: list[tuple[str, str]]) -> int:
+    """SMS segments of outbound (channel, body) rows; Telegram costs nothing."""
+    segments: dict[str, int] = {}
+    for channel, body in rows:
+        if channel != "telegram" and body not in segments:
+            segments[body] = count_segments(body).segments
+    return sum(segments[body] for channel, body in rows if channel != "telegram")
 
 
 def notice_segments(meeting: Meeting, runtime: Runtime) -> int:
@@ -139,11 +193,7 @@ def send_to_invitees(
         body, buttons = texts[contact.language]
         items.append(BroadcastItem(contact, body, buttons))
     queued = queue_broadcast(session, runtime, items, priority=Priority.BULK, kind=MessageKind.MEETING_NOTICE)
-    segments: dict[str, int] = {}
-    for channel, body in queued:
-        if channel != "telegram" and body not in segments:
-            segments[body] = count_segments(body).segments
-    return sum(segments[body] for channel, body in queued if channel != "telegram")
+    return _sms_segments(queued)
 
 
 def pending_invitations(session: Session, contact: Contact) -> list[Invitation]:

@@ -29,6 +29,35 @@ MATCHES = [
     ("Démarrer", "start", ""),
 ]
 
+# STOP / START opt people out and in: only the keyword alone (punctuation allowed) counts, never a slip or a
+# sentence that begins with a word like it ("Arrêté: …" is a leader reporting an arrest).
+OPT_OUT_WORDS = [
+    ("STOP", "stop"),
+    ("stop!", "stop"),
+    (" Stop. ", "stop"),
+    ("Arrêt.", "stop"),
+    ("ARRET", "stop"),
+    ("START", "start"),
+    ("Démarrer!", "start"),
+    ("Arrêté: trois jeunes arrêtés au marché", None),
+    ("Arrêtez…", None),
+    ("Arrêtez, ils tirent", None),
+    ("Arrete", None),
+    ("Arrêter", None),  # a one-word "arrêté" misspelt; a real STOP costs one more SMS, a wrong one silences
+    ("stop la violence", None),
+    ("STOP 142", None),
+    ("stpo", None),
+    ("Arrêts", None),
+    ("start la reunion", None),
+    ("Démarré hier soir", None),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), OPT_OUT_WORDS, ids=[t for t, _ in OPT_OUT_WORDS])
+def test_stop_and_start_are_the_whole_message_or_nothing(text, intent):
+    found = match_keyword(text)
+    assert (found.intent if found else None) == intent
+
 
 @pytest.mark.parametrize(("text", "intent", "rest"), MATCHES, ids=[m[0] for m in MATCHES])
 def test_keyword_matches(text, intent, rest):

@@ -98,7 +98,11 @@ def test_meeting_notice_to_26_leaders_is_paced_and_the_facilitator_told_how_long
 ):
     start_process("worker", extra_env={"ANDROID_SEGMENTS_PER_MINUTE": str(PACE), "ANDROID_URGENT_HEADROOM": "0"})
     assert fake_phone.inject_inbound(client, FACILITATOR, f"REUNION {meeting_day()} 10h Mairie de Koro").status == 200
-    [reply] = wait_for(lambda: outbound(runtime, FACILITATOR), message="the worker's answer to the facilitator")
+    [question] = wait_for(lambda: outbound(runtime, FACILITATOR), message="the question to the facilitator")
+    assert question.body.endswith("Envoyer? OUI/NON"), "an SMS from the phone is confirmed before 26 SMS go"
+    assert fake_phone.inject_inbound(client, FACILITATOR, "OUI").status == 200
+    answered = wait_for(lambda: len(outbound(runtime, FACILITATOR)) == 2, message="the answer to the facilitator")
+    reply = outbound(runtime, FACILITATOR)[1] if answered else None
     notices = [m for m in outbound(runtime) if m.priority == Priority.BULK]
     assert len(notices) == 26 and {m.channel for m in notices} == {"android"}
     segments = sum(count_segments(m.body).segments for m in notices)

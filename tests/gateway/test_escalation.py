@@ -256,12 +256,15 @@ def test_ok_from_a_leader_or_an_unknown_number_or_for_an_unknown_alert_changes_n
     ],
 )
 def test_closing_an_alert(runtime, ack_first, command, status, done, note, reporter_told):
+    question = "escalation.confirm_resolve" if status == "resolved" else "escalation.confirm_false_alarm"
     reporter = Chat(runtime, LEADER)
     reporter.send(URGENT)
     if ack_first:
         Chat(runtime, ALIOU).send("OK 1")
     reporter.replies()
-    assert Chat(runtime, ALIOU).send(command) == [sms(done, ref=1)]
+    aliou = Chat(runtime, ALIOU)
+    assert aliou.send(command) == [sms(question, ref=1)] and escalation(runtime).alert.status != status
+    assert aliou.send("OUI") == [sms(done, ref=1)], "by SMS, closing is confirmed: tests/gateway/test_confirmations.py"
     esc = escalation(runtime)
     assert (esc.alert.status, esc.resolution_note, esc.status) == (status, note, "stopped")
     assert esc.acknowledged_by.phone == ALIOU, "closing an alert takes it"

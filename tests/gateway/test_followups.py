@@ -216,6 +216,7 @@ def test_answer_3_after_the_alert_was_handled_starts_the_ladder_again(runtime):
     reporter.send(URGENT)
     officer.send("OK 1")
     officer.send("FIN 1 la paix est revenue")
+    officer.send("OUI")  # closing by SMS is confirmed
     assert alert(runtime).status == "resolved" and escalation(runtime).status == "stopped"
     due(runtime)
     answer(reporter, "3")

@@ -85,8 +85,12 @@ def when(runtime, ref: int = 1, language: str = "fr") -> str:
 
 
 def create(runtime, days: int = 3, place: str = PLACE) -> list[str]:
-    """The facilitator calls a meeting by SMS; their replies."""
-    return Chat(runtime, FACILITATOR).send(f"REUNION {day_ahead(days)} 10h {place}")
+    """The facilitator calls a meeting by SMS and confirms it (tests/gateway/test_confirmations.py); the replies to
+    the confirmation."""
+    chat = Chat(runtime, FACILITATOR)
+    [question] = chat.send(f"REUNION {day_ahead(days)} 10h {place}")
+    assert question.endswith("Envoyer? OUI/NON"), question
+    return chat.send("OUI")
 
 
 @pytest.fixture
@@ -114,8 +118,8 @@ def test_facilitator_creates_a_meeting_by_sms(runtime, directory):
         assert "OUI ou NON" in notice.body
         segments = count_segments(notice.body)
         assert (segments.encoding, segments.segments) == ("GSM-7", 1), notice.body
-    [created_reply] = outbound(runtime, address=FACILITATOR)
-    assert created_reply.priority == "urgent"
+    question, created_reply = outbound(runtime, address=FACILITATOR)  # "… Envoyer? OUI/NON", then this
+    assert question.priority == created_reply.priority == "urgent"
 
 
 def test_an_english_leader_gets_the_english_notice(runtime, directory):
