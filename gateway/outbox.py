@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bots.base import AddressKind, Button
 from gateway.db import on_commit, transaction_bag
+from gateway.discreet import pending_delete_at
 from gateway.models import FALLBACK_KINDS, QUIET_KINDS, Contact, Direction, Message, MessageStatus, Priority, utcnow
 from gateway.quiet_hours import hold_until
 from gateway.routing import route_for, sms_route
@@ -56,6 +57,7 @@ def queue_message(
     message = Message(
         contact=contact, **_row(channel, address, body, priority, kind, _encode_buttons(buttons), held_until)
     )
+    message.delete_at = pending_delete_at(runtime, contact, channel, kind)  # discreet contacts' Telegram chats
     session.add(message)
     if flush:
         session.flush()  # the caller may want the id now

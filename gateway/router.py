@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from flows import catalogue
 from flows.definitions import FLOWS
-from flows.keywords import Match, match_keyword
-from gateway import alert_flow, alerts, followups
+from flows.keywords import Match, match_exact, match_keyword
+from gateway import alert_flow, alerts, discreet, followups
 from gateway.conversations import address_key
 from gateway.escalation import commands as escalation_commands
 from gateway.inbound_context import Inbound
@@ -45,6 +45,10 @@ def route_message(session: Session, runtime: Runtime, message: Message, contact:
     if contact.telegram_unreachable and message.channel == "telegram":
         contact.telegram_unreachable = False  # they wrote to the bot, so they no longer block it
     inbound = Inbound(session, runtime, message, contact)
+    setting = match_exact(inbound.text)
+    if setting is not None and setting.intent in ALWAYS_AVAILABLE:
+        ALWAYS_AVAILABLE[setting.intent](inbound, setting)
+        return
     match = match_keyword(inbound.text)
     if match and match.intent == "cancel" and meeting_commands.is_meeting_cancel(match):
         meeting_commands.on_cancel_meeting(inbound, match)
@@ -134,6 +138,8 @@ ALWAYS_AVAILABLE: dict[str, Callable[[Inbound, Match], None]] = {
     "cancel": on_cancel,
     "stop": on_stop,
     "start": on_start,
+    "discreet_on": discreet.on_setting,
+    "discreet_off": discreet.on_setting,
 }
 
 
