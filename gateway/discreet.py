@@ -123,7 +123,12 @@ def delete(runtime: Runtime, message_id: int, now: datetime | None = None) -> st
     if row is None:
         return "skipped"
     if row.direction == Direction.OUT and row.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
-        return "not sent yet"  # its send sets the real time and schedules the job again
+        # Held (quiet hours, a provider's Retry-After): look again once it may have gone; its send sets the real
+        # time and schedules the job itself.
+        later = max(now, row.next_attempt_at or now) + timedelta(seconds=runtime.settings.discreet_delete_seconds)
+        with runtime.db.transaction() as session:
+            session.execute(update(Message).where(Message.id == row.id).values(delete_at=later))
+        return "not sent yet"
     result = _attempt(runtime, row, now)
     return _record(runtime, row.id, result, now)
 

@@ -1,8 +1,9 @@
 """What happens to an inbound message: who sent it, which conversation it belongs to, which command it is.
 
 Order: unknown senders get one neutral answer a day; the always-available keywords (help, cancel, stop,
-start) come first; then an open conversation takes the message; then commands; anything else from a
-registered contact becomes an untriaged report. Everything is written in the caller's transaction.
+start, and the whole-message settings DISCRET / DISCRET NON) come first; then an open conversation takes the
+message; then commands; anything else from a registered contact becomes an untriaged report. Everything is
+written in the caller's transaction.
 """
 
 from __future__ import annotations

@@ -99,6 +99,15 @@ def test_the_leaders_report_and_the_bots_reply_are_deleted_once(client, runtime,
     assert sorted(deletions(fake_telegram)) == sorted(both)
 
 
+def test_a_deletion_whose_job_was_lost_is_done_by_the_sweep(client, runtime, directory, fake_telegram, redis_client):
+    write(client, runtime, YACOUBA_TG, "les jeunes parlent de représailles", message_id=311)
+    redis_client.flushdb()  # the scheduled deletion jobs are gone
+    time.sleep(3.2)  # overdue: past its time by more than the scheduler's slack
+    assert sweep_timers(runtime) >= 2
+    run_worker(runtime, burst=True)
+    assert sorted(deletions(fake_telegram)) == sorted(chat_ids(runtime, YACOUBA_TG))
+
+
 @pytest.mark.parametrize("delay", ["600"])
 def test_nothing_is_deleted_before_the_delay(client, runtime, directory, fake_telegram, delay):
     write(client, runtime, YACOUBA_TG, REPORT, message_id=311)
@@ -187,6 +196,8 @@ def test_a_reply_not_sent_yet_is_deleted_after_it_is_sent(client, runtime, direc
     [_, reply] = rows(runtime, YACOUBA_TG)
     assert reply.status == MessageStatus.QUEUED and reply.delete_at is not None
     assert delete(runtime, reply.id, now=reply.delete_at) == "not sent yet"
+    [_, held] = rows(runtime, YACOUBA_TG)
+    assert held.delete_at >= held.next_attempt_at + timedelta(seconds=599), "looked at again once it may have gone"
     with runtime.db.transaction() as session:  # its retry is due now
         session.execute(update(Message).where(Message.id == reply.id).values(next_attempt_at=None))
         assert session.scalar(select(Contact.discreet).where(Contact.telegram_id == YACOUBA_TG))
