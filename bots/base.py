@@ -126,6 +126,11 @@ class Channel(ABC):
     def send(self, message: OutboundMessage) -> SendResult:
         """Deliver one message; called by a worker, never by the web process. Must not raise for provider errors."""
 
+    def delete(self, address: str, message_id: int) -> SendResult:
+        """Delete a message from a chat (discreet contacts): SENT when deleted, FAILED when it cannot be (gone, too
+        old), RETRY on a transient error. Channels that cannot delete (SMS) say so. Must not raise."""
+        return SendResult(SendOutcome.FAILED, error_code="delete:not_supported")
+
     def status_callback_url(self, message_id: int) -> str | None:
         """Where the provider should report delivery of this message, if the channel has delivery reports."""
         return None

@@ -104,6 +104,7 @@ def parse_update(data: object) -> TelegramUpdate:
             extra = {"latitude": float(message.location.latitude), "longitude": float(message.location.longitude)}
         except (TypeError, ValueError):
             raise InvalidUpdate("location is not a pair of numbers") from None
+    extra["chat_message_id"] = message.message_id  # what a discreet contact's chat clean-up deletes
     return TelegramUpdate(update.update_id, True, message.from_user.id, clean_text(message.text), extra=extra)
 
 
@@ -176,6 +177,27 @@ class TelegramChannel(Channel):
         except TelegramError as exc:
             return SendResult(SendOutcome.RETRY, error_code=f"telegram:{type(exc).__name__}")
         return SendResult(SendOutcome.SENT, provider_id=f"{message.address}:{ids[-1]}")
+
+    def delete(self, address: str, message_id: int) -> SendResult:
+        """Delete one message of a private chat (the bot's or the user's, within 48 h of its sending)."""
+        try:
+            self.call("delete_message", chat_id=int(address), message_id=int(message_id))
+        except BadRequest as exc:  # gone already, or too old: nothing more to do
+            reason = str(exc).lower()
+            code = "not_found" if "not found" in reason else "cannot" if "can't be deleted" in reason else "bad_request"
+            return SendResult(SendOutcome.FAILED, error_code=f"delete:{code}")
+        except Forbidden:
+            return SendResult(SendOutcome.FAILED, error_code="delete:forbidden")
+        except RetryAfter as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                wait = _seconds(exc.retry_after)
+            return SendResult(SendOutcome.RETRY, error_code="telegram:429", retry_after=wait)
+        except (ChatMigrated, InvalidToken) as exc:
+            return SendResult(SendOutcome.FAILED, error_code=f"delete:{type(exc).__name__}")
+        except TelegramError as exc:  # timeouts, connection errors, 5xx
+            return SendResult(SendOutcome.RETRY, error_code=f"telegram:{type(exc).__name__}")
+        return SendResult(SendOutcome.SENT)
 
     def answer_callback(self, callback_id: str) -> None:
         """Stop the pressed button's spinner."""

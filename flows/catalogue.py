@@ -24,9 +24,22 @@ def languages() -> list[str]:
     return sorted(p.stem for p in CATALOGUES.glob("*.json"))
 
 
-def text(language: str | None, key: str, **params) -> str:
-    """The text for `key` in `language` (or its fallback, then French), with `{params}` filled in."""
-    for candidate in (language, FALLBACK.get(language or ""), DEFAULT_LANGUAGE):
-        if candidate and key in load(candidate):
-            return load(candidate)[key].format(**params)
+# Suffix of the variants said to discreet contacts: the same answer without a word of what was reported.
+DISCREET_SUFFIX = ".discreet"
+
+
+def text(language: str | None, key: str, *, discreet: bool = False, **params) -> str:
+    """The text for `key` in `language` (or its fallback, then French), with `{params}` filled in; for a discreet
+    contact, its `<key>.discreet` variant when there is one."""
+    chain = [c for c in (language, FALLBACK.get(language or ""), DEFAULT_LANGUAGE) if c]
+    keys = (key + DISCREET_SUFFIX, key) if discreet else (key,)
+    for wanted in keys:
+        for candidate in chain:
+            if wanted in load(candidate):
+                return load(candidate)[wanted].format(**params)
     raise KeyError(f"no text {key!r} in any catalogue")
+
+
+def for_contact(contact, key: str, **params) -> str:
+    """The text for `key` as this directory contact reads it: their language, discreet when they asked for it."""
+    return text(contact.language, key, discreet=bool(getattr(contact, "discreet", False)), **params)

@@ -84,6 +84,23 @@ def match_keyword(text: str, intents: dict[str, tuple[str, ...]] | None = None) 
     return None
 
 
+# Settings that must be the whole message (keyword and punctuation, nothing else), never fuzzy: "Discret: les
+# jeunes…" is a report, not a setting.
+EXACT_COMMANDS: dict[str, tuple[str, ...]] = {
+    "discreet_on": ("discret", "discrete", "discreet", "discret oui", "discrete oui", "discreet on", "discreet yes"),
+    "discreet_off": ("discret non", "discrete non", "discret off", "discreet off", "discreet no"),
+}
+
+
+def match_exact(text: str) -> Match | None:
+    """The setting a whole message is (`DISCRET`, `Discret non.`), or None."""
+    said = normalise(text).replace("?", "").strip()
+    for intent, forms in EXACT_COMMANDS.items():
+        if said in forms:
+            return Match(intent=intent, rest="")
+    return None
+
+
 _REFERENCE = re.compile(r"^#?\s*(\d{1,9})\b")
 
 

@@ -1,4 +1,5 @@
-"""The directory CSV: validate a whole file, then upsert contacts by phone in one transaction; export it back."""
+"""The directory CSV: validate a whole file, then upsert contacts by phone in one transaction; export it back.
+The last column, `discreet`, is optional (files written before it still import)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ COLUMNS = (
     "channel",
     "escalation_level",
 )
+# Columns a file may leave out. `discreet`: `yes`/`oui` turns discreet mode on, `no`/`non` off; an empty cell (or no
+# column) leaves a stored contact's setting alone, so an old spreadsheet never undoes a leader's own DISCRET.
+OPTIONAL_COLUMNS = ("discreet",)
+DISCREET_VALUES = {"yes": True, "oui": True, "no": False, "non": False}
 
 
 class DirectoryError(ValueError):
@@ -60,6 +65,7 @@ class ContactRow:
     language: str
     channel: str
     escalation_level: int | None
+    discreet: bool | None = None  # None: not said (the stored setting stays)
 
 
 @dataclass
@@ -94,7 +100,7 @@ def read_rows(text: str) -> list[dict[str, str]]:
     if not header or header == [""]:
         raise DirectoryError("the file is empty: expected a header line with " + ", ".join(COLUMNS))
     missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [h for h in header if h not in COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
         parts = []
         if missing:
@@ -110,7 +116,7 @@ def read_rows(text: str) -> list[dict[str, str]]:
             continue
         row = {k: (v or "").strip() for k, v in raw.items()}
         row["__line__"] = str(reader.line_num)
-        if any(row[c] for c in COLUMNS):
+        if any(row.get(c) for c in COLUMNS + OPTIONAL_COLUMNS):
             rows.append(row)
     return rows
 
@@ -161,6 +167,10 @@ def validate_row(row: dict[str, str]) -> ContactRow | RowError:
         return RowError(line, "a level-2 officer needs a region")
     if role in (Role.LEADER, Role.FACILITATOR) and not district:
         return RowError(line, f"a {role} needs a district")
+    discreet_cell = row.get("discreet", "")
+    discreet = DISCREET_VALUES.get(discreet_cell.lower()) if discreet_cell else None
+    if discreet_cell and discreet is None:
+        return RowError(line, f"discreet {discreet_cell!r} is not yes, oui, no, non or empty")
     return ContactRow(
         line=line,
         name=row["name"],
@@ -174,6 +184,7 @@ def validate_row(row: dict[str, str]) -> ContactRow | RowError:
         language=language,
         channel=channel,
         escalation_level=level,
+        discreet=discreet,
     )
 
 
@@ -257,9 +268,11 @@ def apply_rows(session: Session, rows: list[ContactRow], progress: Callable[[int
             channel=row.channel,
             escalation_level=row.escalation_level,
         )
+        if row.discreet is not None:
+            values["discreet"] = row.discreet
         contact = by_phone.get(row.phone)
         if contact is None:
-            session.add(Contact(phone=row.phone, opted_out=False, active=True, **values))
+            session.add(Contact(phone=row.phone, opted_out=False, active=True, **{"discreet": False, **values}))
             report.created += 1
         elif any(getattr(contact, k) != v for k, v in values.items()):
             for key, value in values.items():
@@ -277,7 +290,7 @@ def export_rows(session: Session) -> str:
     """The directory as CSV text in the import format."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
     for c in session.scalars(select(Contact).order_by(Contact.id)):
         writer.writerow(
             [
@@ -292,6 +305,7 @@ def export_rows(session: Session) -> str:
                 c.language,
                 c.channel,
                 c.escalation_level or "",
+                "yes" if c.discreet else "",
             ]
         )
     return out.getvalue()

@@ -82,7 +82,7 @@ def ask(runtime: Runtime, followup_id: int, seq: int, now: datetime | None = Non
             followup.closed = True
             return "opted out"
         followup.asks += 1
-        body = catalogue.text(contact.language, "followup.question", ref=alert.id, where=_where(alert))
+        body = catalogue.for_contact(contact, "followup.question", ref=alert.id, where=_where(alert))
         question = queue_message(
             session, runtime, body=body, contact=contact, priority=Priority.BULK, kind=MessageKind.FOLLOWUP
         )

@@ -44,13 +44,14 @@ class Inbound:
         return json.loads(self.message.meta) if self.message.meta else {}
 
     def reply(self, key: str, *, choices=(), kind: str = "reply", **params) -> Message:
-        """Answer on the channel the message came from, in the contact's language; `choices` become buttons."""
+        """Answer on the channel the message came from, in the contact's language (discreet when they asked for it);
+        `choices` become buttons."""
         language = self.contact.language
         buttons = tuple(Button(f"{data} {catalogue.text(language, label)}", data) for label, data in choices)
         return queue_message(
             self.session,
             self.runtime,
-            body=catalogue.text(language, key, **params),
+            body=catalogue.for_contact(self.contact, key, **params),
             contact=self.contact,
             channel=self.message.channel,
             address=self.message.address,

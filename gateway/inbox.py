@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bots.base import InboundMessage
+from gateway import discreet
 from gateway.conversations import ContactBusy
 from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
 from gateway.privacy import mask_address
@@ -118,6 +119,7 @@ def _handle_one(runtime: Runtime, message_id: int) -> bool:
         else:
             contact = session.get(Contact, message.contact_id)
         route_message(session, runtime, message, contact)
+        discreet.mark_inbound(session, runtime, message, contact)
         message.processed_at = utcnow()
     return True
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bots.base import AddressKind, Button
 from gateway.db import on_commit, transaction_bag
+from gateway.discreet import pending_delete_at
 from gateway.models import FALLBACK_KINDS, QUIET_KINDS, Contact, Direction, Message, MessageStatus, Priority, utcnow
 from gateway.privacy import mask_address
 from gateway.quiet_hours import hold_until
@@ -61,6 +62,7 @@ def queue_message(
     )
     if hold is not None:
         message.status, message.error_code, message.next_attempt_at = MessageStatus.HELD, hold, None
+    message.delete_at = pending_delete_at(runtime, contact, channel, kind)  # discreet contacts' Telegram chats
     session.add(message)
     if flush:
         session.flush()  # the caller may want the id now

@@ -1,9 +1,10 @@
 """What happens to an inbound message: who sent it, which conversation it belongs to, which command it is.
 
 Order: unknown senders get one neutral answer a day; the always-available keywords (help, cancel, stop,
-start) come first; then a pending confirmation (OUI/NON to a damaging command sent by SMS) unless a new command
-replaces it; then an open conversation takes the message; then commands; anything else from a registered contact
-becomes an untriaged report. Everything is written in the caller's transaction.
+start, and the whole-message settings DISCRET / DISCRET NON) come first; then a pending confirmation (OUI/NON to
+a damaging command sent by SMS) unless a new command replaces it; then an open conversation takes the message; then
+commands; anything else from a registered contact becomes an untriaged report. Everything is written in the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from flows import catalogue
 from flows.definitions import FLOWS
-from flows.keywords import Match, match_keyword
-from gateway import alert_flow, confirmations, followups, loop_guard, staff_opt_out
+from flows.keywords import Match, match_exact, match_keyword
+from gateway import alert_flow, confirmations, discreet, followups, loop_guard, staff_opt_out
 from gateway.conversations import address_key
 from gateway.escalation import commands as escalation_commands
 from gateway.inbound_context import Inbound
@@ -54,6 +55,10 @@ def _route(session: Session, runtime: Runtime, message: Message, contact: Contac
     if contact.telegram_unreachable and message.channel == "telegram":
         contact.telegram_unreachable = False  # they wrote to the bot, so they no longer block it
     inbound = Inbound(session, runtime, message, contact, muted=check.muted)
+    setting = match_exact(inbound.text)
+    if setting is not None and setting.intent in ALWAYS_AVAILABLE:
+        ALWAYS_AVAILABLE[setting.intent](inbound, setting)
+        return
     match = match_keyword(inbound.text)
     if match and match.intent == "cancel" and meeting_commands.is_meeting_cancel(match):
         meeting_commands.on_cancel_meeting(inbound, match)
@@ -152,6 +157,8 @@ ALWAYS_AVAILABLE: dict[str, Callable[[Inbound, Match], None]] = {
     "cancel": on_cancel,
     "stop": on_stop,
     "start": on_start,
+    "discreet_on": discreet.on_setting,
+    "discreet_off": discreet.on_setting,
 }
 
 

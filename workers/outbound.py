@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import case, func, update
 
 from bots.base import Button, OutboundMessage, SendOutcome, SendResult
+from gateway import discreet
 from gateway.db import on_commit
 from gateway.delivery import mark_unreachable
 from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, Priority, utcnow
@@ -216,6 +217,8 @@ def _record_sent(runtime: Runtime, message: Message, result: SendResult, now) ->
     if result.provider_id:
         values["provider_id"] = result.provider_id
     with runtime.db.transaction() as session:
+        if message.delete_at is not None:  # into a discreet contact's chat: deleted after the delay from now
+            values["delete_at"] = discreet.sent(session, runtime, message.id, now)
         session.execute(
             update(Message).where(Message.id == message.id).values(**values),
             execution_options={"synchronize_session": False},

@@ -13,11 +13,13 @@ from sqlalchemy import select, update
 
 from gateway import spool
 from gateway.digests import remind_triage, send_digests
+from gateway.discreet import overdue as overdue_deletions
 from gateway.followups import overdue as overdue_followups
 from gateway.inbox import process_pending
 from gateway.meetings.reminders import overdue as overdue_meeting_reminders
 from gateway.models import Direction, Escalation, EscalationStatus, Message, MessageStatus, utcnow
 from gateway.runtime import Runtime
+from workers.discreet import schedule_delete
 from workers.escalation import schedule_reminder, schedule_step
 from workers.followups import schedule_ask
 from workers.meetings import schedule_reminder as schedule_meeting_reminder
@@ -66,8 +68,8 @@ def sweep_outbox(runtime: Runtime, now: datetime | None = None) -> SweepReport:
 
 
 def sweep_timers(runtime: Runtime, now: datetime | None = None) -> int:
-    """Re-schedule escalation steps, reminders and meeting reminders that are due but have no job (e.g. Redis
-    lost its data)."""
+    """Re-schedule escalation steps, reminders, meeting reminders, follow-up questions and discreet chats'
+    deletions that are due but have no job (e.g. Redis lost its data)."""
     now = now or utcnow()
     grace = now - timedelta(seconds=2)
     with runtime.db.transaction() as session:
@@ -85,10 +87,12 @@ def sweep_timers(runtime: Runtime, now: datetime | None = None) -> int:
         ).all()
         meeting_reminders = overdue_meeting_reminders(session, now)
         questions = overdue_followups(session, now)
+        deletions = overdue_deletions(session, now)
     count = sum(schedule_step(runtime.redis, row.id, row.step_seq, None) for row in steps)
     count += sum(schedule_meeting_reminder(runtime.redis, rid, None) for rid in meeting_reminders)
     count += sum(schedule_ask(runtime.redis, fid, seq, None) for fid, seq in questions)
     count += sum(schedule_reminder(runtime.redis, esc_id, None) for esc_id in reminders)
+    count += sum(schedule_delete(runtime.redis, message_id, due) for message_id, due in deletions)
     if count:
         log.info("timer sweep: %s overdue step(s) or reminder(s) re-scheduled", count)
     return count

@@ -30,7 +30,7 @@ from gateway.outbox import queue_message
 def _text(contact: Contact, key: str, **params) -> str:
     from flows import catalogue
 
-    return catalogue.text(contact.language, key, **params)
+    return catalogue.for_contact(contact, key, **params)  # a discreet reporter gets the neutral variant
 
 
 def _tell(inbound, contact: Contact, key: str, kind: str = MessageKind.REPLY, **params) -> None:

@@ -150,7 +150,8 @@ def test_update(case: Case, client, runtime, directory, fake_telegram):
 def test_location_is_kept_with_its_coordinates(client, runtime, directory):
     assert post(client, telegram_update("location")).status_code == 200
     [kept] = rows(runtime, Direction.IN)
-    assert json.loads(kept.meta) == {"latitude": 14.489312, "longitude": -4.182657}
+    # The chat's own id of the message is kept too: a discreet leader's chat is cleaned up with it.
+    assert json.loads(kept.meta) == {"latitude": 14.489312, "longitude": -4.182657, "chat_message_id": 312}
 
 
 def test_button_press_is_answered_by_a_job_on_the_urgent_queue(client, runtime, directory, fake_telegram):

@@ -1,9 +1,9 @@
 """A fake Telegram Bot API: a real HTTP server on 127.0.0.1 that python-telegram-bot's own `Bot` talks to.
 
 It serves `POST /bot<TOKEN>/<method>` (form-encoded, lists and objects as JSON strings) for getMe, sendMessage,
-answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo and getUpdates, records every call, and answers
-`{"ok": true, "result": …}` unless a per-method script says otherwise. A wrong token gets Telegram's 401 without
-using up the script. It also builds the updates Telegram would push, from tests/fixtures/telegram/*.json.
+deleteMessage, answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo and getUpdates, records every call,
+and answers `{"ok": true, "result": …}` unless a per-method script says otherwise. A wrong token gets Telegram's
+401 without using up the script. It also builds the updates Telegram would push, from tests/fixtures/telegram/*.json.
 
     def test_something(fake_telegram):
         fake_telegram.script("sendMessage", blocked())
@@ -70,6 +70,16 @@ def chat_not_found() -> Canned:
     return telegram_error(400, "Bad Request: chat not found")
 
 
+def message_not_found() -> Canned:
+    """400 of deleteMessage: the message is gone (deleted by the user, or never there)."""
+    return telegram_error(400, "Bad Request: message to delete not found")
+
+
+def cannot_delete() -> Canned:
+    """400 of deleteMessage: the message is older than the Bot API lets a bot delete (48 h)."""
+    return telegram_error(400, "Bad Request: message can't be deleted")
+
+
 def slow(seconds: float) -> Canned:
     """The normal answer, but only after `seconds`: with a shorter client timeout, a timeout."""
     return Canned(delay=seconds)
@@ -100,6 +110,11 @@ class Call:
         return self.params["text"]
 
     @property
+    def message_id(self) -> int:
+        """The message a deleteMessage call is about."""
+        return int(self.params["message_id"])
+
+    @property
     def reply_markup(self) -> dict | None:
         """The keyboard sent with the message, decoded."""
         return self.json("reply_markup")
@@ -116,6 +131,7 @@ class FakeTelegram:
         self._calls: list[Call] = []
         self._updates: list[dict] = []
         self._message_ids = itertools.count(1)
+        self.deleted: set[tuple[int, int]] = set()  # (chat_id, message_id) removed by deleteMessage
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> FakeTelegram:
@@ -207,6 +223,13 @@ class FakeTelegram:
                 description = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook"
                 return 409, {"ok": False, "error_code": 409, "description": description}
             return 200, {"ok": True, "result": self.get_updates(params)}
+        if method == "deleteMessage":
+            key = (int(params["chat_id"]), int(params["message_id"]))
+            with self._lock:
+                if key in self.deleted:  # as Telegram answers a second deletion
+                    return message_not_found().status, dict(message_not_found().body)
+                self.deleted.add(key)
+            return 200, {"ok": True, "result": True}
         if method == "answerCallbackQuery":
             return 200, {"ok": True, "result": True}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}

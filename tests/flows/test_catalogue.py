@@ -84,3 +84,39 @@ def test_english_is_its_own_text():
 def test_unknown_key_is_an_error_not_an_empty_message():
     with pytest.raises(KeyError):
         catalogue.text("fr", "no.such.text")
+
+
+DISCREET = [(lang, key) for lang, key in ENTRIES if key.endswith(catalogue.DISCREET_SUFFIX)]
+# Words that would tell a reader of a discreet leader's phone what was reported.
+REVEALING = ("alert", "gravit", "severity", "urgent", "armé", "armed", "violence", "situation", "{where}", "{severity}")
+
+
+@pytest.mark.parametrize(("language", "key"), DISCREET, ids=[f"{lang}:{key}" for lang, key in DISCREET])
+def test_every_discreet_variant_is_one_sms_that_reveals_nothing(language, key):
+    base = key.removesuffix(catalogue.DISCREET_SUFFIX)
+    assert base in catalogue.load(language), f"{key} varies no text"
+    raw = catalogue.load(language)[key]
+    params = {name: WORST_CASE[name] for name in re.findall(r"{(\w+)}", raw)}
+    count = count_segments(to_gsm7(catalogue.text(language, key, **params)))
+    assert count.encoding == "GSM-7" and count.segments == 1, (key, count)
+    assert not [w for w in REVEALING if w in raw.lower()], raw
+    if "{ref}" in catalogue.load(language)[base]:
+        assert "{ref}" in raw, "the leader can still quote the reference"
+
+
+def test_every_text_said_to_a_reporter_has_a_discreet_variant():
+    reporter_keys = {"alert.done", "alert.oneshot", "alert.oneshot.unrated", "report.received", "alert.handled",
+                     "alert.closed", "alert.location_saved", "followup.question", "followup.calmer", "followup.tense",
+                     "followup.worse", "followup.update_noted", "alert.where", "alert.where.nodefault"}  # fmt: skip
+    for language in ("fr", "en"):
+        missing = {k for k in reporter_keys if k + catalogue.DISCREET_SUFFIX not in catalogue.load(language)}
+        assert not missing, (language, missing)
+
+
+def test_discreet_texts_are_chosen_by_the_catalogue():
+    assert catalogue.text("fr", "alert.done", ref=7, discreet=True) == "Message reçu #7. Merci."
+    question = catalogue.text("en", "followup.question", ref=7, where="Koro", discreet=True)
+    assert question == "#7: 1 calm 2 tense 3 worse?"
+    assert catalogue.text("bm", "alert.closed", ref=7, discreet=True) == "#7: terminé. Merci.", "falls back to French"
+    assert catalogue.text("fr", "help", discreet=True) == catalogue.text("fr", "help"), "no variant: the text itself"
+    assert catalogue.text("fr", "alert.done", ref=7).startswith("Alerte #7")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.answers import yes_or_no
-from flows.keywords import match_keyword, parse_reference
+from flows.keywords import match_exact, match_keyword, parse_reference
 
 MATCHES = [
     ("ALERTE", "alert", ""),
@@ -104,3 +104,27 @@ def test_references_with_or_without_hash(text, ref, rest):
 )
 def test_yes_no_answers(text, value):
     assert yes_or_no(text) is value
+
+
+EXACT = [
+    ("DISCRET", "discreet_on"),
+    ("Discrète !", "discreet_on"),
+    ("discreet.", "discreet_on"),
+    ("DISCRET OUI", "discreet_on"),
+    ("Discreet on", "discreet_on"),
+    ("DISCRET NON", "discreet_off"),
+    ("discrète non", "discreet_off"),
+    ("DISCREET OFF", "discreet_off"),
+    ("Discret: les jeunes parlent de représailles", None),
+    ("discret les jeunes", None),
+    ("discrets", None),
+    ("discre", None),
+    ("DISCRET NON MERCI", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), EXACT, ids=[e[0] or "empty" for e in EXACT])
+def test_discreet_settings_are_whole_messages(text, intent):
+    found = match_exact(text)
+    assert (found.intent if found else None) == intent

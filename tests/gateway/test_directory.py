@@ -223,3 +223,66 @@ def test_telegram_id_of_a_stored_contact_is_refused(env, runtime, tmp_path):
     assert re.search(r"line 3\b.*telegram", result.stderr), result.output
     with runtime.db.transaction() as session:
         assert session.scalars(select(Contact.phone)).all() == ["+22365000001"]
+
+
+# The optional last column `discreet`: the cell → the stored setting, for a new contact and for one already discreet
+# (an empty cell, or a file without the column, never undoes a leader's own DISCRET).
+DISCREET_CELLS = [
+    ("yes", True, True),
+    ("oui", True, True),
+    ("YES", True, True),
+    ("Oui", True, True),
+    ("no", False, False),
+    ("non", False, False),
+    ("", False, True),
+]
+
+
+@pytest.mark.parametrize(("cell", "new", "was_discreet"), DISCREET_CELLS, ids=[c[0] or "empty" for c in DISCREET_CELLS])
+def test_discreet_column(env, runtime, tmp_path, cell, new, was_discreet):
+    path = write_csv(tmp_path, LEADER + "," + cell)
+    assert gateway(env, "contacts", "import", str(path)).exit_code == 0
+    with runtime.db.transaction() as session:
+        assert session.scalar(select(Contact.discreet)) is new
+        session.execute(Contact.__table__.update().values(discreet=True))
+    again = gateway(env, "contacts", "import", str(path))
+    assert again.exit_code == 0, again.output
+    with runtime.db.transaction() as session:
+        assert session.scalar(select(Contact.discreet)) is was_discreet
+
+
+@pytest.mark.parametrize("cell", ["maybe", "1", "true", "y"])
+def test_a_bad_discreet_cell_is_that_lines_error(env, runtime, tmp_path, cell):
+    path = write_csv(tmp_path, OFFICER, LEADER + "," + cell)
+    result = gateway(env, "contacts", "import", str(path))
+    assert result.exit_code != 0
+    [report] = [line for line in result.stderr.splitlines() if "line 3" in line]
+    assert "discreet" in report and repr(cell) in report, report
+    assert "line 2:" not in result.stderr
+    assert count(runtime, Contact) == 0
+
+
+def test_a_file_without_the_discreet_column_imports_and_keeps_the_setting(env, runtime, tmp_path):
+    old_header = HEADER.replace(",discreet", "")
+    assert old_header != HEADER, "the sample has the column"
+    path = tmp_path / "old.csv"
+    path.write_text(old_header + "\n" + LEADER + "\n", encoding="utf-8")
+    assert gateway(env, "contacts", "import", str(path)).exit_code == 0
+    with runtime.db.transaction() as session:
+        assert session.scalar(select(Contact.discreet)) is False
+        session.execute(Contact.__table__.update().values(discreet=True))
+    again = gateway(env, "contacts", "import", str(path))
+    assert summary(again) == (0, 0, 1)
+    with runtime.db.transaction() as session:
+        assert session.scalar(select(Contact.discreet)) is True
+
+
+def test_discreet_is_exported_and_reimported_unchanged(env, runtime, tmp_path):
+    assert gateway(env, "contacts", "import", str(SAMPLE_DIRECTORY)).exit_code == 0
+    exported = gateway(env, "contacts", "export")
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert sorted(r["name"] for r in rows if r["discreet"] == "yes") == ["Rokia Poudiougou", "Yacouba Keïta"]
+    assert {r["discreet"] for r in rows} == {"yes", ""}
+    path = tmp_path / "export.csv"
+    path.write_text(exported.stdout, encoding="utf-8")
+    assert summary(gateway(env, "contacts", "import", str(path))) == (0, 0, 197)
