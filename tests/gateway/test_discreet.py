@@ -5,7 +5,7 @@ never what was reported) next to what a normal leader sees, for every message th
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from flows import catalogue
 from gateway.followups import ask
@@ -29,6 +29,12 @@ REVEALING = [
     "marché",
     "facilitateur",
 ]
+
+
+@pytest.fixture
+def env(base_env):
+    """Each alert of the journeys stays its own (merging of repeated alerts is tested below and in test_abuse)."""
+    return {**base_env, "ALERT_MERGE_SECONDS": "0"}
 
 
 def set_discreet(runtime, phone: str, on: bool) -> None:
@@ -62,6 +68,7 @@ def journey(runtime) -> dict[str, list[str]]:
     officer.send("OK 2")
     seen["handled"] = rokia.replies()
     officer.send("FIN 2 calme revenu")
+    officer.send("OUI")  # FIN by SMS asks the officer's own number first
     seen["closed"] = rokia.replies()
     return seen
 
@@ -140,3 +147,14 @@ def test_discreet_answers_go_on_during_a_guided_alert(runtime):
     rokia.send("2")
     assert rokia.send("3") == [catalogue.text("fr", "alert.description")]
     assert rokia.send(DESCRIPTION) == ["Message recu #1. Merci."]
+
+
+def test_a_repeated_alert_joined_to_the_open_one_is_answered_neutrally(runtime, base_env):
+    from gateway.config import load_settings
+
+    runtime.settings = load_settings(env={**base_env, "ALERT_MERGE_SECONDS": "600"})
+    rokia = Chat(runtime, ROKIA)
+    assert rokia.send(f"ALERTE 3 {DESCRIPTION}") == ["Message recu #1. Merci."]
+    assert rokia.send(f"ALERTE 3 {DESCRIPTION} encore") == ["Message recu #1. Merci."]
+    with runtime.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == 1
