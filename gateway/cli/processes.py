@@ -100,7 +100,7 @@ def _describe_channels(settings: Settings, base_url: str) -> list[str]:
     lines = []
     channels = build_channels(settings, connection=None)  # building does not connect
     lines.append("channels: " + ", ".join(sorted(channels)))
-    lines.append(f"SMS goes through: {sms_channel_code(settings, channels) or 'nothing (no SMS channel)'}")
+    lines.append(f"SMS goes through: {sms_channel_code(settings, channels) or 'none'}")
     for code, routes in WEBHOOK_ROUTES.items():
         if code in channels:
             for route in routes:
