@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
 from bots.console import read_console_outbox
+from gateway.cli import main
 from gateway.models import Contact, Direction, Message, MessageKind, Priority
 from gateway.outbox import BroadcastItem, queue_broadcast
 from tests.chat import Chat
@@ -169,3 +171,12 @@ def test_the_console_outbox_expires(runtime, directory, redis_client):
     assert read_console_outbox(redis_client), "the console holds the messages for the simulator"
     ttl = redis_client.ttl(CONSOLE_OUTBOX_KEY)
     assert 0 < ttl <= 24 * 3600, "full numbers and alert texts must not stay in Redis forever"
+
+
+def test_simulate_still_works_with_no_provider_and_no_console_setting(env, runtime, directory, redis_client):
+    """`gateway simulate` installs the console itself: trying the conversations needs no provider and no setting."""
+    assert env["GATEWAY_CONSOLE_CHANNEL"] == ""
+    result = CliRunner().invoke(main, ["simulate", LEADER], env=env, input="ALERTE 3 des tirs au marché\n")
+    assert result.exit_code == 0, result.output
+    assert any(line.startswith("< Alerte #1") for line in result.output.splitlines()), result.output
+    assert LEADER in [m["address"] for m in read_console_outbox(redis_client)], "the reply went through the console"
