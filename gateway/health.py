@@ -41,7 +41,7 @@ def readyz():
     sms = sms_channel_code(runtime.settings, runtime.channels)
     body["channels"] = {
         "sms": sms or "not configured",
-        "telegram": "telegram" if "telegram" in runtime.channels else "not configured",
+        "telegram": "configured" if "telegram" in runtime.channels else "not configured",
     }
     warning = sms_warning(runtime.settings, runtime.channels)
     if warning:

@@ -107,7 +107,9 @@ def queue_broadcast(
         if channel == NO_SMS_CHANNEL:
             if item.buttons not in encoded:
                 encoded[item.buttons] = _encode_buttons(item.buttons)
-            failed = _row(channel, address, item.body, priority, kind, encoded[item.buttons], None)
+            if item.body not in gsm:
+                gsm[item.body] = to_gsm7(item.body)
+            failed = _row(channel, address, gsm[item.body], priority, kind, encoded[item.buttons], None)
             rows.append({**failed, **_NO_SMS_FAILURE, "contact_id": item.contact.id})
             if kind not in FALLBACK_KINDS or not telegram_reachable(item.contact, runtime.channels):
                 continue
@@ -139,7 +141,8 @@ _NO_SMS_FAILURE = {"status": MessageStatus.FAILED, "error_code": NO_SMS_CHANNEL_
 def _no_sms_channel(session, runtime, contact, address, body, priority, kind, buttons, *, fall_back: bool) -> Message:
     """Store an SMS that nothing can carry as failed (never enqueued, never `sent`); an important message routed
     to SMS goes to the contact's Telegram instead when they have it. Returns the failed row."""
-    row = _row(NO_SMS_CHANNEL, address, body, priority, kind, _encode_buttons(buttons), None)
+    # Stored as the SMS would have gone (GSM-7), so that `fall_back_to_sms` recognises it and adds no second row.
+    row = _row(NO_SMS_CHANNEL, address, to_gsm7(body), priority, kind, _encode_buttons(buttons), None)
     message = Message(contact=contact, **{**row, **_NO_SMS_FAILURE})
     session.add(message)
     session.flush()

@@ -62,8 +62,8 @@ def worker(burst: bool) -> None:
     from workers.worker import run_worker
 
     settings = cli_settings(service=True)
-    warn_without_sms(settings)
     runtime = build_runtime(settings)
+    warn_without_sms(settings)  # once it can start: a start that fails says one line, its error
     set_process_runtime(runtime)
     try:
         run_worker(runtime, burst=burst)

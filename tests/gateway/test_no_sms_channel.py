@@ -164,6 +164,17 @@ def test_a_blocked_bot_falling_back_to_missing_sms_fails_once_and_stops(runtime,
     assert no_failed_jobs(runtime)
 
 
+@pytest.mark.parametrize("setting", ["no SMS provider, Telegram"])
+def test_an_escalation_whose_telegram_is_blocked_has_one_failed_sms_row(runtime, directory, fake_telegram):
+    """The SMS copy already failed for want of a channel; the blocked bot's fallback to SMS adds no second row."""
+    fake_telegram.script("sendMessage", blocked())
+    Chat(runtime, LEADER).send(URGENT)  # accented: the failed row holds the GSM-7 text the SMS would have had
+    run_worker(runtime, burst=True)
+    rows = rows_to(runtime, ALIOU, {MessageKind.ESCALATION})
+    assert [(channel, status) for channel, status, _ in rows] == [("sms", "failed"), ("telegram", "failed")]
+    assert no_failed_jobs(runtime)
+
+
 @pytest.mark.parametrize("setting", ["console (simulate, tests)"])
 def test_the_console_outbox_expires(runtime, directory, redis_client):
     Chat(runtime, LEADER).send(URGENT)
