@@ -14,12 +14,15 @@ from workers.queues import CONSOLE_OUTBOX_KEY
 
 log = logging.getLogger(__name__)
 
-# The console keeps the latest messages only; it is a try-out channel, not an archive.
+# The console keeps the latest messages only, and not for long: it is a try-out channel, not an archive, and its
+# records hold full numbers and texts.
 CONSOLE_KEEP = 1000
+CONSOLE_TTL_SECONDS = 24 * 3600
 
 
 class ConsoleChannel(Channel):
-    """Keeps each outbound message in a Redis list, where the simulator and tests read it."""
+    """Keeps each outbound message in a Redis list, where the simulator and tests read it (enabled only by
+    `gateway simulate` and by GATEWAY_CONSOLE_CHANNEL=1 in tests: it delivers nothing)."""
 
     code = "console"
     address_kind = AddressKind.PHONE
@@ -40,6 +43,7 @@ class ConsoleChannel(Channel):
         pipe = self.connection.pipeline()
         pipe.rpush(CONSOLE_OUTBOX_KEY, json.dumps(record, ensure_ascii=False))
         pipe.ltrim(CONSOLE_OUTBOX_KEY, -CONSOLE_KEEP, -1)
+        pipe.expire(CONSOLE_OUTBOX_KEY, CONSOLE_TTL_SECONDS)
         pipe.execute()
         log.info("console message %s kept for %s", message.message_id, mask_address(message.address))
         return SendResult(SendOutcome.SENT, provider_id=provider_id)

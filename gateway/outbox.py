@@ -20,7 +20,7 @@ from gateway.discreet import pending_delete_at
 from gateway.models import FALLBACK_KINDS, QUIET_KINDS, Contact, Direction, Message, MessageStatus, Priority, utcnow
 from gateway.privacy import mask_address
 from gateway.quiet_hours import hold_until
-from gateway.routing import route_for, sms_route
+from gateway.routing import NO_SMS_CHANNEL, NO_SMS_CHANNEL_ERROR, route_for, sms_route, telegram_reachable
 from gateway.runtime import Runtime
 from gateway.sms_text import to_gsm7
 from workers.queues import enqueue_new
@@ -48,11 +48,18 @@ def queue_message(
     (for answering a number that is not in the directory) must be given. Broadcasts pass `flush=False`: their
     rows are then inserted together at the commit, and enqueued together right after it. With `hold` (the
     reason, e.g. `rate_limited`) the row is written `held`: kept as a record, never enqueued nor swept, never sent.
+
+    An SMS that no channel can carry (`NO_SMS_CHANNEL`) is stored failed, never enqueued; when routing chose SMS
+    for a contact, an important kind goes to their Telegram instead (an explicit channel means the caller already
+    covers the other channels, as the escalation notices and `fall_back_to_sms` do).
     """
-    if contact is not None and channel is None:
+    routed = contact is not None and channel is None
+    if routed:
         channel, address = route_for(contact, runtime.settings, runtime.channels)
     if channel is None or address is None:
         raise ValueError("an outbound message needs a contact, or a channel and an address")
+    if channel == NO_SMS_CHANNEL:
+        return _no_sms_channel(session, runtime, contact, address, body, priority, kind, buttons, fall_back=routed)
     adapter = runtime.channels.get(channel)
     if adapter is not None and adapter.address_kind == AddressKind.PHONE:
         body = to_gsm7(body)  # French stays in 160-character GSM-7 segments
@@ -95,8 +102,9 @@ def queue_broadcast(
 ) -> list[tuple[str, str]]:
     """Add one outbound message per item in a single bulk INSERT; they are enqueued together after the commit.
 
-    The same rules as `queue_message` (routing, GSM-7 texts, quiet hours), without building an ORM object per
-    recipient: a notice to 10,000 leaders is a handful of statements. Returns each row's (channel, body)."""
+    The same rules as `queue_message` (routing, GSM-7 texts, quiet hours, no SMS channel), without building an ORM
+    object per recipient: a notice to 10,000 leaders is a handful of statements. Returns each queued row's
+    (channel, body); rows failed for want of an SMS channel are stored but not returned."""
     if not items:
         return []
     held_until, delay = _quiet_hold(runtime, kind)
@@ -105,6 +113,16 @@ def queue_broadcast(
     rows = []
     for item in items:
         channel, address = route_for(item.contact, runtime.settings, runtime.channels)
+        if channel == NO_SMS_CHANNEL:
+            if item.buttons not in encoded:
+                encoded[item.buttons] = _encode_buttons(item.buttons)
+            if item.body not in gsm:
+                gsm[item.body] = to_gsm7(item.body)
+            failed = _row(channel, address, gsm[item.body], priority, kind, encoded[item.buttons], None)
+            rows.append({**failed, **_NO_SMS_FAILURE, "contact_id": item.contact.id})
+            if kind not in FALLBACK_KINDS or not telegram_reachable(item.contact, runtime.channels):
+                continue
+            channel, address = "telegram", str(item.contact.telegram_id)
         adapter = runtime.channels.get(channel)
         body = item.body
         if adapter is not None and adapter.address_kind == AddressKind.PHONE:
@@ -114,10 +132,43 @@ def queue_broadcast(
         if item.buttons not in encoded:
             encoded[item.buttons] = _encode_buttons(item.buttons)
         row = _row(channel, address, body, priority, kind, encoded[item.buttons], held_until)
-        rows.append({**row, "contact_id": item.contact.id})
+        rows.append({**row, "error_code": None, "contact_id": item.contact.id})  # every row has the same keys
     ids = _insert_rows(session, rows)
-    _batch(session, runtime).extend((QueuedRow(message_id, priority), delay) for message_id in ids)
-    return [(row["channel"], row["body"]) for row in rows]
+    queued = [
+        (row, message_id) for row, message_id in zip(rows, ids, strict=True) if row["status"] == MessageStatus.QUEUED
+    ]
+    if len(queued) < len(rows):
+        log.warning("%s messages of a broadcast failed: no SMS channel", len(rows) - len(queued))
+    _batch(session, runtime).extend((QueuedRow(message_id, priority), delay) for _, message_id in queued)
+    return [(row["channel"], row["body"]) for row, _ in queued]
+
+
+# The columns of an SMS row that no channel can carry: failed at once, with a reason staff can read.
+_NO_SMS_FAILURE = {"status": MessageStatus.FAILED, "error_code": NO_SMS_CHANNEL_ERROR, "next_attempt_at": None}
+
+
+def _no_sms_channel(session, runtime, contact, address, body, priority, kind, buttons, *, fall_back: bool) -> Message:
+    """Store an SMS that nothing can carry as failed (never enqueued, never `sent`); an important message routed
+    to SMS goes to the contact's Telegram instead when they have it. Returns the failed row."""
+    # Stored as the SMS would have gone (GSM-7), so that `fall_back_to_sms` recognises it and adds no second row.
+    row = _row(NO_SMS_CHANNEL, address, to_gsm7(body), priority, kind, _encode_buttons(buttons), None)
+    message = Message(contact=contact, **{**row, **_NO_SMS_FAILURE})
+    session.add(message)
+    session.flush()
+    log.warning("message %s to %s failed: no SMS channel", message.id, mask_address(address))
+    if fall_back and kind in FALLBACK_KINDS and telegram_reachable(contact, runtime.channels):
+        queue_message(
+            session,
+            runtime,
+            body=body,
+            contact=contact,
+            channel="telegram",
+            address=str(contact.telegram_id),
+            priority=priority,
+            kind=kind,
+            buttons=buttons,
+        )
+    return message
 
 
 def _quiet_hold(runtime: Runtime, kind: str) -> tuple[datetime | None, float]:

@@ -126,7 +126,8 @@ def database_url(database_template, tmp_path) -> str:
 
 @pytest.fixture
 def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
-    """The environment of a test gateway: test database and Redis, quick sweeps, no quiet hours."""
+    """The environment of a test gateway: test database and Redis, quick sweeps, no quiet hours, and the console
+    channel (never on by default: it delivers nothing) carrying SMS where a test configures no provider."""
     return {
         "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": database_url,
@@ -135,6 +136,7 @@ def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
         "OUTBOX_STALE_SECONDS": "2",
         "QUIET_HOURS": "",
         "LOG_LEVEL": "INFO",
+        "GATEWAY_CONSOLE_CHANNEL": "1",
     }
 
 

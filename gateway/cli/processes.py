@@ -32,6 +32,7 @@ def web(host: str, port: int, web_workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     settings = cli_settings(service=True)
+    warn_without_sms(settings)
 
     class GatewayServer(BaseApplication):
         """gunicorn, configured in code, serving the app factory."""
@@ -60,12 +61,29 @@ def worker(burst: bool) -> None:
     from gateway.runtime import build_runtime, set_process_runtime
     from workers.worker import run_worker
 
-    runtime = build_runtime(cli_settings(service=True))
+    settings = cli_settings(service=True)
+    runtime = build_runtime(settings)
+    warn_without_sms(settings)  # once it can start: a start that fails says one line, its error
     set_process_runtime(runtime)
     try:
         run_worker(runtime, burst=burst)
     finally:
         runtime.close()
+
+
+# Set by `gateway run` for its web and worker: it has said it once already.
+_SMS_WARNING_SHOWN = "GATEWAY_SMS_WARNING_SHOWN"
+
+
+def warn_without_sms(settings: Settings) -> None:
+    """One line on standard error when no channel carries SMS. A warning, not a refusal to start: a Telegram-only
+    deployment is legitimate, and its SMS are then marked failed (no_sms_channel), never pretended sent."""
+    from bots.registry import enabled_codes
+    from gateway.routing import sms_warning
+
+    warning = sms_warning(settings, enabled_codes(settings))
+    if warning and not os.environ.get(_SMS_WARNING_SHOWN):
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _die_with_parent() -> None:
@@ -82,7 +100,7 @@ def _describe_channels(settings: Settings, base_url: str) -> list[str]:
     lines = []
     channels = build_channels(settings, connection=None)  # building does not connect
     lines.append("channels: " + ", ".join(sorted(channels)))
-    lines.append(f"SMS goes through: {sms_channel_code(settings, channels)}")
+    lines.append(f"SMS goes through: {sms_channel_code(settings, channels) or 'none'}")
     for code, routes in WEBHOOK_ROUTES.items():
         if code in channels:
             for route in routes:
@@ -100,11 +118,13 @@ def run(host: str, port: int) -> None:
     handle = connect(settings.redis_url, settings.instance_path)
     env = dict(os.environ, REDIS_URL=handle.url, GATEWAY_INSTANCE_PATH=str(settings.instance_path))
     env["DATABASE_URL"] = settings.database_url
+    env[_SMS_WARNING_SHOWN] = "1"
     base_url = settings.public_base_url or f"http://{host}:{port}"
     click.echo(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
     click.echo(f"redis: {'embedded, ' if handle.embedded else ''}{describe_redis_url(handle.url)}")
     for line in _describe_channels(settings, base_url):
         click.echo(line)
+    warn_without_sms(settings)
     click.echo(f"web: http://{host}:{port} (health: /healthz, /readyz). Ctrl-C stops everything.")
 
     commands = {

@@ -50,6 +50,38 @@ def test_readyz_reports_database_and_redis_ok(client):
     assert "reason" not in body
 
 
+@pytest.fixture
+def env(base_env, request) -> dict[str, str]:
+    """The test gateway, with a test's channel settings on top (indirect parametrization)."""
+    return {**base_env, **getattr(request, "param", {})}
+
+
+TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t0ken", "TWILIO_FROM_NUMBER": "+15005550006"}
+SMS_READINESS = [
+    ("no SMS provider", {"GATEWAY_CONSOLE_CHANNEL": ""}, "not configured", True),
+    ("Twilio", {"GATEWAY_CONSOLE_CHANNEL": "", **TWILIO}, "twilio", False),
+    ("console (tests)", {}, "console", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("env", "sms", "warned"), [r[1:] for r in SMS_READINESS], ids=[r[0] for r in SMS_READINESS], indirect=["env"]
+)
+def test_readyz_warns_without_an_sms_channel_but_stays_ready(client, sms, warned):
+    """Readiness is the database and Redis only (a Telegram-only deployment is legitimate), so 200, with the SMS
+    channel named and, when there is none, a warning an operator can act on."""
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = _json(response)
+    assert body["status"] == "ready" and body["checks"] == {"database": "ok", "redis": "ok"}
+    assert body["channels"]["sms"] == sms
+    if warned:
+        assert "no SMS channel" in body["warning"] and "TWILIO_ACCOUNT_SID" in body["warning"]
+    else:
+        assert "warning" not in body
+    assert "t0ken" not in response.get_data(as_text=True)
+
+
 def test_readyz_names_redis_when_redis_is_down(client, runtime):
     real = runtime.redis_handle.client
     runtime.redis_handle.client = _dead_redis()

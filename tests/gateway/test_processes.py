@@ -185,6 +185,7 @@ def test_run_starts_everything_and_sigint_stops_everything(net_log, tmp_path, mo
     instance = tmp_path / "instance"
     database_url = f"sqlite:///{tmp_path / 'run.db'}"
     settings_env = {"GATEWAY_INSTANCE_PATH": str(instance), "DATABASE_URL": database_url, "QUIET_HOURS": ""}
+    settings_env["GATEWAY_CONSOLE_CHANNEL"] = "1"  # the run's worker sends through the console
     run_env = subprocess_env({**settings_env, "SWEEP_INTERVAL_SECONDS": "1", "LOG_LEVEL": "INFO"}, net_log)
     run_env.pop("REDIS_URL", None)  # the embedded Redis
     monkeypatch.chdir(tmp_path)  # a `.env` of the checkout must not bring a REDIS_URL back
