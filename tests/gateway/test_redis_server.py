@@ -21,13 +21,18 @@ def test_a_redis_url_client_has_explicit_timeouts(redis_url, tmp_path):
         handle.close()
 
 
-def test_the_embedded_redis_client_has_explicit_timeouts(tmp_path):
+def test_the_embedded_redis_clients_have_explicit_timeouts(tmp_path):
+    """The embedded server's own client, and one that other processes build from its unix:// URL (`gateway run`)."""
     handle = connect(None, tmp_path / "instance")
     try:
         kwargs = handle.client.connection_pool.connection_kwargs
-        # A unix socket has no connect timeout nor TCP keep-alive: redis-py drops those two.
         assert (kwargs.get("socket_timeout"), kwargs.get("health_check_interval")) == (10, 30)
         assert handle.client.ping()
+        child = connect(handle.url, tmp_path / "instance")
+        kwargs = child.client.connection_pool.connection_kwargs
+        assert (kwargs.get("socket_timeout"), kwargs.get("health_check_interval")) == (10, 30)
+        assert child.client.ping()
+        child.close()
     finally:
         handle.close()
 
