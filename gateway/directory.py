@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from gateway.models import Contact, District, Language, PreferredChannel, Role
 from gateway.phones import InvalidPhone, to_e164
+from gateway.untrusted import csv_cell, from_csv_cell
 
 COLUMNS = (
     "name",
@@ -32,6 +33,9 @@ COLUMNS = (
 # column) leaves a stored contact's setting alone, so an old spreadsheet never undoes a leader's own DISCRET.
 OPTIONAL_COLUMNS = ("discreet",)
 DISCREET_VALUES = {"yes": True, "oui": True, "no": False, "non": False}
+
+# Columns that never begin with an apostrophe: a leading one is always the neutralising mark of an export.
+UNQUOTED_COLUMNS = ("phone", "telegram_id")
 
 
 class DirectoryError(ValueError):
@@ -114,7 +118,8 @@ def read_rows(text: str) -> list[dict[str, str]]:
         if None in raw:
             rows.append({"__line__": str(reader.line_num), "__error__": "more cells than columns"})
             continue
-        row = {k: (v or "").strip() for k, v in raw.items()}
+        # Undo export_rows' formula neutralising: `'+22376…` is the number +22376….
+        row = {k: from_csv_cell((v or "").strip(), always=k in UNQUOTED_COLUMNS) for k, v in raw.items()}
         row["__line__"] = str(reader.line_num)
         if any(row.get(c) for c in COLUMNS + OPTIONAL_COLUMNS):
             rows.append(row)
@@ -287,13 +292,15 @@ def apply_rows(session: Session, rows: list[ContactRow], progress: Callable[[int
 
 
 def export_rows(session: Session) -> str:
-    """The directory as CSV text in the import format."""
+    """The directory as CSV text in the import format, formula-neutralised (read_rows undoes it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
     for c in session.scalars(select(Contact).order_by(Contact.id)):
+        # Names and places come from people: no cell may start a spreadsheet formula (E.164 numbers get a `'` too).
         writer.writerow(
-            [
+            csv_cell(cell)
+            for cell in [
                 c.name,
                 c.phone,
                 c.telegram_id or "",

@@ -9,6 +9,7 @@ from rq import SimpleWorker
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
+from gateway.redis_server import allow_blocking
 from gateway.runtime import Runtime
 from workers.queues import QUEUES, queue
 from workers.sweeper import sweep_once
@@ -94,6 +95,9 @@ def run_worker(runtime: Runtime, burst: bool = False) -> bool:
     """Serve the gateway's queues until stopped (or, with `burst`, until they are empty)."""
     GatewayWorker.gateway_runtime = runtime
     GatewayWorker.sweep_interval = runtime.settings.sweep_interval_seconds
+    # The dequeue blocks up to sweep_interval seconds: the connection's socket timeout must be longer (explicitly,
+    # rather than trusting RQ to raise it).
+    allow_blocking(runtime.redis, GatewayWorker.sweep_interval)
     worker = GatewayWorker(
         [queue(runtime.redis, name) for name in QUEUES],
         connection=runtime.redis,

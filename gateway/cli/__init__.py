@@ -10,6 +10,7 @@ import click
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.db import Database
 from gateway.logs import configure_logging
+from gateway.untrusted import for_terminal
 
 
 class GatewayGroup(click.Group):
@@ -58,7 +59,7 @@ def open_database(settings: Settings) -> Database:
 
 def echo_error(message: str) -> None:
     """Print a line to standard error."""
-    click.echo(message, err=True)
+    click.echo(for_terminal(message), err=True)
 
 
 @click.group(cls=GatewayGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,7 +11,7 @@ from gateway import audit, followups
 from gateway.alert_lifecycle import alert_recorded
 from gateway.alerts import alert_as_dict, list_alerts
 from gateway.cli import cli_settings, open_database
-from gateway.cli.output import FORMAT_OPTION, emit, emit_record
+from gateway.cli.output import FORMAT_OPTION, emit, emit_record, say
 from gateway.escalation.officers import paging_table
 from gateway.escalation.timeline import escalation_record, timeline_lines
 from gateway.models import Alert, AlertStatus, AlertUpdate, District, utcnow
@@ -77,9 +77,9 @@ def show_command(ref: str, with_reporter: bool, reason: str | None, fmt: str) ->
         return
     emit_record(record, fmt)
     for line in timeline_lines(escalation) if escalation else ["escalation: none (nobody was paged)"]:
-        click.echo(line)
+        say(line)
     for item in updates:
-        click.echo(f"  {item['at'][:19].replace('T', ' ')}  {item['kind']:<9} {item['value'] or ''}".rstrip())
+        say(f"  {item['at'][:19].replace('T', ' ')}  {item['kind']:<9} {item['value'] or ''}".rstrip())
 
 
 @alerts.command("triage")

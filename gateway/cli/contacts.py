@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.cli import cli_settings, echo_error, open_database
+from gateway.cli.output import say
 from gateway.directory import DirectoryError, apply_rows, export_rows, read_rows, validate
 from gateway.models import Contact
 from gateway.phones import InvalidPhone, to_e164
@@ -129,5 +130,5 @@ def telegram_link(phone: str) -> None:
     finally:
         runtime.close()
     days = LINK_CODE_TTL_SECONDS // 86400
-    click.echo(f"code for {name}: {code}")
+    say(f"code for {name}: {code}")
     click.echo(f"in Telegram, open the bot and send: /start {code}  (valid {days} days, once)")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from flows.keywords import parse_reference
 from gateway.cli import cli_settings, open_database
-from gateway.cli.output import FORMAT_OPTION, emit, emit_record
+from gateway.cli.output import FORMAT_OPTION, emit, emit_record, say
 from gateway.meetings.dates import BadDate, parse_local
 from gateway.meetings.service import (
     MeetingError,
@@ -99,7 +99,7 @@ def create_command(district: str, at: str, place: str, agenda: str | None, invit
             when = when_text(session.get(Meeting, summary.meeting_id), runtime, "fr")
     finally:
         _release(runtime)
-    click.echo(f"meeting #{summary.meeting_id} ({target.code}, {when}, {place})")
+    say(f"meeting #{summary.meeting_id} ({target.code}, {when}, {place})")
     click.echo(
         f"{summary.invitees} invitee(s); the notice costs {summary.segments_each} SMS segment(s) each, "
         f"{summary.segments_total} in all"
@@ -171,7 +171,7 @@ def show_command(ref: str, fmt: str) -> None:
     click.echo(f"#{record['ref']}: {record['yes']} oui, {record['no']} non, {record['no_answer']} sans réponse")
     emit_record({k: v for k, v in record.items() if k not in ("coming", "not_coming", "not_answered")}, fmt)
     for label, key in (("oui", "coming"), ("non", "not_coming"), ("sans réponse", "not_answered")):
-        click.echo(f"{label}: {', '.join(record[key]) or '-'}")
+        say(f"{label}: {', '.join(record[key]) or '-'}")
 
 
 @meetings.command("cancel")

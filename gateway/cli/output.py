@@ -1,4 +1,5 @@
-"""Listings for the terminal: an aligned table or JSON (`--format table|json`)."""
+"""Listings for the terminal: an aligned table or JSON (`--format table|json`); sender-supplied text is printed
+without control characters (gateway/untrusted.py) by every helper here."""
 
 from __future__ import annotations
 
@@ -7,15 +8,27 @@ from collections.abc import Sequence
 
 import click
 
+from gateway.untrusted import for_terminal, json_for_terminal
+
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Output format."
 )
 
 
+def say(text: object = "", **kwargs) -> None:
+    """click.echo for a line that may hold sender-supplied text: control characters removed."""
+    click.echo(for_terminal(str(text)), **kwargs)
+
+
+def emit_json(value) -> None:
+    """Print a value as indented JSON, with nothing in it that a terminal would obey."""
+    click.echo(json_for_terminal(json.dumps(value, ensure_ascii=False, indent=2, default=str)))
+
+
 def emit(rows: Sequence[dict], columns: Sequence[str], fmt: str, empty: str = "nothing to show") -> None:
     """Print rows as JSON (all fields) or as a table of `columns`."""
     if fmt == "json":
-        click.echo(json.dumps(list(rows), ensure_ascii=False, indent=2, default=str))
+        emit_json(list(rows))
         return
     if not rows:
         click.echo(empty)
@@ -30,13 +43,13 @@ def emit(rows: Sequence[dict], columns: Sequence[str], fmt: str, empty: str = "n
 def emit_record(record: dict, fmt: str) -> None:
     """Print one record as JSON or as `key: value` lines."""
     if fmt == "json":
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
+        emit_json(record)
         return
     width = max(len(k) for k in record)
     for key, value in record.items():
-        click.echo(f"{key.ljust(width)}  {_cell(value, limit=None)}")
+        say(f"{key.ljust(width)}  {_cell(value, limit=None)}")
 
 
 def _cell(value, limit: int | None = 40) -> str:
-    text = "" if value is None else str(value).replace("\n", " ")
+    text = "" if value is None else for_terminal(str(value)).replace("\n", " ")
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

@@ -38,12 +38,13 @@ def web(host: str, port: int, web_workers: int) -> None:
         """gunicorn, configured in code, serving the app factory."""
 
         def load_config(self) -> None:
-            """Bind, workers, timeouts; no access log (it would hold query strings and ids)."""
+            """Bind, workers, the Procfile's worker settings (gateway/webserver.py); no access log."""
+            from gateway import webserver
+
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", web_workers)
-            self.cfg.set("timeout", 30)
+            webserver.apply(self.cfg)
             self.cfg.set("accesslog", None)  # access logs would carry Telegram chat ids and query strings
-            self.cfg.set("control_socket_disable", True)  # one shared ~/.gunicorn socket would mix instances
 
         def load(self):
             """The WSGI app (built in each gunicorn worker)."""

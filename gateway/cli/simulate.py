@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bots.base import InboundMessage
 from bots.console import ConsoleChannel, read_console_outbox
 from gateway.cli import cli_settings, open_database
+from gateway.cli.output import say
 from gateway.inbox import find_contact, receive
 from gateway.models import Direction, Message, MessageStatus
 from gateway.phones import InvalidPhone, to_e164
@@ -37,7 +38,7 @@ def simulate(phone: str) -> None:
             contact = find_contact(session, "phone", address)
             if contact is None:
                 raise click.ClickException(f"{mask_address(address)} is not an active contact of the directory")
-            click.echo(f"chatting as {contact.name} ({contact.role}, {contact.language}); Ctrl-D to leave")
+            say(f"chatting as {contact.name} ({contact.role}, {contact.language}); Ctrl-D to leave")
         _chat(runtime, address)
     finally:
         runtime.close()
@@ -66,5 +67,5 @@ def _chat(runtime, address: str) -> None:
             send_message(message_id)  # the worker's own job; a running worker may have taken some already
         for record in read_console_outbox(runtime.redis, seen):
             prefix = "" if record["address"] == address else f"[to {mask_address(record['address'])}] "
-            click.echo(f"< {prefix}{record['text']}")
+            say(f"< {prefix}{record['text']}")
         seen = runtime.redis.llen("gw:console:outbox")

@@ -6,6 +6,8 @@ from flask import Flask, abort, current_app
 
 from gateway.runtime import Runtime
 
+TOO_DEEP = "malformed JSON: nested too deeply"
+
 
 def runtime() -> Runtime:
     """The runtime of the running app."""

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, jsonify, request
 from bots.android import AndroidSmsChannel, InvalidEvent
 from gateway.delivery import apply_status
 from gateway.inbox import receive_or_spool
-from gateway.webhooks import channel_or_404, runtime
+from gateway.webhooks import TOO_DEEP, channel_or_404, runtime
 
 log = logging.getLogger(__name__)
 android = Blueprint("android", __name__)
@@ -28,6 +28,8 @@ def events():
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         abort(400, description="malformed JSON: expected an SMS Gateway event")
+    except RecursionError:  # thousands of nested brackets exhaust the parser's stack: bad input, not a crash
+        abort(400, description=TOO_DEEP)
     try:
         event = channel.parse_event(data)
     except InvalidEvent as exc:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from bots.telegram import InvalidUpdate, TelegramChannel, parse_update
 from gateway.telegram_updates import handle_update
-from gateway.webhooks import channel_or_404, runtime
+from gateway.webhooks import TOO_DEEP, channel_or_404, runtime
 
 log = logging.getLogger(__name__)
 telegram = Blueprint("telegram", __name__)
@@ -21,7 +21,10 @@ def updates():
     channel: TelegramChannel = channel_or_404("telegram")
     if not channel.verify(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
         abort(403, description="missing or invalid X-Telegram-Bot-Api-Secret-Token")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # thousands of nested brackets exhaust the parser's stack: bad input, not a crash
+        abort(400, description=TOO_DEEP)
     if data is None:
         abort(400, description="malformed JSON: expected a Telegram update as application/json")
     try:

@@ -155,6 +155,10 @@ UNUSABLE = [
     pytest.param(lambda fake: b'{"event": "sms:received", "payload": {', id="malformed-json"),
     pytest.param(lambda fake: b"\xff\xfe not even text", id="not-utf8"),
     pytest.param(lambda fake: b"[1, 2, 3]", id="json-array"),
+    pytest.param(
+        lambda fake: b'{"event": "sms:received", "payload": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+        id="deeply-nested-json",
+    ),
     pytest.param(lambda fake: envelope_bytes(fake, "sms:received", None), id="no-payload"),
     pytest.param(lambda fake: envelope_bytes(fake, None, {"messageId": "1a2b3c4d"}), id="no-event"),
     pytest.param(

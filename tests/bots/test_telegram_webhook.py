@@ -105,6 +105,8 @@ CASES = [
     Case("a JSON list", "text", body=b"[]", expected_reason="update_id", **BAD),
     Case("text/plain content type", "text", content_type="text/plain", expected_reason="JSON", **BAD),
     Case("message without date or chat", "malformed", expected_reason="malformed Telegram update", **BAD),
+    Case("deeply nested JSON", "text", body=b'{"update_id": 1, "x": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+         expected_reason="nested too deeply", **BAD),
     Case("oversized update", "text", body=b'{"update_id": 1, "x": "' + b"x" * 70_000 + b'"}',
          expected_status=413, expected_reason="64 KiB", **NOTHING),
     Case("edited message is ignored", "edited_message", **NOTHING),

@@ -81,6 +81,11 @@ def in_process_logs(request):
     handler.flush_to_corpus()
 
 
+def pytest_collection_modifyitems(items):
+    """Case 7 (the log scan) runs last, after every case that adds to the log corpus, whatever its number."""
+    items.sort(key=lambda item: "test_7_logs_clean.py" in item.nodeid)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """Note each phase's outcome on the test's row of the table."""

@@ -98,3 +98,34 @@ def test_simulate_refuses_a_number_outside_the_directory(run, directory):
     result = run("simulate", "+22370000001", stdin="ALERTE\n")
     assert result.exit_code != 0 and "not an active contact" in result.output
     assert "70000001" not in result.output, "the number is masked"
+
+
+# Sender-supplied text with an erase-screen sequence, a bell and an 8-bit CSI (U+009B), as anyone can send it.
+HOSTILE_REPORT = "Tension\x1b[2J au marché\x07 de Konna\x9b31m\ttrois blessés"
+CONTROLS = ("\x1b", "\x07", "\x9b", "\t")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("alerts", "list"),
+        ("alerts", "show", "1"),
+        ("alerts", "show", "1", "--with-reporter", "--reason", "triage\x1b[2J"),
+    ],
+)
+def test_control_characters_of_a_report_never_reach_the_terminal(run, runtime, directory, args):
+    Chat(runtime, KORO_LEADER).send(HOSTILE_REPORT)
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert not any(ch in result.output for ch in CONTROLS), repr(result.output)
+    assert "Tension[2J au marché de Konna31m trois" in result.output, "the words themselves are still shown"
+
+
+@pytest.mark.parametrize("args", [("alerts", "list", "--format", "json"), ("alerts", "show", "1", "--format", "json")])
+def test_json_output_escapes_control_characters_and_keeps_the_text(run, runtime, directory, args):
+    Chat(runtime, KORO_LEADER).send(HOSTILE_REPORT)
+    result = run(*args)
+    assert not any(ch in result.output for ch in CONTROLS), repr(result.output)
+    parsed = json.loads(result.output)
+    record = parsed[0] if isinstance(parsed, list) else parsed
+    assert record["description"] == HOSTILE_REPORT, "JSON keeps the exact text, escaped"

@@ -286,3 +286,35 @@ def test_discreet_is_exported_and_reimported_unchanged(env, runtime, tmp_path):
     path = tmp_path / "export.csv"
     path.write_text(exported.stdout, encoding="utf-8")
     assert summary(gateway(env, "contacts", "import", str(path))) == (0, 0, 197)
+
+
+def test_export_neutralises_formulas_and_still_reimports(env, runtime, tmp_path):
+    """Cells that a spreadsheet would run as formulas start with `'`; the export re-imports to the same contacts."""
+    hostile = '=HYPERLINK("http://x";"Awa"),+22376123456,,leader,Mopti,MOPTI,@SUM(A1),-Kotaka,fr,sms,'
+    path = write_csv(tmp_path, hostile, OFFICER)
+    assert gateway(env, "contacts", "import", str(path)).exit_code == 0
+    exported = gateway(env, "contacts", "export").stdout
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert [r["phone"] for r in rows] == ["'+22376123456", "'+22365000001"]
+    assert rows[0]["name"].startswith("'=HYPERLINK") and rows[0]["commune"] == "'@SUM(A1)"
+    assert rows[0]["village"] == "'-Kotaka" and rows[1]["telegram_id"] == "1234567"
+    starts = ("=", "+", "-", "@", "\t", "\r")
+    assert not any(cell.startswith(starts) for r in rows for cell in r.values()), "a live formula cell"
+
+    again = tmp_path / "again.csv"
+    again.write_text(exported, encoding="utf-8")
+    result = gateway(env, "contacts", "import", str(again))
+    assert result.exit_code == 0, result.output
+    assert summary(result) == (0, 0, 2), "the neutralised file is the same directory"
+    with runtime.db.transaction() as session:
+        awa = session.scalars(select(Contact).where(Contact.phone == "+22376123456")).one()
+        assert (awa.name, awa.commune, awa.village) == ('=HYPERLINK("http://x";"Awa")', "@SUM(A1)", "-Kotaka")
+
+
+def test_an_apostrophe_before_a_number_or_telegram_id_is_accepted(env, runtime, tmp_path):
+    """Spreadsheet users type '+223… or '1234567 to keep a number as text: the import takes the number."""
+    path = write_csv(tmp_path, OFFICER.replace(",+22365000001,1234567,", ",'+22365000001,'1234567,"))
+    result = gateway(env, "contacts", "import", str(path))
+    assert result.exit_code == 0, result.output
+    with runtime.db.transaction() as session:
+        assert session.execute(select(Contact.phone, Contact.telegram_id)).all() == [("+22365000001", 1234567)]
