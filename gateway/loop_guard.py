@@ -138,10 +138,11 @@ def desk_for(session: Session, contact: Contact | None) -> list[Contact]:
 
 
 def tell_desk(session: Session, runtime: Runtime, message: Message, contact: Contact | None) -> None:
-    """Tell the desk, once per episode, that a sender loops: never a phone number; a directory contact by name,
-    an unknown sender by nothing but the report's reference."""
+    """Tell the desk, once per episode, that a sender loops: never a phone number nor a name (the desk may not
+    see who reported what), only whether the sender is in the directory and the report's reference; an
+    administrator who must call them reveals the reporter of that reference, audited."""
     ref = f" #{message.alert_id}" if message.alert_id else ""
     for person in desk_for(session, contact):
-        who = (contact.name if contact is not None else catalogue.text(person.language, "loop.unknown")) + ref
+        who = catalogue.text(person.language, "loop.known" if contact is not None else "loop.unknown") + ref
         body = catalogue.text(person.language, "loop.desk", who=who, count=runtime.settings.loop_guard_count)
         queue_message(session, runtime, body=body, contact=person, priority=Priority.BULK, kind=MessageKind.DESK_NOTICE)
