@@ -11,11 +11,11 @@ from bots.base import AddressKind
 from flows import catalogue
 from flows.answers import yes_or_no
 from flows.engine import State
+from flows.inbound_context import Inbound
 from flows.keywords import Match
-from gateway.alert_flow import clear_state, save_state
-from gateway.inbound_context import Inbound
+from gateway.alerts.flow import clear_state, save_state
+from gateway.messaging.outbox import queue_message
 from gateway.models import Priority
-from gateway.outbox import queue_message
 
 FLOW = "confirm"  # the conversation state's flow name; never one of flows.definitions.FLOWS
 

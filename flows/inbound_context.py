@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from bots.base import Button
 from flows import catalogue
+from gateway.core.runtime import Runtime
+from gateway.messaging.outbox import queue_message
+from gateway.messaging.sender_limits import reply_hold
 from gateway.models import Contact, Message, Priority
-from gateway.outbox import queue_message
-from gateway.runtime import Runtime
-from gateway.sender_limits import reply_hold
 
 LOOP_GUARD = "loop_guard"  # error_code of replies held while their sender loops
 
@@ -25,7 +25,7 @@ class Inbound:
     runtime: Runtime
     message: Message
     contact: Contact
-    muted: bool = False  # the sender is caught in a machine loop (gateway.loop_guard): every reply is held
+    muted: bool = False  # the sender is caught in a machine loop (gateway.messaging.loop_guard): every reply is held
 
     def _hold(self) -> str | None:
         """Why a reply to this message must be held (a loop, or the sender's reply limit), or None."""

@@ -1,38 +1,40 @@
 """What happens to an inbound message: who sent it, which conversation it belongs to, which command it is.
 
-Order: unknown senders get one neutral answer a day; the always-available keywords (help, cancel, stop,
-start, and the whole-message settings DISCRET / DISCRET NON) come first; then a pending confirmation (OUI/NON to
-a damaging command sent by SMS) unless a new command replaces it; then an open conversation takes the message; then
-commands; anything else from a registered contact becomes an untriaged report. Everything is written in the
-caller's transaction.
+Unknown senders get one neutral answer a day (`flows.unknown_sender`) or, on Telegram, are asked who they are. A
+registered contact's message is tried against `OPEN_QUESTIONS`, one ordered table at the end of this module: the
+whole-message settings and always-available keywords first, then a pending confirmation, the alert conversation,
+commands, answers to follow-ups and meetings, and last an untriaged report. Everything is written in the caller's
+transaction.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
-from flows import catalogue
+from flows import confirmations
 from flows.definitions import FLOWS
+from flows.engine import State
+from flows.inbound_context import Inbound
 from flows.keywords import Match, match_exact, match_keyword
-from gateway import alert_flow, confirmations, discreet, followups, loop_guard, staff_opt_out
-from gateway.conversations import address_key
+from flows.unknown_sender import answer_unknown_sender
+from gateway.alerts import flow as alert_flow
+from gateway.alerts import followups
+from gateway.core.runtime import Runtime
+from gateway.directory import discreet
+from gateway.directory.telegram_identity import identify_telegram_user
 from gateway.escalation import commands as escalation_commands
-from gateway.inbound_context import Inbound
-from gateway.loop_guard import LoopCheck
+from gateway.escalation import staff_opt_out
 from gateway.meetings import commands as meeting_commands
-from gateway.models import Contact, Message, MessageKind, Priority, Role
-from gateway.outbox import queue_message
-from gateway.runtime import Runtime
-from gateway.telegram_identity import identify_telegram_user
-from workers.queues import KEY_PREFIX
+from gateway.messaging import loop_guard
+from gateway.messaging.loop_guard import LoopCheck
+from gateway.models import Contact, Message, Role
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_SENDER_KEY = KEY_PREFIX + "unknown:"
-UNKNOWN_SENDER_QUIET_SECONDS = 24 * 3600
 # Extras that carry something the sender shared on purpose (not provider bookkeeping such as NumMedia).
 SHARED_KEYS = frozenset({"latitude", "contact_phone"})
 
@@ -54,64 +56,100 @@ def _route(session: Session, runtime: Runtime, message: Message, contact: Contac
         return
     if contact.telegram_unreachable and message.channel == "telegram":
         contact.telegram_unreachable = False  # they wrote to the bot, so they no longer block it
-    inbound = Inbound(session, runtime, message, contact, muted=check.muted)
-    setting = match_exact(inbound.text)
-    if setting is not None and setting.intent in ALWAYS_AVAILABLE:
-        ALWAYS_AVAILABLE[setting.intent](inbound, setting)
-        return
-    match = match_keyword(inbound.text)
-    if match and match.intent == "cancel" and meeting_commands.is_meeting_cancel(match):
-        meeting_commands.on_cancel_meeting(inbound, match)
-        return
-    if match and match.intent in ALWAYS_AVAILABLE:
-        ALWAYS_AVAILABLE[match.intent](inbound, match)
-        return
-    state = runtime.conversations.load(contact.id)
-    if confirmations.is_pending(state):
-        if confirmations.takes(inbound, match, _is_command(match, contact)):
-            confirmations.answer(inbound, state, CONFIRMED)
+    turn = Turn(Inbound(session, runtime, message, contact, muted=check.muted), check)
+    for _name, takes_it in OPEN_QUESTIONS:
+        if takes_it(turn):
             return
-        confirmations.drop(inbound)
-    if state is not None and state.flow in FLOWS:
-        alert_flow.continue_flow(inbound, state)
-        return
-    # Staff commands are words of everyday French ("point", "fin", "ok"): from anyone else the message is an
-    # answer or a report, not a refused command.
-    if _is_command(match, contact):
-        COMMANDS[match.intent][0](inbound, match)
-        return
-    if followups.try_answer(inbound) or meeting_commands.try_answer(inbound) or followups.try_update(inbound):
-        return
-    if not inbound.text:
-        if SHARED_KEYS & inbound.meta.keys():
-            return  # a location or contact card with no conversation to attach it to: stored, nothing to say
-        inbound.reply("help")
-        return
-    report = loop_guard.report(session, contact, message, check)
+
+
+class Turn:
+    """One inbound message on its way through `OPEN_QUESTIONS`: what each step looks at, computed once."""
+
+    def __init__(self, inbound: Inbound, check: LoopCheck) -> None:
+        self.inbound, self.check = inbound, check
+        self.setting = match_exact(inbound.text)
+        self.match = match_keyword(inbound.text)
+
+    @cached_property
+    def state(self) -> State | None:
+        """The sender's open conversation (loaded only once a step needs it)."""
+        return self.inbound.runtime.conversations.load(self.inbound.contact.id)
+
+    @cached_property
+    def is_command(self) -> bool:
+        """True when the message is a command this contact may give."""
+        return _is_command(self.match, self.inbound.contact)
+
+
+def _whole_message_setting(turn: Turn) -> bool:
+    """STOP, START, DISCRET… spelt exactly as the whole message."""
+    if turn.setting is None or turn.setting.intent not in ALWAYS_AVAILABLE:
+        return False
+    ALWAYS_AVAILABLE[turn.setting.intent](turn.inbound, turn.setting)
+    return True
+
+
+def _meeting_cancel(turn: Turn) -> bool:
+    """ANNULER REUNION 12: a facilitator's command, not the always-available ANNULER."""
+    if not (turn.match and turn.match.intent == "cancel" and meeting_commands.is_meeting_cancel(turn.match)):
+        return False
+    meeting_commands.on_cancel_meeting(turn.inbound, turn.match)
+    return True
+
+
+def _always_available(turn: Turn) -> bool:
+    """AIDE, ANNULER and the other keywords that work in any conversation."""
+    if not (turn.match and turn.match.intent in ALWAYS_AVAILABLE):
+        return False
+    ALWAYS_AVAILABLE[turn.match.intent](turn.inbound, turn.match)
+    return True
+
+
+def _pending_confirmation(turn: Turn) -> bool:
+    """OUI/NON to a damaging command sent by SMS; any other message drops the question (a new command replaces
+    it, other text gets a hint) and goes on down the table."""
+    if not confirmations.is_pending(turn.state):
+        return False
+    if confirmations.takes(turn.inbound, turn.match, turn.is_command):
+        confirmations.answer(turn.inbound, turn.state, CONFIRMED)
+        return True
+    confirmations.drop(turn.inbound)
+    return False
+
+
+def _alert_flow(turn: Turn) -> bool:
+    """The next answer of a guided report (where, what, how serious, description)."""
+    if turn.state is None or turn.state.flow not in FLOWS:
+        return False
+    alert_flow.continue_flow(turn.inbound, turn.state)
+    return True
+
+
+def _staff_command(turn: Turn) -> bool:
+    """ALERTE, or a command of the sender's role. Staff commands are words of everyday French ("point", "fin",
+    "ok"): from anyone else the message is an answer or a report, not a refused command."""
+    if not turn.is_command:
+        return False
+    COMMANDS[turn.match.intent][0](turn.inbound, turn.match)
+    return True
+
+
+def _nothing_to_say(turn: Turn) -> bool:
+    """No text: a location or contact card with no conversation to attach it to is stored silently; anything
+    else empty gets the help."""
+    if turn.inbound.text:
+        return False
+    if not SHARED_KEYS & turn.inbound.meta.keys():
+        turn.inbound.reply("help")
+    return True
+
+
+def _report(turn: Turn) -> bool:
+    """Anything else from a registered contact is an untriaged report, never dropped."""
+    inbound = turn.inbound
+    report = loop_guard.report(inbound.session, inbound.contact, inbound.message, turn.check)
     inbound.reply("report.received", ref=report.id)
-
-
-def answer_unknown_sender(session: Session, runtime: Runtime, message: Message, check: LoopCheck) -> None:
-    """A number that is not in the directory can report (its text becomes an untriaged report staff can see)
-    but commands nothing and learns nothing: at most one neutral answer a day, without any reference, on the
-    bulk queue (a stranger's flood never delays an alert), and none while it loops."""
-    text = (message.body or "").strip()
-    if text and not text.startswith("/"):
-        loop_guard.report(session, None, message, check)
-    if check.muted:
-        return
-    key = UNKNOWN_SENDER_KEY + address_key(f"{message.channel}:{message.address}")
-    if not runtime.redis.set(key, "1", nx=True, ex=UNKNOWN_SENDER_QUIET_SECONDS):
-        return
-    queue_message(
-        session,
-        runtime,
-        body=catalogue.text(catalogue.DEFAULT_LANGUAGE, "unknown_sender"),
-        channel=message.channel,
-        address=message.address,
-        priority=Priority.BULK,
-        kind=MessageKind.UNKNOWN_SENDER,
-    )
+    return True
 
 
 # --- Always-available keywords ---------------------------------------------------------------------------
@@ -174,7 +212,7 @@ COMMANDS: dict[str, tuple[Callable[[Inbound, Match], None], str | None]] = {
     "tally": (meeting_commands.on_tally, Role.FACILITATOR),
 }
 
-# What a confirmed question carries out (`gateway.confirmations`): action → handler of its data.
+# What a confirmed question carries out (`flows.confirmations`): action → handler of its data.
 CONFIRMED: dict[str, confirmations.Action] = {
     "close_alert": escalation_commands.confirmed_close,
     "meeting_create": meeting_commands.confirmed_create,
@@ -189,4 +227,18 @@ def _is_command(match: Match | None, contact: Contact) -> bool:
     return role is None or contact.role == role
 
 
-# --- Conversations -----------------------------------------------------------------------------------------
+# --- The order in which a registered contact's message is tried: the first step that takes it ends the turn ----
+
+OPEN_QUESTIONS: tuple[tuple[str, Callable[[Turn], bool]], ...] = (
+    ("whole-message setting", _whole_message_setting),
+    ("meeting cancel", _meeting_cancel),
+    ("always-available keyword", _always_available),
+    ("pending confirmation", _pending_confirmation),
+    ("alert flow", _alert_flow),
+    ("staff command", _staff_command),
+    ("follow-up answer", lambda turn: followups.try_answer(turn.inbound)),
+    ("meeting answer", lambda turn: meeting_commands.try_answer(turn.inbound)),
+    ("follow-up update", lambda turn: followups.try_update(turn.inbound)),
+    ("nothing to say", _nothing_to_say),
+    ("report", _report),
+)

@@ -15,12 +15,12 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from gateway.config import load_settings
-from gateway.db import Database
-from gateway.directory import apply_rows, read_rows, validate
-from gateway.migrate import upgrade
+from gateway.core.config import load_settings
+from gateway.core.db import Database
+from gateway.core.migrate import upgrade
+from gateway.core.runtime import build_runtime, set_process_runtime
+from gateway.directory.import_export import apply_rows, read_rows, validate
 from gateway.models import Base
-from gateway.runtime import build_runtime, set_process_runtime
 from tests import netguard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ def redis_url(tmp_path_factory) -> str:
     if url:
         yield url
         return
-    from gateway.redis_server import start_embedded
+    from gateway.core.redis_server import start_embedded
 
     handle = start_embedded(tmp_path_factory.mktemp("redis"))
     yield handle.url
@@ -89,7 +89,7 @@ def database_template(tmp_path_factory) -> str:
     """A migrated database: PostgreSQL from TEST_DATABASE_URL (schema rebuilt), else a SQLite template file."""
     pg_url = os.environ.get("TEST_DATABASE_URL")
     if pg_url:
-        from gateway.config import normalise_database_url
+        from gateway.core.config import normalise_database_url
 
         pg_url = normalise_database_url(pg_url)
         database = Database(pg_url)
@@ -165,7 +165,7 @@ def runtime(settings):
 @pytest.fixture
 def app(runtime):
     """The Flask app built on the test runtime."""
-    from gateway.app import create_app
+    from gateway.web.app import create_app
 
     return create_app(runtime=runtime)
 

@@ -11,7 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flows import catalogue
-from gateway.meetings.service import facilitators_of
+from gateway.core.runtime import Runtime
+from gateway.directory.roles import facilitators_of
+from gateway.messaging.outbox import queue_message
+from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import (
     Alert,
     AlertSource,
@@ -29,9 +32,6 @@ from gateway.models import (
     Role,
     utcnow,
 )
-from gateway.outbox import queue_message
-from gateway.runtime import Runtime
-from gateway.sms_text import count_segments, to_gsm7
 
 log = logging.getLogger(__name__)
 

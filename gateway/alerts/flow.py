@@ -7,11 +7,11 @@ from dataclasses import replace
 
 from flows import engine
 from flows.definitions import ALERT_FLOW, FLOWS
+from flows.inbound_context import Inbound
 from flows.keywords import Match
-from gateway import alert_merge, alerts
-from gateway.alert_lifecycle import alert_recorded
-from gateway.db import on_commit
-from gateway.inbound_context import Inbound
+from gateway.alerts import merge, records
+from gateway.alerts.lifecycle import alert_recorded
+from gateway.core.db import on_commit
 from gateway.models import Alert, AlertSource, AlertStatus, Contact, MessageKind
 
 ALERT_CONFIRMATION = MessageKind.ALERT_CONFIRMATION
@@ -19,16 +19,16 @@ ALERT_CONFIRMATION = MessageKind.ALERT_CONFIRMATION
 
 def on_alert(inbound: Inbound, match: Match) -> None:
     """ALERTE: the guided flow, or a one-shot alert when text follows (`ALERTE 3 les jeunes…`)."""
-    severity, description = alerts.parse_oneshot(match.rest)
+    severity, description = records.parse_oneshot(match.rest)
     if description:
-        same = alert_merge.open_match(
-            inbound.session, inbound.runtime, inbound.contact, alerts.default_place(inbound.contact)
+        same = merge.open_match(
+            inbound.session, inbound.runtime, inbound.contact, records.default_place(inbound.contact)
         )
         if same is not None:
-            alert_merge.merge(inbound.session, inbound.runtime, same, inbound.message, description, severity)
+            merge.merge(inbound.session, inbound.runtime, same, inbound.message, description, severity)
             inbound.reply("alert.merged", ref=same.id, kind=ALERT_CONFIRMATION)
             return
-        alert = alerts.new_alert(
+        alert = records.new_alert(
             inbound.session,
             inbound.contact,
             inbound.message.channel,
@@ -36,7 +36,7 @@ def on_alert(inbound: Inbound, match: Match) -> None:
             severity=severity,
             description=description,
         )
-        alerts.link(inbound.message, alert)
+        records.link(inbound.message, alert)
         alert_recorded(inbound.session, inbound.runtime, alert)
         if severity is None:
             inbound.reply("alert.oneshot.unrated", ref=alert.id, kind=ALERT_CONFIRMATION)
@@ -66,7 +66,7 @@ def clear_state(inbound: Inbound) -> None:
 
 def flow_context(contact: Contact) -> dict:
     """Values a flow may offer as defaults."""
-    return {"place": alerts.default_place(contact)}
+    return {"place": records.default_place(contact)}
 
 
 def continue_flow(inbound: Inbound, state: engine.State) -> None:
@@ -80,7 +80,7 @@ def continue_flow(inbound: Inbound, state: engine.State) -> None:
     alert = inbound.session.get(Alert, state.record_id) if state.record_id else None
     if turn.accepted:
         if alert is None:
-            alert = alerts.new_alert(
+            alert = records.new_alert(
                 inbound.session,
                 inbound.contact,
                 inbound.message.channel,
@@ -88,18 +88,18 @@ def continue_flow(inbound: Inbound, state: engine.State) -> None:
                 status=AlertStatus.INCOMPLETE,
             )
             new_state = replace(new_state, record_id=alert.id)
-        alerts.apply_answers(alert, new_state.data)
+        records.apply_answers(alert, new_state.data)
     if alert is not None:
-        alerts.link(inbound.message, alert)
+        records.link(inbound.message, alert)
     if turn.outcome is engine.Outcome.WAITING:
         save_state(inbound, new_state)
         inbound.send_replies(turn.replies)
         return
     clear_state(inbound)
     if turn.outcome is engine.Outcome.COMPLETED:
-        same = alert_merge.open_match(inbound.session, inbound.runtime, inbound.contact, alert.place, exclude=alert.id)
+        same = merge.open_match(inbound.session, inbound.runtime, inbound.contact, alert.place, exclude=alert.id)
         if same is not None:
-            alert_merge.absorb(inbound.session, inbound.runtime, alert, same, inbound.message)
+            merge.absorb(inbound.session, inbound.runtime, alert, same, inbound.message)
             inbound.reply("alert.merged", ref=same.id, kind=ALERT_CONFIRMATION)
             return
         alert.status = AlertStatus.NEW
@@ -115,17 +115,17 @@ def attach_location(inbound: Inbound, state: engine.State) -> None:
     """A location shared during the alert flow is kept with the alert; it answers the "where?" question."""
     alert = inbound.session.get(Alert, state.record_id) if state.record_id else None
     if alert is None:
-        alert = alerts.new_alert(
+        alert = records.new_alert(
             inbound.session, inbound.contact, inbound.message.channel, AlertSource.GUIDED, status=AlertStatus.INCOMPLETE
         )
         state = replace(state, record_id=alert.id)
     alert.latitude, alert.longitude = float(inbound.meta["latitude"]), float(inbound.meta["longitude"])
-    alerts.link(inbound.message, alert)
+    records.link(inbound.message, alert)
     context = flow_context(inbound.contact)
     if state.step == "place":
         turn = engine.answer(ALERT_FLOW, state, f"GPS {alert.latitude:.5f},{alert.longitude:.5f}", context)
         state = replace(turn.state, record_id=alert.id)
-        alerts.apply_answers(alert, state.data)
+        records.apply_answers(alert, state.data)
         save_state(inbound, state)
         inbound.send_replies(turn.replies)
         return

@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flows import catalogue
-from gateway.db import on_commit
+from gateway.core.db import on_commit
+from gateway.core.runtime import Runtime
+from gateway.messaging.outbox import queue_message
 from gateway.models import (
     Alert,
     AlertStatus,
@@ -28,9 +30,7 @@ from gateway.models import (
     Priority,
     utcnow,
 )
-from gateway.outbox import queue_message
-from gateway.runtime import Runtime
-from workers.followups import schedule_ask
+from workers.schedule import schedule_ask
 
 log = logging.getLogger(__name__)
 
@@ -189,3 +189,10 @@ def overdue(session: Session, now: datetime) -> list[tuple[int, int]]:
         .limit(500)
     )
     return [(row.id, row.seq) for row in rows]
+
+
+def reschedule_overdue(runtime: Runtime, now: datetime) -> int:
+    """Queue every overdue follow-up question again (the sweeper's entry point)."""
+    with runtime.db.transaction() as session:
+        questions = overdue(session, now)
+    return sum(schedule_ask(runtime.redis, followup_id, seq, None) for followup_id, seq in questions)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from gateway import followups
+from gateway.alerts import followups
+from gateway.core.runtime import Runtime
 from gateway.escalation import ladder
 from gateway.models import Alert
-from gateway.runtime import Runtime
 
 
 def alert_recorded(session: Session, runtime: Runtime, alert: Alert) -> None:

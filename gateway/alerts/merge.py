@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flows.keywords import normalise
-from gateway import alerts
+from gateway.alerts import records
+from gateway.core.runtime import Runtime
 from gateway.escalation import ladder
 from gateway.escalation.policy import DEFAULT_POLICY, Plan
 from gateway.models import (
@@ -24,7 +25,6 @@ from gateway.models import (
     Message,
     utcnow,
 )
-from gateway.runtime import Runtime
 
 OPEN_STATUSES = (AlertStatus.NEW, AlertStatus.ACKNOWLEDGED, AlertStatus.VERIFIED)
 MERGED = "merged"  # AlertUpdate.kind of a repeated alert's text
@@ -62,7 +62,7 @@ def merge(
     category: str | None = None,
 ) -> None:
     """Join a repeated alert to the open one: the message linked, its text kept, a higher severity applied."""
-    alerts.link(message, alert)
+    records.link(message, alert)
     session.add(AlertUpdate(alert_id=alert.id, kind=MERGED, value=text, message_id=message.id))
     if category and not alert.category:
         alert.category = category

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from gateway.privacy import mask_phone_numbers, redact_secrets
+from gateway.core.privacy import mask_phone_numbers, redact_secrets
 
 # Libraries that would log URLs carrying tokens, or request bodies, at INFO/DEBUG.
 _NOISY_LOGGERS = ("httpx", "httpcore", "twilio.http_client", "urllib3", "telegram", "alembic")

@@ -9,9 +9,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from gateway.db import Database
+from gateway.core.db import Database
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"  # gateway/migrations: package-data, beside the models
 
 
 def alembic_config(database: Database) -> Config:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from gateway.config import ConfigError
+from gateway.core.config import ConfigError
 
 log = logging.getLogger(__name__)
 

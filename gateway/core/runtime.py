@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from bots.base import Channel
 from bots.registry import build_channels
-from gateway.config import Settings, load_settings
-from gateway.conversations import ConversationStore
-from gateway.db import Database
-from gateway.redis_server import RedisHandle, connect
+from flows.conversations import ConversationStore
+from gateway.core.config import Settings, load_settings
+from gateway.core.db import Database
+from gateway.core.redis_server import RedisHandle, connect
 
 
 @dataclass

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from bots.base import SendOutcome, SendResult
 from flows.keywords import Match
-from gateway.db import on_commit
+from gateway.core.db import on_commit
+from gateway.core.runtime import Runtime
 from gateway.models import Contact, Direction, Message, MessageKind, MessageStatus, utcnow
-from gateway.runtime import Runtime
-from workers.discreet import schedule_delete
+from workers.schedule import schedule_delete
 
 log = logging.getLogger(__name__)
 
@@ -177,3 +177,10 @@ def overdue(session: Session, now: datetime) -> list[tuple[int, datetime]]:
         .limit(500)
     )
     return [(row.id, row.delete_at) for row in rows]
+
+
+def reschedule_overdue(runtime: Runtime, now: datetime) -> int:
+    """Queue every overdue chat deletion again (the sweeper's entry point)."""
+    with runtime.db.transaction() as session:
+        due = overdue(session, now)
+    return sum(schedule_delete(runtime.redis, message_id, delete_at) for message_id, delete_at in due)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.core.untrusted import csv_cell, from_csv_cell
+from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.models import Contact, District, Language, PreferredChannel, Role
-from gateway.phones import InvalidPhone, to_e164
-from gateway.untrusted import csv_cell, from_csv_cell
 
 COLUMNS = (
     "name",

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from bots.base import Button, ButtonKind
 from flows import catalogue
-from gateway import loop_guard
-from gateway.conversations import address_key
-from gateway.loop_guard import LoopCheck
+from flows.conversations import address_key
+from flows.unknown_sender import answer_unknown_sender
+from gateway.core.runtime import Runtime
+from gateway.directory.phones import InvalidPhone, to_e164
+from gateway.messaging import loop_guard
+from gateway.messaging.loop_guard import LoopCheck
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message, MessageKind, Priority
-from gateway.outbox import queue_message
-from gateway.phones import InvalidPhone, to_e164
-from gateway.runtime import Runtime
 from workers.queues import KEY_PREFIX
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,6 @@ def _link(session: Session, message: Message, contact: Contact, user_id: int) ->
 
 def identify_telegram_user(session: Session, runtime: Runtime, message: Message, check: LoopCheck) -> None:
     """Handle a message from a Telegram account not in the directory yet."""
-    from gateway.router import answer_unknown_sender
-
     user_id = int(message.address)
     meta = json.loads(message.meta) if message.meta else {}
     contact = None

@@ -4,10 +4,10 @@ replaced), and whoever can replace them — their region's coordinators, else he
 from __future__ import annotations
 
 from flows import catalogue
+from flows.inbound_context import Inbound
 from gateway.escalation.officers import coordinators_of
-from gateway.inbound_context import Inbound
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Priority, Role
-from gateway.outbox import queue_message
 
 _REPLIES = {Role.OFFICER: "stop.done_officer", Role.FACILITATOR: "stop.done_facilitator"}
 _NOTICES = {Role.OFFICER: "stop.officer_notice", Role.FACILITATOR: "stop.facilitator_notice"}

@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bots.base import Channel, StatusUpdate
-from gateway.db import on_commit
+from gateway.core.db import on_commit
+from gateway.core.runtime import Runtime
 from gateway.models import STATUS_RANK, Contact, Direction, Message, MessageStatus, utcnow
-from gateway.runtime import Runtime
 from workers.queues import enqueue_send
+from workers.schedule import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,6 @@ def mark_unreachable(contact: Contact | None, channel: Channel | None) -> None:
 
 def retry_later(session, runtime: Runtime, message: Message, error_code: str | None) -> None:
     """The provider accepted the message but could not deliver it for now (no signal): send it again later."""
-    from workers.outbound import backoff_seconds
-
     delay = backoff_seconds(message.attempts, None, runtime.settings.retry_backoff_seconds)
     message.status, message.error_code = MessageStatus.QUEUED, error_code
     message.resends = (message.resends or 0) + 1

@@ -18,11 +18,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bots.base import InboundMessage
-from gateway import discreet
-from gateway.conversations import ContactBusy
+from flows.conversations import ContactBusy
+from gateway.core.privacy import mask_address
+from gateway.core.runtime import Runtime
+from gateway.directory import discreet
+from gateway.messaging import spool
 from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
-from gateway.privacy import mask_address
-from gateway.runtime import Runtime
 from workers.queues import enqueue_handle
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def handle(runtime: Runtime, message_id: int) -> int:
 
 def _handle_one(runtime: Runtime, message_id: int) -> bool:
     """Flows, records and replies of one message, in one transaction; False if it was handled meanwhile."""
-    from gateway.router import route_message
+    from flows.router import route_message
 
     with runtime.db.transaction() as session:
         message = session.get(Message, message_id, with_for_update=True)
@@ -153,8 +154,6 @@ def receive_or_spool(runtime: Runtime, inbound: InboundMessage, address_kind: st
     """Accept (store and queue the handling); when the database cannot store the message, spool it to disk
     instead (None) so that it is not lost even with a provider that never retries. Replays the spool once the
     database answers again."""
-    from gateway import spool
-
     try:
         receipt = accept(runtime, inbound, address_kind)
     except Exception as exc:  # noqa: BLE001 - any storage failure: the spool takes it
@@ -163,10 +162,15 @@ def receive_or_spool(runtime: Runtime, inbound: InboundMessage, address_kind: st
         return None
     if spool.pending(runtime.settings.instance_path):
         try:
-            spool.replay(runtime)
+            replay_spool(runtime)
         except Exception as exc:  # noqa: BLE001 - the sweep tries again
             log.warning("spool replay failed (%s)", type(exc).__name__)
     return receipt
+
+
+def replay_spool(runtime: Runtime) -> int:
+    """Store and queue every message the spool holds (the sweeper calls it; `receive_or_spool` too)."""
+    return spool.replay(runtime, accept)
 
 
 def process_pending(runtime: Runtime, older_than_seconds: int, limit: int = 200) -> int:

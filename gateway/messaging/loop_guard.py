@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows import catalogue
+from flows.conversations import address_key
 from flows.keywords import normalise
-from gateway import alerts
-from gateway.conversations import address_key
+from gateway.alerts import records
+from gateway.core.runtime import Runtime
+from gateway.directory.roles import facilitators_of
 from gateway.escalation.officers import officers_for
-from gateway.meetings.service import facilitators_of
+from gateway.messaging.outbox import queue_message
 from gateway.models import Alert, Contact, Message, MessageKind, Priority, Role
-from gateway.outbox import queue_message
-from gateway.runtime import Runtime
 from workers.queues import KEY_PREFIX
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,9 @@ def report(session: Session, contact: Contact | None, message: Message, check: L
         )
         alert = session.get(Alert, first) if first is not None else None
         if alert is not None:
-            alerts.link(message, alert)
+            records.link(message, alert)
             return alert
-    return alerts.create_report(session, contact, message)
+    return records.create_report(session, contact, message)
 
 
 def desk_for(session: Session, contact: Contact | None) -> list[Contact]:

@@ -15,14 +15,14 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from bots.base import AddressKind, Button
-from gateway.db import on_commit, transaction_bag
-from gateway.discreet import pending_delete_at
+from gateway.core.db import on_commit, transaction_bag
+from gateway.core.privacy import mask_address
+from gateway.core.runtime import Runtime
+from gateway.directory.discreet import pending_delete_at
+from gateway.messaging.quiet_hours import hold_until
+from gateway.messaging.routing import NO_SMS_CHANNEL, NO_SMS_CHANNEL_ERROR, route_for, sms_route, telegram_reachable
+from gateway.messaging.sms_text import to_gsm7
 from gateway.models import FALLBACK_KINDS, QUIET_KINDS, Contact, Direction, Message, MessageStatus, Priority, utcnow
-from gateway.privacy import mask_address
-from gateway.quiet_hours import hold_until
-from gateway.routing import NO_SMS_CHANNEL, NO_SMS_CHANNEL_ERROR, route_for, sms_route, telegram_reachable
-from gateway.runtime import Runtime
-from gateway.sms_text import to_gsm7
 from workers.queues import enqueue_new
 
 log = logging.getLogger(__name__)

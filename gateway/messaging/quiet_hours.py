@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.config import Settings
+from gateway.core.config import Settings
 
 
 def in_window(clock: time, start: time, end: time) -> bool:

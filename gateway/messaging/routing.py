@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bots.registry import sms_channel_code
-from gateway.config import Settings
+from gateway.core.config import Settings
 from gateway.models import Contact, PreferredChannel
 
 # The channel recorded on an SMS that no channel can carry (no Twilio, no phone): its row is failed at once with

@@ -2,7 +2,7 @@
 
 It rations the answers the gateway sends back to one sender for their own messages, so that 200 messages (a
 flood, or a phone stuck resending) cost at most a burst of replies. Escalations, notices and messages to other
-people are never counted. Replies beyond the limit are written as `held` outbox rows (see gateway.outbox).
+people are never counted. Replies beyond the limit are written as `held` outbox rows (see gateway.messaging.outbox).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from gateway.conversations import address_key
+from flows.conversations import address_key
 from workers.queues import KEY_PREFIX
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -44,11 +45,9 @@ def pending(instance_path: Path) -> bool:
     return folder.is_dir() and any(p.suffix == ".jsonl" for p in folder.iterdir())
 
 
-def replay(runtime) -> int:
-    """Store every spooled message (once each) and queue its handling; a file is removed only when all its
-    lines are stored."""
-    from gateway.inbox import accept
-
+def replay(runtime, accept: Callable[..., object]) -> int:
+    """Store every spooled message (once each) with `accept(runtime, inbound, address_kind=...)`, which also
+    queues its handling; a file is removed only when all its lines are stored."""
     folder = spool_dir(runtime.settings.instance_path)
     if not folder.is_dir():
         return 0

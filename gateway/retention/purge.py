@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.audit import record
-from gateway.config import Settings
-from gateway.db import Database
+from gateway.core.audit import record
+from gateway.core.config import Settings
+from gateway.core.db import Database
+from gateway.core.privacy import mask_address
 from gateway.models import Alert, AlertUpdate, Direction, Escalation, Message, MessageStatus, utcnow
-from gateway.privacy import mask_address
 
 PURGE_BATCH = 500
 # The kinds counted, in the order they are printed.

@@ -6,9 +6,9 @@ from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway.config import Settings, load_settings
-from gateway.logs import configure_logging
-from gateway.runtime import Runtime, build_runtime, set_process_runtime
+from gateway.core.config import Settings, load_settings
+from gateway.core.logs import configure_logging
+from gateway.core.runtime import Runtime, build_runtime, set_process_runtime
 
 # Provider webhooks are small; anything bigger is refused with 413 without being read.
 MAX_REQUEST_BYTES = 64 * 1024
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Behind a reverse proxy the public scheme and host come from X-Forwarded-*; signatures need them.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
 
-    from gateway.health import health
+    from gateway.web.health import health
     from gateway.webhooks import register
 
     app.register_blueprint(health)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from bots.registry import sms_channel_code
-from gateway.routing import sms_warning
+from gateway.messaging.routing import sms_warning
 
 health = Blueprint("health", __name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from bots.telegram import TelegramUpdate
-from gateway.inbox import receive_or_spool
-from gateway.runtime import Runtime
+from gateway.core.runtime import Runtime
+from gateway.messaging.inbox import receive_or_spool
 from workers.queues import QUEUE_URGENT, queue
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""gunicorn settings of the web process, shared by the Procfile (`-c python:gateway.webserver`) and `gateway web`.
+"""gunicorn settings of the web process, shared by the Procfile (`-c python:gateway.web.webserver`) and `gateway web`.
 
 Chosen by measurement against slow clients (tests/faults/test_8_slow_clients.py; README "Deployment"): with sync
 workers two half-sent requests held both workers until gunicorn killed them after `timeout` (31 s without an answer
@@ -16,7 +16,7 @@ import struct
 from gunicorn.workers.gthread import ThreadWorker
 
 # gunicorn reads the lower-case names below as its settings when this module is its config file.
-worker_class = "gateway.webserver.GatewayThreadWorker"
+worker_class = "gateway.web.webserver.GatewayThreadWorker"
 threads = 32  # per worker: each stalled client holds one thread for at most READ_TIMEOUT_SECONDS
 keepalive = 2  # seconds an idle kept-alive connection may wait for its next request
 timeout = 30  # a worker whose main loop stops for this long is restarted

@@ -14,8 +14,8 @@ from flows.catalogue import text as catalogue_text
 from gateway.escalation import ladder
 from gateway.meetings.dates import local_form, parse_clock, parse_day, to_utc
 from gateway.meetings.service import create_meeting
+from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Alert, Contact, District, Escalation, Invitation, Meeting, Message, MessageKind, utcnow
-from gateway.sms_text import to_gsm7
 from tests.chat import Chat
 from tests.fakes import telegram_api
 from workers.queues import CONVERSATION_KEY

@@ -100,7 +100,7 @@ def test_unexpected_answer_gets_a_hint_then_the_question_again(runtime, director
 def chat_text(key: str, **params) -> str:
     """The French catalogue text as the SMS channel sends it."""
     from flows.catalogue import text
-    from gateway.sms_text import to_gsm7
+    from gateway.messaging.sms_text import to_gsm7
 
     return to_gsm7(text("fr", key, **params))
 

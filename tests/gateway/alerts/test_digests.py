@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select, update
 
 from flows.catalogue import text as catalogue_text
-from gateway.digests import remind_triage, send_digests
+from gateway.alerts.digests import remind_triage, send_digests
 from gateway.meetings.service import create_meeting
+from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Alert, AlertSource, AlertStatus, District, Message, MessageKind, utcnow
-from gateway.sms_text import count_segments, to_gsm7
 from tests.chat import Chat
 from tests.fakes import telegram_api
 

@@ -16,14 +16,14 @@ from sqlalchemy import func, select, update
 from bots.console import read_console_outbox
 from flows.catalogue import text as catalogue_text
 from gateway import models
-from gateway.followups import ask, overdue
+from gateway.alerts.followups import ask, overdue
+from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Alert, AlertUpdate, Contact, Escalation, Followup, Message, MessageKind, utcnow
-from gateway.sms_text import count_segments, to_gsm7
 from tests.chat import Chat
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import blocked
-from workers.followups import ask_job_id
 from workers.queues import QUEUE_BULK, job_is_pending, queue
+from workers.schedule import ask_job_id
 from workers.sweeper import sweep_timers
 from workers.worker import run_worker
 
@@ -124,7 +124,7 @@ def test_information_and_free_text_get_no_followup(runtime, text):
     assert alert_count(runtime) == 1 and followup(runtime) is None
 
 
-# Two alerts about one place from one leader: merging off, or they would be one alert (gateway.alert_merge).
+# Two alerts about one place from one leader: merging off, or they would be one alert (gateway.alerts.merge).
 @pytest.mark.parametrize("extra_env", [{"FOLLOWUP_MIN_SEVERITY": "3", "ALERT_MERGE_SECONDS": "0"}])
 def test_followup_min_severity_is_honoured(runtime):
     Chat(runtime, LEADER).send(TENSE)

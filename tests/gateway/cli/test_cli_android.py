@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway.cli import main
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, MessageStatus
-from gateway.outbox import queue_message
 from tests.fakes import android_phone
 from tests.fakes.android_phone import PASSWORD, USER
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway.cli import main
+from gateway.directory.telegram_identity import LINK_CODE_KEY
 from gateway.models import Alert, Contact, Direction, Message
-from gateway.telegram_identity import LINK_CODE_KEY
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, TOKEN, telegram_update
 from tests.inbound_jobs import handle_job_ids, handle_queued

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from gateway.alerts.digests import remind_triage
+from gateway.alerts.followups import ask
 from gateway.cli import main
-from gateway.digests import remind_triage
-from gateway.followups import ask
 from gateway.models import Alert, AlertUpdate, Escalation, Followup, Message, utcnow
 from tests.chat import Chat
 

@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import inspect
 
 from bots.console import read_console_outbox
-from gateway.config import load_settings
-from gateway.db import Database
-from gateway.outbox import queue_message
-from gateway.runtime import build_runtime
+from gateway.core.config import load_settings
+from gateway.core.db import Database
+from gateway.core.runtime import build_runtime
+from gateway.messaging.outbox import queue_message
 from tests.conftest import ROOT, Process, subprocess_env, wait_for
 
 pytestmark = pytest.mark.e2e

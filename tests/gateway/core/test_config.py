@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from gateway.config import ConfigError, load_settings
+from gateway.core.config import ConfigError, load_settings
 from tests.conftest import subprocess_env
 
 SECRET = "Sup3rSecret"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from gateway.db import Database
-from gateway.migrate import pending_revisions, upgrade
+from gateway.core.db import Database
+from gateway.core.migrate import pending_revisions, upgrade
 from gateway.models import Base
 
 

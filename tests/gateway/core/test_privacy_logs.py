@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bots.console import read_console_outbox
-from gateway.logs import configure_logging
+from gateway.core.logs import configure_logging
+from gateway.core.privacy import mask_address, mask_phone_numbers
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message
-from gateway.outbox import queue_message
-from gateway.privacy import mask_address, mask_phone_numbers
 from tests.conftest import wait_for
 
 BODY = "Les jeunes et les gendarmes s'affrontent au marché de Konna"
@@ -149,7 +149,7 @@ def test_a_logged_database_error_holds_neither_body_nor_number(runtime, gateway_
         with runtime.db.transaction() as session:  # the same provider id again: the unique key refuses it
             session.add(Message(**row, status="received"))
     except IntegrityError:
-        logging.getLogger("gateway.inbox").error("message stored but not handled yet", exc_info=True)
+        logging.getLogger("gateway.messaging.inbox").error("message stored but not handled yet", exc_info=True)
     else:
         pytest.fail("a second row with the same provider id was accepted")
     err = capfd.readouterr().err

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from gateway import redis_server
-from gateway.redis_server import allow_blocking, connect
+from gateway.core import redis_server
+from gateway.core.redis_server import allow_blocking, connect
 from workers.worker import run_worker
 
 EXPLICIT = {"socket_connect_timeout": 5, "socket_timeout": 10, "health_check_interval": 30, "socket_keepalive": True}

@@ -1,4 +1,4 @@
-"""gateway/untrusted.py: what reaches a staff terminal or a spreadsheet from sender-supplied text."""
+"""gateway/core/untrusted.py: what reaches a staff terminal or a spreadsheet from sender-supplied text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gateway.untrusted import csv_cell, for_terminal, from_csv_cell, json_for_terminal
+from gateway.core.untrusted import csv_cell, for_terminal, from_csv_cell, json_for_terminal
 
 
 @pytest.mark.parametrize(

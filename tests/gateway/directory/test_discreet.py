@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from flows import catalogue
-from gateway.followups import ask
+from gateway.alerts.followups import ask
 from gateway.models import Alert, Contact, Followup, Message
 from tests.chat import Chat
 
@@ -150,7 +150,7 @@ def test_discreet_answers_go_on_during_a_guided_alert(runtime):
 
 
 def test_a_repeated_alert_joined_to_the_open_one_is_answered_neutrally(runtime, base_env):
-    from gateway.config import load_settings
+    from gateway.core.config import load_settings
 
     runtime.settings = load_settings(env={**base_env, "ALERT_MERGE_SECONDS": "600"})
     rokia = Chat(runtime, ROKIA)

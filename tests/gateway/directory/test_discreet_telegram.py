@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from gateway.discreet import delete
+from gateway.directory.discreet import delete
 from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import (

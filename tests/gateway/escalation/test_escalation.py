@@ -15,14 +15,14 @@ from sqlalchemy import select, update
 
 from flows.catalogue import text as catalogue_text
 from gateway.escalation import commands, ladder
+from gateway.messaging.quiet_hours import hold_until
+from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Contact, Escalation, Message, MessageKind, Notification, Role, utcnow
-from gateway.quiet_hours import hold_until
-from gateway.sms_text import to_gsm7
 from tests.chat import Chat
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
-from workers.escalation import step_job_id
 from workers.queues import QUEUE_URGENT, queue
+from workers.schedule import step_job_id
 from workers.sweeper import sweep_timers
 from workers.worker import run_worker
 
@@ -208,7 +208,7 @@ def test_acknowledgement_at_level_2_tells_the_other_notified_officer(runtime, ta
 
 def test_bare_ok_with_two_open_alerts_asks_which(runtime):
     Chat(runtime, LEADER).send(URGENT)
-    # Another Kotaka leader (the same leader's second alert about Kotaka would join the first: gateway.alert_merge)
+    # Another Kotaka leader (the same leader's second alert about Kotaka would join the first: gateway.alerts.merge)
     Chat(runtime, "+22378429376").send("ALERTE 3 une maison brûle à Kotaka")
     assert Chat(runtime, ALIOU).send("OK") == [sms("escalation.which", refs="#1 #2")]
     assert escalation(runtime, 1).acknowledged_by is None and escalation(runtime, 2).acknowledged_by is None

@@ -8,11 +8,11 @@ import random
 import pytest
 from sqlalchemy import select
 
-from gateway import alerts
+from gateway.alerts import records
 from gateway.escalation.notify import MAX_SEGMENTS, alert_text
 from gateway.escalation.policy import DEFAULT_POLICY, Plan, Policy
+from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Alert, AlertSource, Contact, District, Role
-from gateway.sms_text import count_segments, to_gsm7
 
 LONG_FRENCH = ("Des hommes armés sont entrés à Kotaka, ils menacent les éleveurs près du puits. " * 20)[:1000]
 
@@ -144,7 +144,7 @@ def test_no_reporter_identity_for_any_leader_in_the_directory(runtime, directory
         leaders = list(session.scalars(select(Contact).where(Contact.role == Role.LEADER)))
         assert len(leaders) > 100
         for leader in leaders:
-            alert = alerts.new_alert(session, leader, "console", AlertSource.ONESHOT, severity=3, category="other",
+            alert = records.new_alert(session, leader, "console", AlertSource.ONESHOT, severity=3, category="other",
                                      description=LONG_FRENCH)  # fmt: skip
             for language in ("fr", "en"):
                 text = alert_text(alert, language)

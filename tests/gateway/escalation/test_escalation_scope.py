@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 
 from flows.catalogue import text as catalogue_text
 from gateway.escalation import ladder
+from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Alert, Contact, District, Escalation, utcnow
-from gateway.sms_text import to_gsm7
 from tests.chat import Chat
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update

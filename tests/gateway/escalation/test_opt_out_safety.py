@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select, update
 
 from flows.catalogue import text as catalogue_text
+from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Alert, Contact, Notification
-from gateway.sms_text import to_gsm7
 from tests.chat import Chat
 
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI)

@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from flows.catalogue import text as catalogue_text
 from gateway.cli import main
 from gateway.meetings.service import create_meeting
+from gateway.messaging.sms_text import to_gsm7
 from gateway.models import District, Meeting, MeetingStatus, Message, utcnow
-from gateway.sms_text import to_gsm7
 from tests.chat import Chat
 
 FACILITATOR = "+22391731768"  # Bakary Dembélé, KORO facilitator

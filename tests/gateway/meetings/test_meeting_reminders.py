@@ -15,11 +15,11 @@ from flows.catalogue import text as catalogue_text
 from gateway.meetings import reminders
 from gateway.meetings.dates import local_form
 from gateway.meetings.service import cancel_meeting, create_meeting, reschedule_meeting
+from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Contact, District, Invitation, Meeting, MeetingReminder, Message, utcnow
-from gateway.sms_text import to_gsm7
 from tests.chat import Chat
-from workers.meetings import reminder_job_id
 from workers.queues import QUEUE_BULK, job_is_pending, queue
+from workers.schedule import meeting_reminder_job_id as reminder_job_id
 from workers.sweeper import sweep_timers
 from workers.worker import run_worker
 

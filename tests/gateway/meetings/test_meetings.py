@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from flows.catalogue import text as catalogue_text
 from gateway.meetings.dates import local_form
 from gateway.meetings.service import cancel_meeting, create_meeting, reschedule_meeting
+from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Alert, Contact, District, Invitation, Meeting, Message, MessageKind, Role, utcnow
-from gateway.sms_text import count_segments, to_gsm7
 from tests.chat import Chat
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update

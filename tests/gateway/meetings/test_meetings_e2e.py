@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from flows.catalogue import text as catalogue_text
 from gateway.cli import main
+from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Contact, Invitation, Message, MessageKind, MessageStatus
-from gateway.sms_text import to_gsm7
 from tests.chat import Chat
 from tests.conftest import wait_for
 from tests.fakes import telegram_api, twilio_api

@@ -133,7 +133,7 @@ def test_a_token_comes_back_after_the_refill_time(runtime, directory):
 
 
 def test_two_workers_never_both_take_the_last_token(redis_client):
-    from gateway.sender_limits import ReplyBucket
+    from gateway.messaging.sender_limits import ReplyBucket
 
     bucket = ReplyBucket(redis_client, burst=10, refill_seconds=3600)
     results: list[bool] = []
@@ -153,11 +153,11 @@ def test_two_workers_never_both_take_the_last_token(redis_client):
 
 
 def test_redis_down_fails_open_and_logs_once(caplog):
-    from gateway.sender_limits import ReplyBucket
+    from gateway.messaging.sender_limits import ReplyBucket
 
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     bucket = ReplyBucket(dead, burst=1, refill_seconds=60)
-    with caplog.at_level("WARNING", logger="gateway.sender_limits"):
+    with caplog.at_level("WARNING", logger="gateway.messaging.sender_limits"):
         assert all(bucket.take("contact:1:twilio") for _ in range(3)), "replies go when Redis cannot count"
     assert len([r for r in caplog.records if "reply limit" in r.getMessage()]) == 1
 
@@ -168,9 +168,9 @@ def test_redis_down_fails_open_and_logs_once(caplog):
 @pytest.fixture
 def telegram_runtime(base_env, fake_telegram):
     """A runtime with the Telegram channel pointed at the fake Bot API, and the sample directory."""
-    from gateway.config import load_settings
-    from gateway.directory import apply_rows, read_rows, validate
-    from gateway.runtime import build_runtime, set_process_runtime
+    from gateway.core.config import load_settings
+    from gateway.core.runtime import build_runtime, set_process_runtime
+    from gateway.directory.import_export import apply_rows, read_rows, validate
     from tests.conftest import SAMPLE_DIRECTORY
 
     runtime = build_runtime(load_settings(env={**base_env, **fake_telegram.env()}))
@@ -245,7 +245,7 @@ def test_replies_come_back_once_the_sender_has_been_quiet(runtime, directory):
 
 def test_copies_stored_minutes_apart_and_handled_together_are_no_loop(runtime, directory):
     from bots.base import InboundMessage
-    from gateway.inbox import handle, store
+    from gateway.messaging.inbox import handle, store
 
     ids = [store(runtime, InboundMessage("console", f"late-{n}", LEADER, AUTO_REPLY)).message_id for n in range(6)]
     with runtime.db.transaction() as session:

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bots.android import our_id
+from gateway.messaging.sms_text import count_segments
 from gateway.models import Alert, Direction, Message, MessageStatus, Priority
-from gateway.sms_text import count_segments
 from tests.conftest import wait_for
 from tests.fakes import android_phone
 from tests.fakes.android_phone import PASSWORD

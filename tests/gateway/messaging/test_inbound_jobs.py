@@ -11,8 +11,8 @@ import redis
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
-from gateway import conversations
-from gateway.conversations import address_key
+from flows import conversations
+from flows.conversations import address_key
 from gateway.models import Alert, Direction, Message, utcnow
 from tests.bots.test_twilio_webhooks import (
     ACCOUNT_SID,

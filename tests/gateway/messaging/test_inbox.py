@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bots.base import InboundMessage
-from gateway import router
-from gateway.conversations import address_key
-from gateway.inbox import process_pending, receive
+from flows import router
+from flows.conversations import address_key
+from gateway.messaging.inbox import process_pending, receive
 from gateway.models import Alert, Message
 from tests.chat import Chat
 from workers.queues import CONTACT_LOCK_KEY

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from bots.console import read_console_outbox
 from gateway.cli import main
+from gateway.messaging.outbox import BroadcastItem, queue_broadcast
 from gateway.models import Contact, Direction, Message, MessageKind, Priority
-from gateway.outbox import BroadcastItem, queue_broadcast
 from tests.chat import Chat
 from tests.fakes import android_phone, telegram_api, twilio_api
 from tests.fakes.telegram_api import blocked

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from bots.console import read_console_outbox
-from gateway import outbox
-from gateway.config import Settings, load_settings
-from gateway.followups import ask
+from gateway.alerts.followups import ask
+from gateway.core.config import Settings, load_settings
+from gateway.messaging import outbox
+from gateway.messaging.outbox import queue_message
+from gateway.messaging.quiet_hours import hold_until
 from gateway.models import QUIET_KINDS, Contact, Followup, Message, MessageKind, Priority, utcnow
-from gateway.outbox import queue_message
-from gateway.quiet_hours import hold_until
 from tests.chat import Chat
 from workers import outbound
 from workers.outbound import send_message

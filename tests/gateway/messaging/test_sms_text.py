@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.sms_text import count_segments, to_gsm7
+from gateway.messaging.sms_text import count_segments, to_gsm7
 
 TRANSLITERATION = [
     ("fenêtre", "fenetre"),

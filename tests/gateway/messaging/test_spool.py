@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bots.base import InboundMessage
-from gateway import spool
-from gateway.db import Database
-from gateway.inbox import receive_or_spool
+from gateway.core.db import Database
+from gateway.messaging import spool
+from gateway.messaging.inbox import receive_or_spool, replay_spool
 from gateway.models import Alert, Message
 from tests.inbound_jobs import handle_job_ids, handle_queued
 
@@ -59,10 +59,10 @@ def test_message_is_spooled_while_the_database_is_down_and_stored_once_after(run
 def test_replay_that_fails_again_keeps_every_message(runtime, directory, database_down):
     for number in range(3):
         receive_or_spool(runtime, InboundMessage("twilio", f"SMkeep{number}", LEADER, f"message {number}"))
-    assert spool.replay(runtime) == 0  # still down
+    assert replay_spool(runtime) == 0  # still down
     assert spool.pending(runtime.settings.instance_path)
     database_down()
-    assert spool.replay(runtime) == 3
+    assert replay_spool(runtime) == 3
     assert inbound_count(runtime) == 3 and not spool.pending(runtime.settings.instance_path)
 
 
@@ -80,7 +80,7 @@ def test_a_torn_line_is_set_aside_and_every_other_message_is_stored(runtime, dir
         fh.write('{"address_kind": "phone", "channel": "twi')  # the disk filled up mid-write
     receive_or_spool(runtime, InboundMessage("twilio", "SMtorn2", LEADER, "deuxième"))
     database_down()
-    assert spool.replay(runtime) == 2
+    assert replay_spool(runtime) == 2
     assert inbound_count(runtime) == 2 and not spool.pending(runtime.settings.instance_path)
     unreadable = spool.spool_dir(runtime.settings.instance_path) / "unreadable.txt"
     assert '"channel": "twi' in unreadable.read_text(encoding="utf-8"), "kept for a person to read"

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway.cli import main
+from gateway.core.privacy import mask_address
 from gateway.models import Alert, AlertUpdate, AuditEntry, Escalation, Message, MessageStatus
-from gateway.privacy import mask_address
-from gateway.retention import purge
+from gateway.retention.purge import purge
 from tests.gateway.aged_rows import LEADER, STRANGER, seed, statistics
 
 # name, kind (in/out message, alert), age in days, sender in the directory, extras, expected

@@ -14,8 +14,8 @@ from flask import request
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from gateway.app import MAX_REQUEST_BYTES
-from gateway.db import Database
+from gateway.core.db import Database
+from gateway.web.app import MAX_REQUEST_BYTES
 
 # Each unreachable database is unreachable whatever backend the tests run on.
 DEAD_DATABASES = {
