@@ -3,6 +3,7 @@ real worker processes, and a network guard that fails the session if anything tr
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -260,3 +261,19 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, message: s
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def restore_logging():
+    """Let a test (or a command it runs) configure logging, then put the root logger, its level, handlers and
+    their filters back as they were."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    filters = {id(h): list(h.filters) for h in handlers}
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        handler.filters[:] = filters[id(handler)]
+    root.setLevel(level)

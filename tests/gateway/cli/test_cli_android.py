@@ -4,8 +4,6 @@ is told (four webhooks under fixed ids, idempotent), what the status shows, and 
 
 from __future__ import annotations
 
-import logging
-
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -34,19 +32,8 @@ def env(base_env, fake_phone) -> dict[str, str]:
     return {**base_env, **fake_phone.env(), "PUBLIC_BASE_URL": PUBLIC_BASE_URL}
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """The commands configure logging on the root logger; put it back as it was after each test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    filters = {id(h): list(h.filters) for h in handlers}
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler in handlers:
-        handler.filters[:] = filters[id(handler)]
-    root.setLevel(level)
+# The commands configure logging on the root logger: conftest's `restore_logging` puts it back after each test.
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 @pytest.fixture

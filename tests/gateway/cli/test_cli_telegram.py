@@ -5,7 +5,6 @@ them, against a fake Bot API: what Telegram is told, what polling stores, and on
 from __future__ import annotations
 
 import json
-import logging
 import re
 
 import pytest
@@ -32,19 +31,8 @@ def env(base_env, fake_telegram) -> dict[str, str]:
     return {**base_env, **fake_telegram.env()}
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """The commands configure logging on the root logger; put it back as it was after each test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    filters = {id(h): list(h.filters) for h in handlers}
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler in handlers:
-        handler.filters[:] = filters[id(handler)]
-    root.setLevel(level)
+# The commands configure logging on the root logger: conftest's `restore_logging` puts it back after each test.
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 @pytest.fixture

@@ -94,18 +94,8 @@ def _fragments(text: str, size: int = 12) -> list[str]:
 
 
 @pytest.fixture
-def gateway_logging():
-    """Let a test call configure_logging, then put the root logger and its handlers back as they were."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    filters = {id(h): list(h.filters) for h in handlers}
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler in handlers:
-        handler.filters[:] = filters[id(handler)]
-    root.setLevel(level)
+def gateway_logging(restore_logging):
+    """Let a test call configure_logging; conftest's `restore_logging` puts the root logger back after."""
 
 
 def test_configured_logs_mask_phones_and_redact_secrets(gateway_logging, capfd):
