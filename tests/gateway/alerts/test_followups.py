@@ -1,7 +1,8 @@
 """Follow-ups under a controlled clock: a serious alert's reporter is asked how things stand by calling
 `ask(…, now=due)` (never by waiting); each answer (1, 2, 3, free text) through the real inbound pipeline, the maximum
 number of questions, re-escalation, references among several open questions, opt-out, the Telegram→SMS fallback and a
-Redis flush between planning and asking. (`gateway alerts show` with the history: tests/gateway/test_cli_triage.py.)"""
+Redis flush between planning and asking. (`gateway alerts show` with the history:
+tests/gateway/cli/test_cli_triage.py.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Discreet mode as transcripts: what a reader of a discreet leader's phone sees (a reference and a neutral word,
 never what was reported) next to what a normal leader sees, for every message the gateway sends a reporter;
-`DISCRET` / `DISCRET NON` by message, exact like STOP. (Telegram clean-up: tests/gateway/test_discreet_telegram.py.)"""
+`DISCRET` / `DISCRET NON` by message, exact like STOP. (Telegram clean-up:
+tests/gateway/directory/test_discreet_telegram.py.)"""
 
 from __future__ import annotations
 

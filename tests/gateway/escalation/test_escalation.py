@@ -264,7 +264,7 @@ def test_closing_an_alert(runtime, ack_first, command, status, done, note, repor
     reporter.replies()
     aliou = Chat(runtime, ALIOU)
     assert aliou.send(command) == [sms(question, ref=1)] and escalation(runtime).alert.status != status
-    assert aliou.send("OUI") == [sms(done, ref=1)], "by SMS, closing is confirmed: tests/gateway/test_confirmations.py"
+    assert aliou.send("OUI") == [sms(done, ref=1)], "by SMS, closing is confirmed: tests/flows/test_confirmations.py"
     esc = escalation(runtime)
     assert (esc.alert.status, esc.resolution_note, esc.status) == (status, note, "stopped")
     assert esc.acknowledged_by.phone == ALIOU, "closing an alert takes it"

@@ -85,7 +85,7 @@ def when(runtime, ref: int = 1, language: str = "fr") -> str:
 
 
 def create(runtime, days: int = 3, place: str = PLACE) -> list[str]:
-    """The facilitator calls a meeting by SMS and confirms it (tests/gateway/test_confirmations.py); the replies to
+    """The facilitator calls a meeting by SMS and confirms it (tests/flows/test_confirmations.py); the replies to
     the confirmation."""
     chat = Chat(runtime, FACILITATOR)
     [question] = chat.send(f"REUNION {day_ahead(days)} 10h {place}")
