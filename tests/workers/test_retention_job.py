@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from gateway.models import AuditEntry, Message, utcnow
-from tests.gateway.aged_rows import seed
+from tests.gateway.retention.aged_rows import seed
 from workers.retention import RETENTION_DONE_KEY, daily_purge
 from workers.worker import run_worker
 

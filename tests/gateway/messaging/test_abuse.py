@@ -25,7 +25,7 @@ from gateway.models import (
 )
 from tests.chat import Chat
 from tests.fakes import telegram_api
-from tests.gateway.test_alert_journey import chat_text
+from tests.gateway.alerts.test_alert_journey import chat_text
 from workers.queues import QUEUE_BULK, QUEUE_URGENT, queue
 
 fake_telegram = telegram_api.fake_telegram  # the fixture, for the Telegram test

@@ -12,7 +12,7 @@ from gateway.cli import main
 from gateway.core.privacy import mask_address
 from gateway.models import Alert, AlertUpdate, AuditEntry, Escalation, Message, MessageStatus
 from gateway.retention.purge import purge
-from tests.gateway.aged_rows import LEADER, STRANGER, seed, statistics
+from tests.gateway.retention.aged_rows import LEADER, STRANGER, seed, statistics
 
 # name, kind (in/out message, alert), age in days, sender in the directory, extras, expected
 # (defaults: RETENTION_DAYS 180, UNKNOWN_RETENTION_DAYS 30)
