@@ -41,7 +41,7 @@ def busiest_window(events: list[tuple[float, int]], window: float) -> int:
 
 def pacing_phase(args) -> dict:
     """A notice to 300 leaders through the fake phone, paced; the phone's view of the segments it got."""
-    from gateway.sms_text import count_segments
+    from gateway.messaging.sms_text import count_segments
 
     stack = Stack(args.db, "pacing")
     try:

@@ -65,9 +65,9 @@ def main() -> None:
         import_directory(stack, rows)
         leaders = [r["phone"] for r in rows if r["role"] == "leader"]
         fake = start_fake(stack)
-        from gateway.app import create_app
-        from gateway.config import load_settings
+        from gateway.core.config import load_settings
         from gateway.models import Direction, Message, MessageStatus
+        from gateway.web.app import create_app
         from workers.outbound import send_message
 
         app = create_app(load_settings(stack.env(TWILIO_API_BASE_URL=fake)))

@@ -191,7 +191,7 @@ def outbox_left(stack: Stack) -> int:
     handling job makes replies)."""
     from sqlalchemy import and_, create_engine, func, or_, select
 
-    from gateway.config import normalise_database_url
+    from gateway.core.config import normalise_database_url
     from gateway.models import Direction, Message, MessageStatus
 
     engine = create_engine(normalise_database_url(stack.database_url))
@@ -216,8 +216,8 @@ def outbox_left(stack: Stack) -> int:
 
 def runtime_for(stack: Stack, **env):
     """A gateway runtime in this process, configured like the stack's processes."""
-    from gateway.config import load_settings
-    from gateway.runtime import build_runtime, set_process_runtime
+    from gateway.core.config import load_settings
+    from gateway.core.runtime import build_runtime, set_process_runtime
 
     runtime = build_runtime(load_settings(stack.env(**env)))
     set_process_runtime(runtime)
@@ -248,7 +248,7 @@ def notice_transaction(runtime, district_code: str) -> tuple:
 
 def create_notice(runtime, district_code: str, profile: str | None = None) -> dict:
     """create_meeting for the district in one transaction; seconds spent building, committing, enqueueing."""
-    import gateway.outbox as outbox
+    import gateway.messaging.outbox as outbox
 
     spent = {"enqueue": 0.0}
     # The after-commit enqueue the outbox calls: `enqueue_new` (batched) since b05b0a1, `enqueue_send` before.

@@ -56,7 +56,7 @@ def main() -> None:
     if args.pace_window:
         pacing.WINDOW_SECONDS = args.pace_window
     from gateway.cli import cli_settings
-    from gateway.runtime import build_runtime, set_process_runtime
+    from gateway.core.runtime import build_runtime, set_process_runtime
 
     runtime = build_runtime(cli_settings(service=True))
     set_process_runtime(runtime)

@@ -9,7 +9,7 @@ import uuid
 import redis
 
 from bots.base import AddressKind, Channel, OutboundMessage, SendOutcome, SendResult
-from gateway.privacy import mask_address
+from gateway.core.privacy import mask_address
 from workers.queues import CONSOLE_OUTBOX_KEY
 
 log = logging.getLogger(__name__)

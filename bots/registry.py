@@ -11,7 +11,7 @@ from bots.base import Channel
 from bots.console import ConsoleChannel
 from bots.telegram import TelegramChannel
 from bots.twilio_sms import TwilioSmsChannel
-from gateway.config import Settings
+from gateway.core.config import Settings
 
 # code → (is it configured?, how to build it). Adding a channel means adding one line here.
 CHANNELS: dict[str, tuple[Callable[[Settings], bool], Callable[[Settings, redis.Redis], Channel]]] = {

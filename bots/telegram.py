@@ -30,7 +30,7 @@ from bots.base import (
     clean_text,
     valid_id,
 )
-from gateway.config import Settings
+from gateway.core.config import Settings
 
 log = logging.getLogger(__name__)
 

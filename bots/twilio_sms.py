@@ -27,8 +27,8 @@ from bots.base import (
     StatusUpdate,
     clean_text,
 )
-from gateway.config import Settings
-from gateway.phones import InvalidPhone, to_e164
+from gateway.core.config import Settings
+from gateway.directory.phones import InvalidPhone, to_e164
 
 log = logging.getLogger(__name__)
 

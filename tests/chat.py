@@ -8,7 +8,7 @@ import itertools
 from sqlalchemy import select
 
 from bots.base import InboundMessage
-from gateway.inbox import receive
+from gateway.messaging.inbox import receive
 from gateway.models import Direction, Message
 
 _ids = itertools.count(1)

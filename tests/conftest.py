@@ -3,6 +3,7 @@ real worker processes, and a network guard that fails the session if anything tr
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -15,12 +16,12 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from gateway.config import load_settings
-from gateway.db import Database
-from gateway.directory import apply_rows, read_rows, validate
-from gateway.migrate import upgrade
+from gateway.core.config import load_settings
+from gateway.core.db import Database
+from gateway.core.migrate import upgrade
+from gateway.core.runtime import build_runtime, set_process_runtime
+from gateway.directory.import_export import apply_rows, read_rows, validate
 from gateway.models import Base
-from gateway.runtime import build_runtime, set_process_runtime
 from tests import netguard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,7 @@ def redis_url(tmp_path_factory) -> str:
     if url:
         yield url
         return
-    from gateway.redis_server import start_embedded
+    from gateway.core.redis_server import start_embedded
 
     handle = start_embedded(tmp_path_factory.mktemp("redis"))
     yield handle.url
@@ -89,7 +90,7 @@ def database_template(tmp_path_factory) -> str:
     """A migrated database: PostgreSQL from TEST_DATABASE_URL (schema rebuilt), else a SQLite template file."""
     pg_url = os.environ.get("TEST_DATABASE_URL")
     if pg_url:
-        from gateway.config import normalise_database_url
+        from gateway.core.config import normalise_database_url
 
         pg_url = normalise_database_url(pg_url)
         database = Database(pg_url)
@@ -165,7 +166,7 @@ def runtime(settings):
 @pytest.fixture
 def app(runtime):
     """The Flask app built on the test runtime."""
-    from gateway.app import create_app
+    from gateway.web.app import create_app
 
     return create_app(runtime=runtime)
 
@@ -260,3 +261,19 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, message: s
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def restore_logging():
+    """Let a test (or a command it runs) configure logging, then put the root logger, its level, handlers and
+    their filters back as they were."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    filters = {id(h): list(h.filters) for h in handlers}
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        handler.filters[:] = filters[id(handler)]
+    root.setLevel(level)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from gateway.conversations import ContactBusy
-from gateway.inbox import handle
-from gateway.runtime import process_runtime
+from flows.conversations import ContactBusy
+from gateway.core.runtime import process_runtime
+from gateway.messaging.inbox import handle
 from workers.queues import HANDLE_BUSY_DELAYS, enqueue_handle
 
 log = logging.getLogger(__name__)

@@ -17,30 +17,19 @@ from datetime import timedelta
 from sqlalchemy import case, func, update
 
 from bots.base import Button, OutboundMessage, SendOutcome, SendResult
-from gateway import discreet
-from gateway.db import on_commit
-from gateway.delivery import mark_unreachable
+from gateway.core.db import on_commit
+from gateway.core.privacy import mask_address
+from gateway.core.runtime import Runtime, process_runtime
+from gateway.directory import discreet
+from gateway.messaging.delivery import mark_unreachable
+from gateway.messaging.outbox import fall_back_to_sms
+from gateway.messaging.sms_text import count_segments
 from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, Priority, utcnow
-from gateway.outbox import fall_back_to_sms
-from gateway.privacy import mask_address
-from gateway.runtime import Runtime, process_runtime
-from gateway.sms_text import count_segments
 from workers import pacing
 from workers.queues import QUEUE_URGENT, QUEUES, SEND_JOB_TIMEOUT, enqueue_batch, enqueue_send, queue
+from workers.schedule import backoff_seconds
 
 log = logging.getLogger(__name__)
-
-# Backoff between attempts after a transient error: 5 s doubling up to 10 min (a provider's Retry-After wins
-# when it asks for longer).
-BACKOFF_BASE_SECONDS = 5
-BACKOFF_CAP_SECONDS = 600
-
-
-def backoff_seconds(attempts: int, retry_after: float | None = None, base: float | None = None) -> float:
-    """Delay before the next attempt, after `attempts` attempts so far."""
-    delay = min((base or BACKOFF_BASE_SECONDS) * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    return max(delay, retry_after or 0)
-
 
 # RQ's scheduler keeps whole seconds: a delayed job may start up to this early, and then waits for its time.
 EARLY_START_SECONDS = 2.0

@@ -6,9 +6,9 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from gateway.core.runtime import Runtime
 from gateway.models import utcnow
-from gateway.retention import PurgeReport, run_purge
-from gateway.runtime import Runtime
+from gateway.retention.purge import PurgeReport, run_purge
 from workers.queues import KEY_PREFIX
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import logging
 
 from telegram.error import TelegramError
 
-from gateway.runtime import process_runtime
+from gateway.core.runtime import process_runtime
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from rq import SimpleWorker
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
-from gateway.redis_server import allow_blocking
-from gateway.runtime import Runtime
+from gateway.core.redis_server import allow_blocking
+from gateway.core.runtime import Runtime
 from workers.queues import QUEUES, queue
 from workers.sweeper import sweep_once
 

@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from gateway.config import ConfigError, Settings, load_settings
-from gateway.db import Database
-from gateway.logs import configure_logging
-from gateway.untrusted import for_terminal
+from gateway.core.config import ConfigError, Settings, load_settings
+from gateway.core.db import Database
+from gateway.core.logs import configure_logging
+from gateway.core.untrusted import for_terminal
 
 
 class GatewayGroup(click.Group):
@@ -46,7 +46,7 @@ def cli_settings(service: bool = False) -> Settings:
 
 def open_database(settings: Settings) -> Database:
     """The database, migrated to the newest schema (idempotent), with a clear error when unreachable."""
-    from gateway.migrate import upgrade
+    from gateway.core.migrate import upgrade
 
     database = Database(settings.database_url)
     try:

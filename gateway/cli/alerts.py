@@ -7,15 +7,16 @@ from sqlalchemy import select
 
 from flows.definitions import CATEGORIES
 from flows.keywords import parse_reference
-from gateway import audit, followups
-from gateway.alert_lifecycle import alert_recorded
-from gateway.alerts import alert_as_dict, list_alerts
+from gateway.alerts import followups
+from gateway.alerts.lifecycle import alert_recorded
+from gateway.alerts.records import alert_as_dict, list_alerts
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION, emit, emit_record, say
+from gateway.core import audit
+from gateway.core.runtime import build_runtime, set_process_runtime
 from gateway.escalation.officers import paging_table
 from gateway.escalation.timeline import escalation_record, timeline_lines
 from gateway.models import Alert, AlertStatus, AlertUpdate, District, utcnow
-from gateway.runtime import build_runtime, set_process_runtime
 
 
 class UsageError(click.ClickException):

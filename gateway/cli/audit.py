@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
-from gateway.audit import entry_as_dict
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION, emit
+from gateway.core.audit import entry_as_dict
 from gateway.models import AuditEntry
 
 COLUMNS = ("at", "actor", "action", "target", "detail")

@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.cli import cli_settings, echo_error, open_database
 from gateway.cli.output import say
-from gateway.directory import DirectoryError, apply_rows, export_rows, read_rows, validate
+from gateway.core.privacy import mask_address
+from gateway.directory.import_export import DirectoryError, apply_rows, export_rows, read_rows, validate
+from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.models import Contact
-from gateway.phones import InvalidPhone, to_e164
-from gateway.privacy import mask_address
 
 # Show at most this many row errors; the rest are counted.
 MAX_ERRORS_SHOWN = 50
@@ -110,8 +110,8 @@ def export_command(output: str | None) -> None:
 @click.argument("phone")
 def telegram_link(phone: str) -> None:
     """Print a one-time code (valid 7 days) with which the contact PHONE links their Telegram account."""
-    from gateway.runtime import build_runtime
-    from gateway.telegram_identity import LINK_CODE_TTL_SECONDS, create_link_code
+    from gateway.core.runtime import build_runtime
+    from gateway.directory.telegram_identity import LINK_CODE_TTL_SECONDS, create_link_code
 
     try:
         address = to_e164(phone)

@@ -8,6 +8,9 @@ from sqlalchemy import select
 from flows.keywords import parse_reference
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION, emit, emit_record, say
+from gateway.core.privacy import mask_address
+from gateway.core.runtime import build_runtime, set_process_runtime
+from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.meetings.dates import BadDate, parse_local
 from gateway.meetings.service import (
     MeetingError,
@@ -15,13 +18,9 @@ from gateway.meetings.service import (
     create_meeting,
     reschedule_meeting,
     sending_duration,
-    tally,
-    when_text,
 )
+from gateway.meetings.texts import tally, when_text
 from gateway.models import Contact, District, Meeting, MeetingStatus, utcnow
-from gateway.phones import InvalidPhone, to_e164
-from gateway.privacy import mask_address
-from gateway.runtime import build_runtime, set_process_runtime
 
 AT_HELP = 'Local time (GATEWAY_TIMEZONE, Africa/Bamako by default), as "YYYY-MM-DD HH:MM".'
 

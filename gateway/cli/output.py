@@ -1,5 +1,5 @@
 """Listings for the terminal: an aligned table or JSON (`--format table|json`); sender-supplied text is printed
-without control characters (gateway/untrusted.py) by every helper here."""
+without control characters (gateway/core/untrusted.py) by every helper here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import click
 
-from gateway.untrusted import for_terminal, json_for_terminal
+from gateway.core.untrusted import for_terminal, json_for_terminal
 
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Output format."

@@ -13,8 +13,8 @@ import click
 from sqlalchemy.engine import make_url
 
 from gateway.cli import cli_settings, open_database
-from gateway.config import Settings
-from gateway.redis_server import connect, describe_redis_url
+from gateway.core.config import Settings
+from gateway.core.redis_server import connect, describe_redis_url
 
 WEBHOOK_ROUTES = {
     "twilio": ("/webhooks/twilio/sms", "/webhooks/twilio/status"),
@@ -38,8 +38,8 @@ def web(host: str, port: int, web_workers: int) -> None:
         """gunicorn, configured in code, serving the app factory."""
 
         def load_config(self) -> None:
-            """Bind, workers, the Procfile's worker settings (gateway/webserver.py); no access log."""
-            from gateway import webserver
+            """Bind, workers, the Procfile's worker settings (gateway/web/webserver.py); no access log."""
+            from gateway.web import webserver
 
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", web_workers)
@@ -48,7 +48,7 @@ def web(host: str, port: int, web_workers: int) -> None:
 
         def load(self):
             """The WSGI app (built in each gunicorn worker)."""
-            from gateway.app import create_app
+            from gateway.web.app import create_app
 
             return create_app(settings)
 
@@ -59,7 +59,7 @@ def web(host: str, port: int, web_workers: int) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker (with the scheduler and the outbox sweep) on every queue."""
-    from gateway.runtime import build_runtime, set_process_runtime
+    from gateway.core.runtime import build_runtime, set_process_runtime
     from workers.worker import run_worker
 
     settings = cli_settings(service=True)
@@ -80,7 +80,7 @@ def warn_without_sms(settings: Settings) -> None:
     """One line on standard error when no channel carries SMS. A warning, not a refusal to start: a Telegram-only
     deployment is legitimate, and its SMS are then marked failed (no_sms_channel), never pretended sent."""
     from bots.registry import enabled_codes
-    from gateway.routing import sms_warning
+    from gateway.messaging.routing import sms_warning
 
     warning = sms_warning(settings, enabled_codes(settings))
     if warning and not os.environ.get(_SMS_WARNING_SHOWN):

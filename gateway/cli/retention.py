@@ -6,10 +6,10 @@ import json
 
 import click
 
-from gateway.audit import cli_actor
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION
-from gateway.retention import KINDS, PurgeReport, run_purge
+from gateway.core.audit import cli_actor
+from gateway.retention.purge import KINDS, PurgeReport, run_purge
 
 # What each count is, for the table.
 LABELS = {

@@ -11,11 +11,11 @@ from bots.base import InboundMessage
 from bots.console import ConsoleChannel, read_console_outbox
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import say
-from gateway.inbox import find_contact, receive
+from gateway.core.privacy import mask_address
+from gateway.core.runtime import build_runtime, set_process_runtime
+from gateway.directory.phones import InvalidPhone, to_e164
+from gateway.messaging.inbox import find_contact, receive
 from gateway.models import Direction, Message, MessageStatus
-from gateway.phones import InvalidPhone, to_e164
-from gateway.privacy import mask_address
-from gateway.runtime import build_runtime, set_process_runtime
 from workers.outbound import send_message
 
 

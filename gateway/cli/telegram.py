@@ -11,9 +11,9 @@ from telegram.error import TelegramError
 
 from bots.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
 from gateway.cli import cli_settings, open_database
-from gateway.config import Settings
-from gateway.runtime import build_runtime, set_process_runtime
-from gateway.telegram_updates import handle_update
+from gateway.core.config import Settings
+from gateway.core.runtime import build_runtime, set_process_runtime
+from gateway.web.telegram_updates import handle_update
 
 SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 POLL_TIMEOUT_SECONDS = 25

@@ -2,17 +2,18 @@
 (false alarm). A reference may come with or without `#`; a bare `OK` works when exactly one alert waits.
 
 Officers act only on alerts of their scope or alerts they were paged for (`officers.in_scope`); by SMS, closing
-an alert is confirmed first (`gateway.confirmations`); everyone paged hears who took, closed or dismissed it."""
+an alert is confirmed first (`flows.confirmations`); everyone paged hears who took, closed or dismissed it."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from flows import confirmations
 from flows.keywords import Match, parse_reference
-from gateway import confirmations
 from gateway.escalation.ladder import acknowledge
 from gateway.escalation.notify import notified_officers
 from gateway.escalation.officers import in_scope
+from gateway.messaging.outbox import queue_message
 from gateway.models import (
     Alert,
     AlertStatus,
@@ -24,7 +25,6 @@ from gateway.models import (
     Role,
     utcnow,
 )
-from gateway.outbox import queue_message
 
 
 def _text(contact: Contact, key: str, **params) -> str:

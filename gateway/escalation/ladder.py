@@ -10,13 +10,13 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.db import on_commit
+from gateway.core.db import on_commit
+from gateway.core.runtime import Runtime
 from gateway.escalation.notify import alert_text, notified_officers, notify_officer
 from gateway.escalation.officers import first_staffed_level, officers_for_alert
 from gateway.escalation.policy import DEFAULT_POLICY, Plan
 from gateway.models import Alert, Escalation, EscalationStatus, Notification, utcnow
-from gateway.runtime import Runtime
-from workers.escalation import schedule_reminder, schedule_step
+from workers.schedule import schedule_resolve_reminder, schedule_step
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def acknowledge(session: Session, runtime: Runtime, escalation: Escalation, offi
     if won != 1:
         return False
     esc_id, connection = escalation.id, runtime.redis
-    on_commit(session, lambda: schedule_reminder(connection, esc_id, remind_at))
+    on_commit(session, lambda: schedule_resolve_reminder(connection, esc_id, remind_at))
     return True
 
 

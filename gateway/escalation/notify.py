@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from bots.base import Button
 from flows import catalogue
+from gateway.core.runtime import Runtime
+from gateway.messaging.outbox import queue_message
+from gateway.messaging.routing import sms_route
+from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Alert, Contact, MessageKind, Notification, Priority
-from gateway.outbox import queue_message
-from gateway.routing import sms_route
-from gateway.runtime import Runtime
-from gateway.sms_text import count_segments, to_gsm7
 
 MAX_SEGMENTS = 2
 

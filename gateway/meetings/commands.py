@@ -1,15 +1,15 @@
 """Meeting commands by SMS or Telegram: a facilitator's `REUNION 05/12 10h Lieu`, `POINT 12` and
 `ANNULER REUNION 12`; a leader's OUI/NON (with or without the meeting's number). `REUNION` by SMS first
-shows what the notice will cost and waits for OUI (`gateway.confirmations`); by Telegram it acts at once."""
+shows what the notice will cost and waits for OUI (`flows.confirmations`); by Telegram it acts at once."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flows import confirmations
 from flows.answers import yes_or_no
 from flows.keywords import Match, normalise, parse_reference
-from gateway import confirmations
 from gateway.meetings.dates import BadDate, local_form, parse_clock, parse_day, to_utc
 from gateway.meetings.service import (
     MeetingError,
@@ -19,9 +19,8 @@ from gateway.meetings.service import (
     preview_meeting,
     record_answer,
     sending_duration,
-    tally_text,
-    when_text,
 )
+from gateway.meetings.texts import tally_text, when_text
 from gateway.models import Meeting, Role
 
 

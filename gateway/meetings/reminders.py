@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.db import on_commit
+from gateway.core.db import on_commit
+from gateway.core.runtime import Runtime
+from gateway.directory.roles import facilitators_of
+from gateway.meetings.texts import notice_text, tally_text
+from gateway.messaging.outbox import queue_message
 from gateway.models import Meeting, MeetingReminder, MeetingStatus, MessageKind, Priority, utcnow
-from gateway.outbox import queue_message
-from gateway.runtime import Runtime
-from workers.meetings import schedule_reminder
+from workers.schedule import schedule_meeting_reminder
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ def plan_reminders(session: Session, runtime: Runtime, meeting: Meeting) -> list
     connection = runtime.redis
     for row in rows:
         reminder_id, due = row.id, row.due_at
-        on_commit(session, lambda r=reminder_id, d=due: schedule_reminder(connection, r, d))
+        on_commit(session, lambda r=reminder_id, d=due: schedule_meeting_reminder(connection, r, d))
     return rows
 
 
@@ -53,8 +55,6 @@ def cancel_reminders(session: Session, meeting: Meeting) -> None:
 
 def fire(runtime: Runtime, reminder_id: int, now: datetime | None = None) -> str:
     """Send one due reminder (or tally) unless it was sent, cancelled, or is not due yet."""
-    from gateway.meetings.service import facilitators_of, notice_text, tally_text
-
     now = now or utcnow()
     with runtime.db.transaction() as session:
         claimed = session.execute(
@@ -101,3 +101,10 @@ def overdue(session: Session, now: datetime) -> list[int]:
             .limit(500)
         )
     )
+
+
+def reschedule_overdue(runtime: Runtime, now: datetime) -> int:
+    """Queue every overdue meeting reminder again (the sweeper's entry point)."""
+    with runtime.db.transaction() as session:
+        due = overdue(session, now)
+    return sum(schedule_meeting_reminder(runtime.redis, reminder_id, None) for reminder_id in due)

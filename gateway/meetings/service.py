@@ -10,9 +10,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bots.base import AddressKind, Button
-from flows import catalogue
-from gateway.meetings.dates import local_form
+from gateway.core.runtime import Runtime
 from gateway.meetings.reminders import cancel_reminders, plan_reminders
+from gateway.meetings.texts import answer_buttons, notice_text
+from gateway.messaging.outbox import BroadcastItem, queue_broadcast
+from gateway.messaging.routing import route_for, sms_route
+from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import (
     Contact,
     District,
@@ -24,10 +27,6 @@ from gateway.models import (
     Role,
     utcnow,
 )
-from gateway.outbox import BroadcastItem, queue_broadcast
-from gateway.routing import route_for, sms_route
-from gateway.runtime import Runtime
-from gateway.sms_text import count_segments, to_gsm7
 
 
 class MeetingError(ValueError):
@@ -51,31 +50,6 @@ class NoticeSummary:
     invitees: int
     segments_each: int
     segments_total: int
-
-
-def when_text(meeting: Meeting, runtime: Runtime, language: str) -> str:
-    """The meeting's date in the reader's local form."""
-    return local_form(meeting.starts_at, runtime.settings.timezone, language)
-
-
-def notice_text(meeting: Meeting, runtime: Runtime, language: str, key: str = "meeting.notice") -> str:
-    """A notice (or a cancellation, a move) in one language."""
-    return catalogue.text(
-        language,
-        key,
-        ref=meeting.id,
-        district=meeting.district.name,
-        when=when_text(meeting, runtime, language),
-        place=meeting.place,
-    )
-
-
-def answer_buttons(meeting: Meeting, language: str) -> tuple[Button, ...]:
-    """OUI / NON buttons that send what a leader would type."""
-    return (
-        Button(catalogue.text(language, "answer.yes"), f"OUI {meeting.id}"),
-        Button(catalogue.text(language, "answer.no"), f"NON {meeting.id}"),
-    )
 
 
 def invitees_of(session: Session, district: District, extra: list[Contact]) -> list[Contact]:
@@ -215,44 +189,6 @@ def record_answer(invitation: Invitation, yes: bool) -> None:
     invitation.answered_at = utcnow()
 
 
-@dataclass(frozen=True)
-class Tally:
-    """Who is coming to a meeting."""
-
-    meeting_id: int
-    yes: list[str]
-    no: list[str]
-    pending: list[str]
-
-    def as_dict(self) -> dict:
-        """JSON-ready counts and names."""
-        return {
-            "ref": self.meeting_id,
-            "yes": len(self.yes),
-            "no": len(self.no),
-            "no_answer": len(self.pending),
-            "coming": self.yes,
-            "not_coming": self.no,
-            "not_answered": self.pending,
-        }
-
-
-def tally(meeting: Meeting) -> Tally:
-    """Counts of yes, no and no answer, with names."""
-    yes = [i.contact.name for i in meeting.invitations if i.answer is True]
-    no = [i.contact.name for i in meeting.invitations if i.answer is False]
-    pending = [i.contact.name for i in meeting.invitations if i.answer is None]
-    return Tally(meeting.id, yes, no, pending)
-
-
-def tally_text(meeting: Meeting, language: str) -> str:
-    """`#12: 18 oui, 3 non, 5 sans réponse`."""
-    counts = tally(meeting)
-    return catalogue.text(
-        language, "meeting.tally", ref=meeting.id, yes=len(counts.yes), no=len(counts.no), pending=len(counts.pending)
-    )
-
-
 def _still_coming(meeting: Meeting) -> list[Contact]:
     """Invitees who had not declined and still want our messages."""
     return [
@@ -288,20 +224,6 @@ def reschedule_meeting(session: Session, runtime: Runtime, meeting: Meeting, sta
     send_to_invitees(session, runtime, meeting, told, "meeting.moved", with_buttons=True)
     plan_reminders(session, runtime, meeting)
     return len(told)
-
-
-def facilitators_of(session: Session, district_id: int) -> list[Contact]:
-    """The district's active facilitators who still want our messages."""
-    return list(
-        session.scalars(
-            select(Contact).where(
-                Contact.district_id == district_id,
-                Contact.role == Role.FACILITATOR,
-                Contact.active.is_(True),
-                Contact.opted_out.is_(False),
-            )
-        )
-    )
 
 
 def sending_duration(runtime: Runtime, segments: int) -> timedelta | None:

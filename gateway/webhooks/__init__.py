@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app
 
-from gateway.runtime import Runtime
+from gateway.core.runtime import Runtime
 
 TOO_DEEP = "malformed JSON: nested too deeply"
 

@@ -9,8 +9,8 @@ import logging
 from flask import Blueprint, abort, jsonify, request
 
 from bots.android import AndroidSmsChannel, InvalidEvent
-from gateway.delivery import apply_status
-from gateway.inbox import receive_or_spool
+from gateway.messaging.delivery import apply_status
+from gateway.messaging.inbox import receive_or_spool
 from gateway.webhooks import TOO_DEEP, channel_or_404, runtime
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, abort, jsonify, request
 
 from bots.telegram import InvalidUpdate, TelegramChannel, parse_update
-from gateway.telegram_updates import handle_update
+from gateway.web.telegram_updates import handle_update
 from gateway.webhooks import TOO_DEEP, channel_or_404, runtime
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bots.base import MAX_ROW_ID
 from bots.twilio_sms import InvalidRequest, TwilioSmsChannel
-from gateway.delivery import apply_status
-from gateway.inbox import receive_or_spool
+from gateway.messaging.delivery import apply_status
+from gateway.messaging.inbox import receive_or_spool
 from gateway.webhooks import channel_or_404, runtime
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from sqlalchemy import select, update
 
 import bots.android
 from bots.android import AndroidSmsChannel, our_id
+from gateway.messaging.outbox import queue_message
+from gateway.messaging.sms_text import count_segments
 from gateway.models import Contact, Message, MessageStatus, utcnow
-from gateway.outbox import queue_message
-from gateway.sms_text import count_segments
 from tests.fakes import android_phone
 from tests.fakes.android_phone import CAP_PER_MINUTE, PASSWORD, USER, Canned, FakePhone
 from workers.outbound import send_message

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bots.android import our_id
-from gateway.app import create_app
-from gateway.config import load_settings
+from gateway.core.config import load_settings
+from gateway.core.runtime import build_runtime, set_process_runtime
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Direction, Message, MessageStatus
-from gateway.outbox import queue_message
-from gateway.runtime import build_runtime, set_process_runtime
+from gateway.web.app import create_app
 from tests.fakes import android_phone
 from tests.fakes.android_phone import DEVICE_ID, WEBHOOK_PATH
 from tests.inbound_jobs import handle_job_ids, handle_queued
@@ -217,7 +217,7 @@ STATUS_SEQUENCES = [
 def test_status_events_move_our_message_forward_only(
     runtime, client, fake_phone, ours, events, status, error_code, caplog
 ):
-    caplog.set_level(logging.INFO, logger="gateway.delivery")
+    caplog.set_level(logging.INFO, logger="gateway.messaging.delivery")
     for event in events:
         for delivery in fake_phone.emit(client, event, ours, reason="RESULT_ERROR_LIMIT_EXCEEDED"):
             assert delivery.status == 200

@@ -1,6 +1,6 @@
-"""Invariant 4 on Telegram, through the real path: an outbox row for a linked leader (`gateway.outbox.queue_message`),
-the send job (`workers.outbound.send_message`) run in this process, python-telegram-bot's own `Bot`, and a fake Bot
-API on 127.0.0.1 scripted row by row.
+"""Invariant 4 on Telegram, through the real path: an outbox row for a linked leader
+(`gateway.messaging.outbox.queue_message`), the send job (`workers.outbound.send_message`) run in this process,
+python-telegram-bot's own `Bot`, and a fake Bot API on 127.0.0.1 scripted row by row.
 
 Each row pins what becomes of the message row (status, error code, next attempt), of the contact (unreachable on
 Telegram), of the queue (a retry is a scheduled job, a blocked bot leaves an SMS copy for alerts and escalations)
@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 import bots.telegram
 from bots.base import Button
-from gateway.logs import configure_logging
+from gateway.core.logs import configure_logging
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Direction, Message, MessageKind, MessageStatus, utcnow
-from gateway.outbox import queue_message
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import TOKEN, Canned, blocked, chat_not_found, slow, telegram_update, too_many_requests
 from tests.inbound_jobs import handle_queued

@@ -15,9 +15,9 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from gateway.inbox import process_pending
+from gateway.directory.telegram_identity import create_link_code
+from gateway.messaging.inbox import process_pending
 from gateway.models import Contact, Direction, Message
-from gateway.telegram_identity import create_link_code
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
 from tests.inbound_jobs import handle_job_ids, handle_queued

@@ -20,8 +20,8 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 
 import bots.twilio_sms
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message, MessageStatus, utcnow
-from gateway.outbox import queue_message
 from tests.fakes import twilio_api
 from tests.fakes.twilio_api import (
     FROM_NUMBER,

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message, MessageStatus, utcnow
-from gateway.outbox import queue_message
 from tests.bots.test_twilio_webhooks import (
     ACCOUNT_SID,
     LEADER_PHONE,

@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gateway.sms_text import count_segments
+from gateway.messaging.sms_text import count_segments
 
 USER, PASSWORD, SIGNING_KEY = "sms", "pW4-kq9Zt2", "Hk7mQ2xz"
 DEVICE_ID, USER_AGENT = "fK3x9QmZ2pL7vR1s", "me.capcom.smsgateway/1.68.0"

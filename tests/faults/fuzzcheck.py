@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from gateway import spool
+from gateway.messaging import spool
 from gateway.models import Alert, Message
 from tests.faults.fuzzing import Request
 

@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-from gateway.logs import PrivacyFilter
+from gateway.core.logs import PrivacyFilter
 
 LOGS: list[tuple[str, str]] = []  # (where from, text)
 PHONES: set[str] = set()  # E.164

@@ -6,9 +6,9 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
+from gateway.directory.phones import to_e164
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Direction, Message, MessageStatus, Priority
-from gateway.outbox import queue_message
-from gateway.phones import to_e164
 
 
 def phone(case: int, index: int) -> str:

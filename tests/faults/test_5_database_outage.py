@@ -20,8 +20,9 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from gateway import spool
-from gateway.db import Database
+from gateway.core.db import Database
+from gateway.messaging import spool
+from gateway.messaging.inbox import replay_spool
 from gateway.models import Direction, Message
 from tests.faults import logscan
 from tests.faults.population import add_leaders, inbound_rows
@@ -44,7 +45,7 @@ CASE = 5
 MESSAGES = count(300, 150)
 SENDERS, TELEGRAM_SENDERS = 30, 10
 SPREAD_SECONDS, CUT_AT, OUTAGE_SECONDS = 24.0, 5.0, 10.0
-BUSY_TIMEOUT_SECONDS = 10.0  # gateway.db's PRAGMA busy_timeout
+BUSY_TIMEOUT_SECONDS = 10.0  # gateway.core.db's PRAGMA busy_timeout
 
 
 @dataclass
@@ -208,7 +209,7 @@ def test_a_torn_spool_line_does_not_hold_up_the_messages_spooled_after_it(runtim
     finally:
         runtime.db.dispose()
         runtime.db = real
-    replayed = spool.replay(runtime) + spool.replay(runtime)  # the sweeper's next two passes
+    replayed = replay_spool(runtime) + replay_spool(runtime)  # the sweeper's next two passes
 
     stored = {m.body for m in inbound_rows(runtime)}
     lost = [i for i, text in enumerate(texts) if text not in stored]

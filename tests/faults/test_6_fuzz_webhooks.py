@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from gateway.outbox import queue_message
+from gateway.messaging.outbox import queue_message
 from tests.faults.fuzzcheck import STORED, Campaign, raw_exchange, raw_http
 from tests.faults.fuzzing import ANDROID_KEY, ENDPOINTS, MAX_BODY, Request, requests
 from tests.faults.hostile import corpus

@@ -1,7 +1,7 @@
-"""Case 8: slow clients. The web started exactly as the Procfile says (gunicorn with gateway/webserver.py's settings)
-holds dozens of half-sent requests open; /healthz and a signed Twilio webhook still answer before the server drops
-the stalled clients, and it does drop them (their threads come back). With sync workers two such sockets made
-/healthz wait ~31 s."""
+"""Case 8: slow clients. The web started exactly as the Procfile says (gunicorn with gateway/web/webserver.py's
+settings) holds dozens of half-sent requests open; /healthz and a signed Twilio webhook still answer before the
+server drops the stalled clients, and it does drop them (their threads come back). With sync workers two such
+sockets made /healthz wait ~31 s."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.models import Message
-from gateway.webserver import READ_TIMEOUT_SECONDS
+from gateway.web.webserver import READ_TIMEOUT_SECONDS
 from tests.conftest import ROOT, subprocess_env, wait_for
 from tests.faults import logscan
 from tests.faults.procs import free_port, http_status
@@ -26,8 +26,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 SLOW_IN_HEADERS = 14  # request line and one header, then nothing
 SLOW_IN_BODY = 14  # headers announcing 1,000 bytes, then 5 of them
 WEB_WORKERS = 2
-# 28 stalled clients fit in ONE worker's threads (gateway.webserver.threads = 32) with room for the two checks, however
-# unevenly gunicorn's workers share the accepted connections; more than that is the buffering proxy's job.
+# 28 stalled clients fit in ONE worker's threads (gateway.web.webserver.threads = 32) with room for the two checks,
+# however unevenly gunicorn's workers share the accepted connections; more than that is the buffering proxy's job.
 
 
 def procfile_web() -> str:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from flows import catalogue
-from gateway.sms_text import count_segments, to_gsm7
+from gateway.messaging.sms_text import count_segments, to_gsm7
 
 # The longest realistic values a text is filled with: five-digit references, a long place name.
 WORST_CASE = {

@@ -15,8 +15,8 @@ import redis
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
+from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message, MessageStatus, Priority, utcnow
-from gateway.outbox import queue_message
 from tests.fakes import android_phone
 from workers import pacing
 from workers.outbound import send_message

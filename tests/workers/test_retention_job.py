@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from gateway.models import AuditEntry, Message, utcnow
-from tests.gateway.aged_rows import seed
+from tests.gateway.retention.aged_rows import seed
 from workers.retention import RETENTION_DONE_KEY, daily_purge
 from workers.worker import run_worker
 
@@ -56,7 +56,7 @@ def test_a_purge_run_twice_the_same_day_is_harmless(runtime, directory, redis_cl
 
 def test_a_capped_run_is_finished_by_the_next_sweep(runtime, directory, monkeypatch):
     monkeypatch.setattr("workers.retention.DAILY_MAX_BATCHES", 1)
-    monkeypatch.setattr("gateway.retention.PURGE_BATCH", 2)
+    monkeypatch.setattr("gateway.retention.purge.PURGE_BATCH", 2)
     with runtime.db.transaction() as session:
         ids = [seed(session, f"old {i}", "in", 200, True) for i in range(3)]
     first = daily_purge(runtime)

@@ -1,0 +1,1 @@
+"""Shared infrastructure: settings, database, Redis, the runtime that bundles them, logs, privacy, audit."""

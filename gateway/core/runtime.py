@@ -1,0 +1,72 @@
+"""The long-lived objects one process needs: settings, database, Redis and channels, built once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from bots.base import Channel
+from bots.registry import build_channels
+from flows.conversations import ConversationStore
+from gateway.core.config import Settings, load_settings
+from gateway.core.db import Database
+from gateway.core.redis_server import RedisHandle, connect
+
+
+@dataclass
+class Runtime:
+    """Everything a web request or a job reaches for, owned by one process."""
+
+    settings: Settings
+    db: Database
+    redis_handle: RedisHandle
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Conversation state and per-contact locks, in Redis."""
+        return ConversationStore(self.redis, self.settings.conversation_ttl_seconds)
+
+    @property
+    def redis(self):
+        """The plain redis client (never the embedded server's wrapper)."""
+        return self.redis_handle.client
+
+    def close(self) -> None:
+        """Release connections; stops the embedded Redis if this process started it."""
+        self.db.dispose()
+        self.redis_handle.close()
+
+
+def build_runtime(settings: Settings | None = None, check_redis: bool = True) -> Runtime:
+    """Connect to the database and Redis named by the settings (or the environment)."""
+    settings = settings or load_settings()
+    db = Database(settings.database_url)
+    handle = connect(settings.redis_url, settings.instance_path, check=check_redis)
+    return Runtime(settings=settings, db=db, redis_handle=handle, channels=build_channels(settings, handle.client))
+
+
+_process_runtime: Runtime | None = None
+
+
+def process_runtime() -> Runtime:
+    """The runtime of this process, built on first use (workers and CLI commands)."""
+    global _process_runtime
+    if _process_runtime is None:
+        _process_runtime = build_runtime()
+    return _process_runtime
+
+
+def set_process_runtime(runtime: Runtime | None) -> None:
+    """Install (or clear) the runtime of this process; used by the app factory, the worker and tests."""
+    global _process_runtime
+    _process_runtime = runtime
+
+
+def _after_fork_in_child() -> None:
+    # RQ runs each job in a forked child: pooled database sockets must not be shared with the parent.
+    if _process_runtime is not None:
+        _process_runtime.db.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

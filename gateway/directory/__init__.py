@@ -1,0 +1,1 @@
+"""The directory: contacts and their import/export, phone numbers, Telegram identity, discreet mode."""

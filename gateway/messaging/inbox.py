@@ -1,0 +1,192 @@
+"""Inbound messages: stored (deduplicated on the provider's id) before the webhook answers, then handled.
+
+Storing and handling are two steps on purpose: the message is kept even if handling fails. A webhook only stores
+(one transaction) and, after that commit, queues one job `workers.inbound.handle_message` on the urgent queue
+(`accept`); the job handles the sender's messages one at a time, oldest first (`handle`). `receive` stores and
+handles inline, for the terminal simulator. Whatever was stored but not handled (Redis down at enqueue, a job
+lost or always busy) is handled by the sweeper's `process_pending` after `OUTBOX_STALE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from bots.base import InboundMessage
+from flows.conversations import ContactBusy
+from gateway.core.privacy import mask_address
+from gateway.core.runtime import Runtime
+from gateway.directory import discreet
+from gateway.messaging import spool
+from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
+from workers.queues import enqueue_handle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The stored message's id, and whether this delivery was a replay of one already stored."""
+
+    message_id: int
+    duplicate: bool
+
+
+def find_contact(session, channel_kind: str, address: str) -> Contact | None:
+    """The directory contact behind an address (phone or Telegram id), active ones only."""
+    if channel_kind == "telegram":
+        if not address.isdigit():
+            return None
+        query = select(Contact).where(Contact.telegram_id == int(address))
+    else:
+        query = select(Contact).where(Contact.phone == address)
+    return session.scalars(query.where(Contact.active.is_(True))).first()
+
+
+def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
+    """Store an inbound message once per provider id; a replay returns the first one's id."""
+    try:
+        with runtime.db.transaction() as session:
+            contact = find_contact(session, address_kind, inbound.address)
+            message = Message(
+                direction=Direction.IN,
+                channel=inbound.channel,
+                contact_id=contact.id if contact else None,
+                address=inbound.address,
+                provider_id=inbound.provider_id,
+                body=inbound.text,
+                meta=json.dumps(dict(inbound.extra)) if inbound.extra else None,
+                status=MessageStatus.RECEIVED,
+                priority="urgent",
+                kind="inbound",
+                attempts=0,
+            )
+            session.add(message)
+            session.flush()
+            message_id = message.id
+    except IntegrityError:
+        with runtime.db.transaction() as session:
+            message_id = session.scalar(
+                select(Message.id).where(Message.channel == inbound.channel, Message.provider_id == inbound.provider_id)
+            )
+        if message_id is None:  # not a duplicate after all: let the caller answer 5xx so the provider retries
+            raise
+        log.info("replayed %s message %s ignored", inbound.channel, message_id)
+        return Receipt(message_id, duplicate=True)
+    log.info("stored %s message %s from %s", inbound.channel, message_id, mask_address(inbound.address))
+    return Receipt(message_id, duplicate=False)
+
+
+def handle(runtime: Runtime, message_id: int) -> int:
+    """Handle a stored inbound message under its sender's lock, after every older unhandled one of the same
+    sender (oldest first, one transaction each); the number handled, 0 when it was already handled."""
+    with runtime.db.transaction() as session:
+        row = session.execute(
+            select(Message.address, Message.contact_id, Message.processed_at).where(Message.id == message_id)
+        ).first()
+        if row is None or row.address is None or row.processed_at is not None:
+            return 0
+        # contact_id is indexed (address is not): it narrows the search to this sender's rows, including those
+        # stored before the sender was known (linked or added to the directory meanwhile).
+        unknown = Message.contact_id.is_(None)
+        sender = unknown if row.contact_id is None else or_(Message.contact_id == row.contact_id, unknown)
+        ids = session.scalars(
+            select(Message.id)
+            .where(sender, Message.address == row.address)
+            .where(Message.direction == Direction.IN, Message.processed_at.is_(None), Message.id <= message_id)
+            .order_by(Message.id)
+        ).all()
+    with runtime.conversations.contact_lock(row.address):
+        return sum(_handle_one(runtime, one) for one in ids)
+
+
+def _handle_one(runtime: Runtime, message_id: int) -> bool:
+    """Flows, records and replies of one message, in one transaction; False if it was handled meanwhile."""
+    from flows.router import route_message
+
+    with runtime.db.transaction() as session:
+        message = session.get(Message, message_id, with_for_update=True)
+        if message is None or message.processed_at is not None:
+            return False
+        if message.contact_id is None:  # stored before the sender was known: they may be by now
+            kind = "telegram" if message.channel == "telegram" else "phone"
+            contact = find_contact(session, kind, message.address)
+            message.contact_id = contact.id if contact else None
+        else:
+            contact = session.get(Contact, message.contact_id)
+        route_message(session, runtime, message, contact)
+        discreet.mark_inbound(session, runtime, message, contact)
+        message.processed_at = utcnow()
+    return True
+
+
+def receive(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
+    """Store, then handle inline (the terminal simulator; webhooks use `accept`). Handling errors are logged and
+    left to the sweeper: the message is already safe."""
+    receipt = store(runtime, inbound, address_kind)
+    try:
+        handle(runtime, receipt.message_id)
+    except ContactBusy:
+        log.warning("message %s waits: its sender's previous message is still being handled", receipt.message_id)
+    except Exception as exc:  # noqa: BLE001 - stored already; process_pending retries it
+        log.error("message %s stored but not handled yet (%s)", receipt.message_id, type(exc).__name__, exc_info=True)
+    return receipt
+
+
+def accept(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
+    """Store, then (after that commit) queue the job that handles it; a replay queues nothing. When Redis cannot
+    take the job the message is still stored, and the sweeper handles it later."""
+    receipt = store(runtime, inbound, address_kind)
+    if not receipt.duplicate:
+        try:
+            enqueue_handle(runtime.redis, receipt.message_id)
+        except Exception as exc:  # noqa: BLE001 - stored already; process_pending handles it
+            log.error("message %s stored; its handling job not queued (%s)", receipt.message_id, type(exc).__name__)
+    return receipt
+
+
+def receive_or_spool(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt | None:
+    """Accept (store and queue the handling); when the database cannot store the message, spool it to disk
+    instead (None) so that it is not lost even with a provider that never retries. Replays the spool once the
+    database answers again."""
+    try:
+        receipt = accept(runtime, inbound, address_kind)
+    except Exception as exc:  # noqa: BLE001 - any storage failure: the spool takes it
+        log.error("inbound %s message not stored (%s): spooling it", inbound.channel, type(exc).__name__)
+        spool.write(runtime.settings.instance_path, inbound, address_kind)
+        return None
+    if spool.pending(runtime.settings.instance_path):
+        try:
+            replay_spool(runtime)
+        except Exception as exc:  # noqa: BLE001 - the sweep tries again
+            log.warning("spool replay failed (%s)", type(exc).__name__)
+    return receipt
+
+
+def replay_spool(runtime: Runtime) -> int:
+    """Store and queue every message the spool holds (the sweeper calls it; `receive_or_spool` too)."""
+    return spool.replay(runtime, accept)
+
+
+def process_pending(runtime: Runtime, older_than_seconds: int, limit: int = 200) -> int:
+    """Handle inbound messages stored but never processed (a crash or an outage between the two steps)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with runtime.db.transaction() as session:
+        ids = session.scalars(
+            select(Message.id)
+            .where(Message.direction == Direction.IN, Message.processed_at.is_(None), Message.created_at < cutoff)
+            .order_by(Message.id)
+            .limit(limit)
+        ).all()
+    done = 0
+    for message_id in ids:
+        try:
+            done += handle(runtime, message_id)
+        except Exception as exc:  # noqa: BLE001 - try the next one; this one is retried next sweep
+            log.error("pending message %s still not handled (%s)", message_id, type(exc).__name__)
+    return done

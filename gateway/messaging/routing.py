@@ -1,0 +1,39 @@
+"""Which channel reaches a contact: their preference, what the deployment has, and what still works."""
+
+from __future__ import annotations
+
+from bots.registry import sms_channel_code
+from gateway.core.config import Settings
+from gateway.models import Contact, PreferredChannel
+
+# The channel recorded on an SMS that no channel can carry (no Twilio, no phone): its row is failed at once with
+# `NO_SMS_CHANNEL_ERROR`, never sent and never enqueued. Not a channel code of bots/registry.py.
+NO_SMS_CHANNEL = "sms"
+NO_SMS_CHANNEL_ERROR = "no_sms_channel"
+
+
+def sms_route(settings: Settings, available: dict) -> str:
+    """The channel code that carries SMS (`NO_SMS_CHANNEL` when the deployment has none)."""
+    return sms_channel_code(settings, available) or NO_SMS_CHANNEL
+
+
+def telegram_reachable(contact: Contact, available: dict) -> bool:
+    """The deployment has Telegram, and the contact a linked account that has not blocked the bot."""
+    return "telegram" in available and contact.telegram_id is not None and not contact.telegram_unreachable
+
+
+def route_for(contact: Contact, settings: Settings, available: dict) -> tuple[str, str]:
+    """(channel code, address) for a contact: Telegram when preferred, linked and reachable, else SMS."""
+    if contact.channel == PreferredChannel.TELEGRAM and telegram_reachable(contact, available):
+        return "telegram", str(contact.telegram_id)
+    return sms_route(settings, available), contact.phone
+
+
+def sms_warning(settings: Settings, available: dict) -> str | None:
+    """Why this deployment cannot send SMS, and what to set; None when an SMS channel exists."""
+    if sms_channel_code(settings, available) is not None:
+        return None
+    return (
+        "no SMS channel: SMS to leaders and officers are not sent (marked failed, no_sms_channel); set "
+        "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or SMS_CHANNEL=android with ANDROID_GATEWAY_URL"
+    )

@@ -1,0 +1,111 @@
+"""The inbound spool: when the database cannot store a verified inbound message, it is written to a local file
+(fsynced) and the provider gets its usual answer, because some providers (Twilio) never retry an SMS webhook.
+The spool is replayed into the database as soon as it answers again; deduplication makes replays harmless."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from bots.base import InboundMessage
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+
+
+def spool_dir(instance_path: Path) -> Path:
+    """Where spooled messages wait (inside the instance folder, like the SQLite file)."""
+    return instance_path / "spool"
+
+
+def write(instance_path: Path, inbound: InboundMessage, address_kind: str) -> None:
+    """Append one message to this process's spool file and make sure it is on disk before answering."""
+    folder = spool_dir(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {"address_kind": address_kind, **asdict(inbound), "extra": dict(inbound.extra)}
+    record.pop("received_at", None)
+    # A leading newline: a line torn by a crash or a full disk never swallows the record written after it.
+    line = "\n" + json.dumps(record, ensure_ascii=False) + "\n"
+    with _lock, open(folder / f"inbound-{os.getpid()}.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+    log.warning("database unavailable: %s message %s spooled", inbound.channel, inbound.provider_id[:12])
+
+
+def pending(instance_path: Path) -> bool:
+    """True when some spooled message waits (cheap: one directory listing)."""
+    folder = spool_dir(instance_path)
+    return folder.is_dir() and any(p.suffix == ".jsonl" for p in folder.iterdir())
+
+
+def replay(runtime, accept: Callable[..., object]) -> int:
+    """Store every spooled message (once each) with `accept(runtime, inbound, address_kind=...)`, which also
+    queues its handling; a file is removed only when all its lines are stored."""
+    folder = spool_dir(runtime.settings.instance_path)
+    if not folder.is_dir():
+        return 0
+    _recover_abandoned(folder)
+    stored = 0
+    for path in sorted(folder.glob("*.jsonl")):
+        claimed = path.with_suffix(f".replaying-{os.getpid()}")
+        try:
+            path.rename(claimed)  # one replayer per file, even with several processes
+        except FileNotFoundError:
+            continue
+        lines = [line for line in claimed.read_text(encoding="utf-8").splitlines() if line.strip()]
+        done = 0
+        try:
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                    kind = record.pop("address_kind")
+                    inbound = InboundMessage(**record)
+                except (ValueError, TypeError, KeyError):
+                    _quarantine(folder, line)  # torn by a crash: kept aside for a person, never blocks the rest
+                    done += 1
+                    continue
+                accept(runtime, inbound, address_kind=kind)
+                done += 1
+                stored += 1
+        except Exception as exc:  # noqa: BLE001 - still down: put the rest back for the next try
+            log.warning("spool replay stopped (%s); %s message(s) wait", type(exc).__name__, len(lines) - done)
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write("\n" + "\n".join(lines[done:]) + "\n")
+            claimed.unlink()
+            return stored
+        claimed.unlink()
+    if stored:
+        log.info("spool replayed: %s message(s) stored", stored)
+    return stored
+
+
+def _recover_abandoned(folder: Path) -> None:
+    """A file claimed by a replayer that died goes back to the spool."""
+    for path in folder.glob("*.replaying-*"):
+        pid = path.suffix.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.rename(path.with_name(f"{path.stem}-recovered-{pid}.jsonl"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _quarantine(folder: Path, line: str) -> None:
+    """Keep an unreadable spool line in `spool/unreadable.txt` (it may hold a message a person can still read)."""
+    with open(folder / "unreadable.txt", "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    log.error("an unreadable spool line was set aside in %s", folder / "unreadable.txt")

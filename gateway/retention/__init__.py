@@ -1,0 +1,1 @@
+"""Retention: what is purged or redacted, and when (the daily purge)."""

@@ -1,0 +1,65 @@
+"""The Flask app factory: configuration, runtime, blueprints, and JSON errors instead of HTML pages."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway.core.config import Settings, load_settings
+from gateway.core.logs import configure_logging
+from gateway.core.runtime import Runtime, build_runtime, set_process_runtime
+
+# Provider webhooks are small; anything bigger is refused with 413 without being read.
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the web app. Without arguments, settings come from the environment (gunicorn's entry point)."""
+    if runtime is None:
+        settings = settings or load_settings()
+        configure_logging(settings.log_level, settings.secrets)
+        runtime = build_runtime(settings)
+    set_process_runtime(runtime)
+
+    app = Flask(__name__, instance_path=str(runtime.settings.instance_path))
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.extensions["gateway"] = runtime
+    # Behind a reverse proxy the public scheme and host come from X-Forwarded-*; signatures need them.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+
+    from gateway.web.health import health
+    from gateway.webhooks import register
+
+    app.register_blueprint(health)
+    register(app)
+
+    @app.before_request
+    def refuse_oversized():
+        """413 for any body over the limit, before a view reads it."""
+        # MAX_CONTENT_LENGTH alone only applies when a view reads the body; refuse early on every route.
+        if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
+            abort(413, description=f"request body over {MAX_REQUEST_BYTES // 1024} KiB")
+
+    @app.errorhandler(UnicodeError)
+    def undecodable(_exc: UnicodeError):
+        """Bytes that are not UTF-8 where text is expected: a 400, not a crash."""
+        return jsonify(error="Bad Request", reason="the request is not valid UTF-8"), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        """Every HTTP error as JSON with a short reason."""
+        return jsonify(error=exc.name, reason=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        """A 500 with a neutral reason; the detail goes to the (scrubbed) log only."""
+        app.logger.error("unhandled %s", type(exc).__name__, exc_info=exc)
+        return jsonify(error="Internal Server Error", reason="the gateway could not process this request"), 500
+
+    return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    """The runtime the app was built with."""
+    return app.extensions["gateway"]
