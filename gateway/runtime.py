@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from bots.base import Channel
-from bots.registry import build_channels
+from gateway.channels import build_channels
 from gateway.config import Settings, load_settings
 from gateway.conversations import ConversationStore
 from gateway.db import Database

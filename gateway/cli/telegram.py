@@ -10,6 +10,7 @@ import click
 from telegram.error import TelegramError
 
 from bots.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
+from gateway.channels import build_channel
 from gateway.cli import cli_settings, open_database
 from gateway.config import Settings
 from gateway.runtime import build_runtime, set_process_runtime
@@ -27,7 +28,7 @@ def telegram() -> None:
 def _channel(settings: Settings) -> TelegramChannel:
     if not settings.telegram_enabled:
         raise click.ClickException("Telegram is off: set TELEGRAM_BOT_TOKEN")
-    return TelegramChannel(settings)
+    return build_channel("telegram", settings)
 
 
 def _call(channel: TelegramChannel, method: str, **kwargs):

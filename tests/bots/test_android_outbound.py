@@ -17,7 +17,8 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
 import bots.android
-from bots.android import AndroidSmsChannel, our_id
+from bots.android import our_id
+from gateway.channels import build_channel
 from gateway.models import Contact, Message, MessageStatus, utcnow
 from gateway.outbox import queue_message
 from gateway.sms_text import count_segments
@@ -216,7 +217,7 @@ def test_timeout_is_retried_and_the_retry_does_not_send_twice(runtime, directory
 
 def test_wrong_password_waits_for_the_phone_and_says_why(runtime, directory, fake_phone, caplog, capfd):
     settings = dataclasses.replace(runtime.settings, android_gateway_password="not-the-password")
-    runtime.channels["android"] = AndroidSmsChannel(settings)
+    runtime.channels["android"] = build_channel("android", settings)
     message_id = queue_one(runtime)
     assert send_message(message_id) == "retry"
     assert_retry_planned(runtime, message_id, "android:401", 1)

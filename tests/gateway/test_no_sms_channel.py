@@ -14,14 +14,14 @@ from click.testing import CliRunner
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
-from bots.console import read_console_outbox
+from bots.console import CONSOLE_OUTBOX_KEY, read_console_outbox
 from gateway.cli import main
 from gateway.models import Contact, Direction, Message, MessageKind, Priority
 from gateway.outbox import BroadcastItem, queue_broadcast
 from tests.chat import Chat
 from tests.fakes import android_phone, telegram_api, twilio_api
 from tests.fakes.telegram_api import blocked
-from workers.queues import CONSOLE_OUTBOX_KEY, QUEUES, queue
+from workers.queues import QUEUES, queue
 from workers.worker import run_worker
 
 fake_twilio, fake_phone, fake_telegram = twilio_api.fake_twilio, android_phone.fake_phone, telegram_api.fake_telegram
