@@ -20,7 +20,6 @@ from gateway.followups import ask, overdue
 from gateway.models import Alert, AlertUpdate, Contact, Escalation, Followup, Message, MessageKind, utcnow
 from gateway.sms_text import count_segments, to_gsm7
 from tests.chat import Chat
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import blocked
 from workers.followups import ask_job_id
 from workers.queues import QUEUE_BULK, job_is_pending, queue
@@ -28,7 +27,6 @@ from workers.sweeper import sweep_timers
 from workers.worker import run_worker
 
 pytestmark = pytest.mark.usefixtures("directory")  # every test talks as contacts of the sample directory
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the fallback test
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI), French, SMS
 ALIOU = "+22365639508"  # Aliou Ongoïba, MOPTI duty officer, level 1
 SEYDOU, SEYDOU_TG = "+22365852425", 4759203699  # Seydou Barry, MOPTI leader at Konna on Telegram

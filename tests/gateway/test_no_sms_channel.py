@@ -19,12 +19,10 @@ from gateway.cli import main
 from gateway.models import Contact, Direction, Message, MessageKind, Priority
 from gateway.outbox import BroadcastItem, queue_broadcast
 from tests.chat import Chat
-from tests.fakes import android_phone, telegram_api, twilio_api
 from tests.fakes.telegram_api import blocked
 from workers.queues import QUEUES, queue
 from workers.worker import run_worker
 
-fake_twilio, fake_phone, fake_telegram = twilio_api.fake_twilio, android_phone.fake_phone, telegram_api.fake_telegram
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI), SMS only
 ALIOU, ALIOU_TG = "+22365639508", 1041918565  # MOPTI duty officer, level 1: prefers SMS, Telegram linked
 URGENT = "ALERTE 3 des hommes armés encerclent le marché de Kotaka"

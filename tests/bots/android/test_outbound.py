@@ -22,12 +22,10 @@ from gateway.channels import build_channel
 from gateway.models import Contact, Message, MessageStatus, utcnow
 from gateway.outbox import queue_message
 from gateway.sms_text import count_segments
-from tests.fakes import android_phone
 from tests.fakes.android_phone import CAP_PER_MINUTE, PASSWORD, USER, Canned, FakePhone
 from workers.outbound import send_message
 from workers.queues import QUEUE_URGENT, queue, send_job_id
 
-fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Kotaka (MOPTI)
 TEXT = "Alerte #7 enregistrée, gravité 3. Merci, elle est transmise."
 SECRETS = (PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode())
