@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 MAX_ID = 2**63 - 1  # the largest id the database's BIGINT holds (provider ids)
 MAX_ROW_ID = 2**31 - 1  # the largest id of our own rows (INTEGER primary keys)
@@ -137,16 +138,27 @@ class Route:
 
 @dataclass(frozen=True)
 class WebhookRequest:
-    """A provider's HTTP request as a channel sees it, without the web framework."""
+    """A provider's HTTP request as a channel sees it, without the web framework. The body and the form are read
+    on first use only: a request refused on its headers is never read (its body may be broken or endless)."""
 
     route: Route
     url: str | None  # the URL as this server saw it; None when the Host or forwarded headers make no URL
     path_and_query: str | None  # the path with the raw (still percent-encoded) query, as providers sign it
     headers: Mapping[str, str]  # case-insensitive
-    form: Mapping[str, str]  # the urlencoded fields, in the order sent
     args: Mapping[str, str]  # the query's fields
-    body: bytes  # the raw body, exactly as signed
     mimetype: str = ""
+    read_body: Callable[[], bytes] = field(default=bytes, repr=False, compare=False)
+    read_form: Callable[[], Mapping[str, str]] = field(default=dict, repr=False, compare=False)
+
+    @cached_property
+    def body(self) -> bytes:
+        """The raw body, exactly as signed."""
+        return self.read_body()
+
+    @cached_property
+    def form(self) -> Mapping[str, str]:
+        """The urlencoded fields, in the order sent (empty for other bodies)."""
+        return self.read_form()
 
 
 @dataclass(frozen=True)

@@ -74,5 +74,5 @@ def test_one_view_serves_every_channel_url_and_nothing_else():
 
 def test_the_console_receives_no_webhook():
     console = CHANNELS["console"].build(None, None)
-    request = WebhookRequest(CHANNELS["twilio"].kind.routes[0], None, None, {}, {}, {}, b"")
+    request = WebhookRequest(CHANNELS["twilio"].kind.routes[0], url=None, path_and_query=None, headers={}, args={})
     assert console.routes == () and console.verify(request) is False

@@ -40,18 +40,18 @@ def _or_none(make: Callable[[], str]) -> str | None:
 
 
 def webhook_request(route: Route) -> WebhookRequest:
-    """The Flask request as a channel sees it; the body read once and kept, exactly as it was signed."""
-    body = request.get_data(cache=True)
+    """The Flask request as a channel sees it; the body is read only if the channel asks for it (then kept, exactly
+    as it was signed)."""
     query = request.environ.get("QUERY_STRING", "")  # raw, exactly as signed (percent-encoded; never decoded here)
     return WebhookRequest(
         route=route,
         url=_or_none(lambda: request.url),
         path_and_query=_or_none(lambda: request.path + (f"?{query}" if query else "")),
         headers=request.headers,
-        form=request.form if request.mimetype in FORM_TYPES else {},
         args=request.args,
-        body=body,
         mimetype=request.mimetype,
+        read_body=lambda: request.get_data(cache=True),
+        read_form=lambda: request.form if request.mimetype in FORM_TYPES else {},
     )
 
 
