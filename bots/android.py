@@ -1,5 +1,6 @@
 """SMS through an Android phone with a local SIM running "SMS Gateway for Android" (capcom6) in local-server
-mode: signed webhooks in, `POST /messages` out (Basic auth), one recipient per request, our id as its id."""
+mode: signed webhooks in (`/webhooks/android`), `POST /messages` out (Basic auth), one recipient per request, our id
+as its id."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -19,20 +20,25 @@ from bots.base import (
     AddressKind,
     Channel,
     InboundMessage,
+    InvalidRequest,
     OutboundMessage,
+    Route,
     SendOutcome,
     SendResult,
     StatusUpdate,
+    WebhookAnswer,
+    WebhookEvents,
+    WebhookRequest,
     clean_text,
+    read_json,
 )
-from gateway.core.config import Settings
-from gateway.directory.phones import InvalidPhone, to_e164
 
 log = logging.getLogger(__name__)
 
 TIMESTAMP_TOLERANCE_SECONDS = 300
 SEND_TIMEOUT_SECONDS = 15
 WEBHOOK_EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed")
+EVENTS_ROUTE = Route("/webhooks/android", "events")
 # The phone's events about our messages, mapped to our statuses (`sms:delivered` comes once per part).
 STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed", "sms:cancelled": "failed"}
 ID_PREFIX = "gw"
@@ -47,8 +53,22 @@ TRANSIENT_REASONS = (
 )
 
 
-class InvalidEvent(ValueError):
+class InvalidEvent(InvalidRequest):
     """A signed event that cannot be used; the message says why (for a 400)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AndroidConfig:
+    """What the Android channel needs from the deployment's settings."""
+
+    gateway_url: str
+    normalise_phone: Callable[[str], str] = field(repr=False)  # any written form → E.164; ValueError if not a phone
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    signing_key: str | None = field(default=None, repr=False)
+    segments_per_minute: int = 20
+    urgent_headroom: int = 5
+    timeout_seconds: float | None = None  # per call; None: SEND_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -81,30 +101,53 @@ class AndroidSmsChannel(Channel):
     code = "android"
     address_kind = AddressKind.PHONE
     status_map = STATUS_EVENTS
+    routes = (EVENTS_ROUTE,)
+    refusal = "missing or invalid X-Signature, or X-Timestamp outside ±5 minutes"
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.segments_per_minute = settings.android_segments_per_minute
-        self.urgent_headroom = settings.android_urgent_headroom
+    def __init__(self, config: AndroidConfig) -> None:
+        self.config = config
+        self.segments_per_minute = config.segments_per_minute
+        self.urgent_headroom = config.urgent_headroom
 
     def describe(self) -> str:
         """The phone's address, never its password."""
-        return f"android ({self.settings.android_gateway_url})"
+        return f"android ({self.config.gateway_url})"
 
     @property
     def send_timeout(self) -> float:
         """The longest a call to the phone may take (the pacing dates an unanswered grant this far ahead)."""
-        return self.settings.provider_timeout_seconds or SEND_TIMEOUT_SECONDS
+        return self.config.timeout_seconds or SEND_TIMEOUT_SECONDS
 
     def _client(self) -> httpx.Client:
-        auth = (self.settings.android_gateway_user or "sms", self.settings.android_gateway_password or "")
-        return httpx.Client(base_url=self.settings.android_gateway_url, auth=auth, timeout=self.send_timeout)
+        auth = (self.config.user or "sms", self.config.password or "")
+        return httpx.Client(base_url=self.config.gateway_url, auth=auth, timeout=self.send_timeout)
 
     # --- inbound -----------------------------------------------------------------------------------------
 
-    def verify(self, raw_body: bytes, signature: str | None, timestamp: str | None, now: float | None = None) -> bool:
+    def verify(self, request: WebhookRequest) -> bool:
+        """Signed by the phone: see `signature_valid`."""
+        return self.signature_valid(
+            request.body, request.headers.get("X-Signature"), request.headers.get("X-Timestamp")
+        )
+
+    def parse(self, request: WebhookRequest) -> WebhookEvents:
+        """One verified event: an inbound SMS, a status of one of ours, or something acknowledged and ignored."""
+        event = self.parse_event(read_json(request.body, "malformed JSON: expected an SMS Gateway event"))
+        return WebhookEvents(
+            messages=(event.inbound,) if event.inbound else (),
+            statuses=(event.status,) if event.status else (),
+            event=event.event,
+        )
+
+    def answer(self, request: WebhookRequest, events: WebhookEvents) -> WebhookAnswer:
+        """200 with the event's name."""
+        return WebhookAnswer(json={"ok": True, "event": events.event})
+
+    def signature_valid(
+        self, raw_body: bytes, signature: str | None, timestamp: str | None, now: float | None = None
+    ) -> bool:
         """`X-Signature` is hex HMAC-SHA256 of the raw body followed by `X-Timestamp`, within ±5 minutes."""
-        key = self.settings.android_gateway_signing_key
+        key = self.config.signing_key
         if not key or not signature or not timestamp or not (timestamp.isascii() and timestamp.isdigit()):
             return False
         if not signature.isascii():
@@ -146,8 +189,8 @@ class AndroidSmsChannel(Channel):
         if not sender_raw or not message_id or not received_at:
             raise InvalidEvent("sms:received needs messageId, sender and receivedAt")
         try:
-            sender = to_e164(str(sender_raw))
-        except InvalidPhone:
+            sender = self.config.normalise_phone(str(sender_raw))
+        except ValueError:
             raise InvalidEvent("sender is not a phone number") from None
         # The app re-sends the same SMS with new envelope ids: the payload's own identity is what dedupes.
         identity = hashlib.sha256(clean_text(f"{message_id}|{sender}|{received_at}").encode()).hexdigest()[:40]

@@ -1,20 +1,26 @@
 """The one small interface every channel adapter implements, and the boundary objects it trades in.
 
-An adapter knows its provider and nothing else: it turns a provider request into `InboundMessage`s,
-an `OutboundMessage` into a provider call, and a provider's statuses and error codes into ours.
-To add a channel: write one module with a `Channel` subclass and add one line to `bots.registry`.
+An adapter knows its provider and nothing else. Inbound, it names its webhook routes, verifies a request
+(signature, secret token, HMAC) and parses it into `InboundMessage`s and `StatusUpdate`s; outbound, it turns an
+`OutboundMessage` into a provider call and the provider's statuses and error codes into ours. It receives its
+settings as arguments (a frozen config dataclass of its own) and imports nothing from the gateway.
+To add a channel: write one module with a `Channel` subclass, its fixtures and tests beside the others in
+tests/bots/, and add one line to the gateway's registry (`gateway.messaging.channels`).
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 MAX_ID = 2**63 - 1  # the largest id the database's BIGINT holds (provider ids)
 MAX_ROW_ID = 2**31 - 1  # the largest id of our own rows (INTEGER primary keys)
+TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 def clean_text(text: object) -> str:
@@ -44,6 +50,7 @@ class InboundMessage:
     text: str
     received_at: datetime | None = None
     extra: Mapping[str, str] = field(default_factory=dict)  # e.g. a shared location, a button's data
+    callback_id: str | None = None  # a pressed button the provider waits to see answered (Telegram callback query)
 
 
 class ButtonKind(StrEnum):
@@ -114,13 +121,106 @@ class StatusUpdate:
     error_code: str | None = None
 
 
+# --- inbound: webhook requests -------------------------------------------------------------------------------
+
+
+class InvalidRequest(ValueError):
+    """A verified webhook request that cannot be used; the message says why (answered with a 400)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One webhook URL a channel receives on; `name` tells the channel's parser what arrives there."""
+
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A provider's HTTP request as a channel sees it, without the web framework. The body and the form are read
+    on first use only: a request refused on its headers is never read (its body may be broken or endless)."""
+
+    route: Route
+    url: str | None  # the URL as this server saw it; None when the Host or forwarded headers make no URL
+    path_and_query: str | None  # the path with the raw (still percent-encoded) query, as providers sign it
+    headers: Mapping[str, str]  # case-insensitive
+    args: Mapping[str, str]  # the query's fields
+    mimetype: str = ""
+    read_body: Callable[[], bytes] = field(default=bytes, repr=False, compare=False)
+    read_form: Callable[[], Mapping[str, str]] = field(default=dict, repr=False, compare=False)
+
+    @cached_property
+    def body(self) -> bytes:
+        """The raw body, exactly as signed."""
+        return self.read_body()
+
+    @cached_property
+    def form(self) -> Mapping[str, str]:
+        """The urlencoded fields, in the order sent (empty for other bodies)."""
+        return self.read_form()
+
+
+@dataclass(frozen=True)
+class WebhookEvents:
+    """What one verified request carried: messages from people, delivery reports, or nothing we use."""
+
+    messages: tuple[InboundMessage, ...] = ()
+    statuses: tuple[StatusUpdate, ...] = ()
+    event: str = ""  # the provider's name for what happened, when its answer echoes it
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """What the webhook answers the provider once the events are stored: JSON when `json` is set, else `body`."""
+
+    status: int = 200
+    json: Mapping[str, object] | None = None
+    body: str = ""
+    mimetype: str = "text/plain"
+
+
+def read_json(body: bytes, malformed: str) -> object:
+    """A JSON body decoded; InvalidRequest(`malformed`) when it is not JSON, or nested too deeply to read."""
+    try:
+        return json.loads(body)
+    except RecursionError:  # thousands of nested brackets exhaust the parser's stack: bad input, not a crash
+        raise InvalidRequest(TOO_DEEP) from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest(malformed) from None
+
+
+# --- the contract ------------------------------------------------------------------------------------------
+
+
 class Channel(ABC):
-    """A provider channel. Subclasses set `code` and `address_kind` and implement `send`."""
+    """A provider channel: inbound (`routes`, `verify`, `parse`, `answer`) and outbound (`send`, statuses and
+    error codes). Subclasses set `code` and `address_kind` and implement `verify`, `parse` and `send`."""
 
     code: str
     address_kind: AddressKind
     # Provider status names mapped to ours (data, not code); empty for channels without delivery reports.
     status_map: Mapping[str, str] = {}
+    # The webhook URLs the gateway serves for this channel (empty: the channel receives no webhooks).
+    routes: tuple[Route, ...] = ()
+    # Why a request that fails `verify` is refused (the 403's reason).
+    refusal: str = "request not verified"
+
+    # --- inbound -----------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def verify(self, request: WebhookRequest) -> bool:
+        """True when the request really comes from the provider (signature, secret token or HMAC). Must not raise."""
+
+    @abstractmethod
+    def parse(self, request: WebhookRequest) -> WebhookEvents:
+        """The messages and delivery reports of a verified request; raises InvalidRequest with the reason."""
+
+    def answer(self, request: WebhookRequest, events: WebhookEvents) -> WebhookAnswer:
+        """What the provider gets back once the events are stored (by default a 200 `{"ok": true}`)."""
+        return WebhookAnswer(json={"ok": True})
+
+    # --- outbound ----------------------------------------------------------------------------------------
 
     @abstractmethod
     def send(self, message: OutboundMessage) -> SendResult:

@@ -8,9 +8,16 @@ import uuid
 
 import redis
 
-from bots.base import AddressKind, Channel, OutboundMessage, SendOutcome, SendResult
-from gateway.core.privacy import mask_address
-from workers.queues import CONSOLE_OUTBOX_KEY
+from bots.base import (
+    AddressKind,
+    Channel,
+    InvalidRequest,
+    OutboundMessage,
+    SendOutcome,
+    SendResult,
+    WebhookEvents,
+    WebhookRequest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +25,7 @@ log = logging.getLogger(__name__)
 # records hold full numbers and texts.
 CONSOLE_KEEP = 1000
 CONSOLE_TTL_SECONDS = 24 * 3600
+CONSOLE_OUTBOX_KEY = "gw:console:outbox"  # in the gateway's Redis key namespace (`gw:`)
 
 
 class ConsoleChannel(Channel):
@@ -26,9 +34,18 @@ class ConsoleChannel(Channel):
 
     code = "console"
     address_kind = AddressKind.PHONE
+    routes = ()  # no webhook: `gateway simulate` hands its messages to the inbox itself
 
     def __init__(self, connection: redis.Redis) -> None:
         self.connection = connection
+
+    def verify(self, request: WebhookRequest) -> bool:
+        """Never: nothing reaches the console over HTTP."""
+        return False
+
+    def parse(self, request: WebhookRequest) -> WebhookEvents:
+        """Never called (nothing is verified)."""
+        raise InvalidRequest("the console channel receives no webhooks")
 
     def send(self, message: OutboundMessage) -> SendResult:
         """Append the message to the console outbox."""
@@ -45,7 +62,8 @@ class ConsoleChannel(Channel):
         pipe.ltrim(CONSOLE_OUTBOX_KEY, -CONSOLE_KEEP, -1)
         pipe.expire(CONSOLE_OUTBOX_KEY, CONSOLE_TTL_SECONDS)
         pipe.execute()
-        log.info("console message %s kept for %s", message.message_id, mask_address(message.address))
+        # Only the address's last two digits: console records hold full numbers, logs never do.
+        log.info("console message %s kept for …%s", message.message_id, message.address[-2:])
         return SendResult(SendOutcome.SENT, provider_id=provider_id)
 
 

@@ -1,4 +1,4 @@
-"""Telegram: updates in (webhook with a secret token, or long polling), Bot API calls out through
+"""Telegram: updates in (`/webhooks/telegram` with a secret token, or long polling), Bot API calls out through
 python-telegram-bot's `Bot` — a fresh `Bot` and a short-lived event loop per call, as RQ jobs need."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import asyncio
 import hmac
 import logging
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from telegram import (
@@ -24,23 +25,39 @@ from bots.base import (
     ButtonKind,
     Channel,
     InboundMessage,
+    InvalidRequest,
     OutboundMessage,
+    Route,
     SendOutcome,
     SendResult,
+    WebhookEvents,
+    WebhookRequest,
     clean_text,
+    read_json,
     valid_id,
 )
-from gateway.core.config import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 ALLOWED_UPDATES = ("message", "callback_query")
 CALL_TIMEOUT_SECONDS = 10
+UPDATES_ROUTE = Route("/webhooks/telegram", "updates")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-class InvalidUpdate(ValueError):
+class InvalidUpdate(InvalidRequest):
     """An update that cannot be read; the message says why (for a 400)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TelegramConfig:
+    """What the Telegram channel needs from the deployment's settings."""
+
+    bot_token: str = field(repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+    api_base_url: str = "https://api.telegram.org"
+    timeout_seconds: float | None = None  # per call; None: CALL_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -52,7 +69,7 @@ class TelegramUpdate:
     user_id: int | None = None
     text: str = ""
     callback_id: str | None = None
-    extra: dict = field(default_factory=dict)
+    extra: Mapping = field(default_factory=dict)
 
     def to_inbound(self) -> InboundMessage:
         """The channel-neutral message (a button press is the same as typing its data)."""
@@ -62,6 +79,7 @@ class TelegramUpdate:
             address=str(self.user_id),
             text=self.text,
             extra=self.extra,
+            callback_id=self.callback_id,
         )
 
 
@@ -123,24 +141,35 @@ class TelegramChannel(Channel):
     code = "telegram"
     address_kind = AddressKind.TELEGRAM
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    routes = (UPDATES_ROUTE,)
+    refusal = f"missing or invalid {SECRET_HEADER}"
+
+    def __init__(self, config: TelegramConfig) -> None:
+        self.config = config
 
     def bot(self) -> Bot:
         """A new Bot on the configured API base (one per event loop)."""
-        return Bot(self.settings.telegram_bot_token, base_url=f"{self.settings.telegram_api_base_url}/bot")
+        return Bot(self.config.bot_token, base_url=f"{self.config.api_base_url}/bot")
 
-    def verify(self, secret_header: str | None) -> bool:
+    def verify(self, request: WebhookRequest) -> bool:
         """True when the update carries our webhook secret (compared in constant time)."""
-        expected = self.settings.telegram_webhook_secret
+        expected, secret_header = self.config.webhook_secret, request.headers.get(SECRET_HEADER)
         if not expected or not secret_header:
             return False
         return hmac.compare_digest(secret_header.encode(), expected.encode())
 
+    def parse(self, request: WebhookRequest) -> WebhookEvents:
+        """One update as JSON: a message or a pressed button, or nothing for the kinds we acknowledge and ignore."""
+        malformed = "malformed JSON: expected a Telegram update as application/json"
+        if not _is_json(request.mimetype):
+            raise InvalidUpdate(malformed)
+        update = parse_update(read_json(request.body, malformed))
+        return WebhookEvents(messages=(update.to_inbound(),) if update.handled else ())
+
     def call(self, method: str, **kwargs):
         """Run one Bot API method in a short-lived event loop with a fresh Bot."""
 
-        timeout = self.settings.provider_timeout_seconds or CALL_TIMEOUT_SECONDS
+        timeout = self.config.timeout_seconds or CALL_TIMEOUT_SECONDS
         kwargs.setdefault("read_timeout", timeout)
         kwargs.setdefault("connect_timeout", timeout)
 
@@ -206,6 +235,11 @@ class TelegramChannel(Channel):
     def describe(self) -> str:
         """Telegram, without the token."""
         return "telegram"
+
+
+def _is_json(mimetype: str) -> bool:
+    # As Flask's `is_json`: application/json, or an application/*+json type.
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
 def _seconds(value) -> float:

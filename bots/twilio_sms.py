@@ -1,4 +1,5 @@
-"""Twilio SMS: signed form webhooks in, REST `Messages` out through twilio's own client."""
+"""Twilio SMS: signed form webhooks in (`/webhooks/twilio/sms`, `/webhooks/twilio/status`), REST `Messages` out
+through twilio's own client."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -16,19 +18,24 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 
 from bots.base import (
+    MAX_ROW_ID,
     AddressKind,
     Channel,
     InboundMessage,
+    InvalidRequest,
     OutboundMessage,
+    Route,
     SendOutcome,
     SendResult,
     StatusUpdate,
+    WebhookAnswer,
+    WebhookEvents,
+    WebhookRequest,
     clean_text,
 )
-from gateway.core.config import Settings
-from gateway.directory.phones import InvalidPhone, to_e164
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +48,24 @@ SEND_TIMEOUT_SECONDS = 10
 REQUIRED_FIELDS = ("MessageSid", "AccountSid", "From")
 SID_FORMAT = re.compile(r"^[A-Za-z0-9]{2,64}$")
 ERROR_CODE_FORMAT = re.compile(r"^[0-9]{1,10}$")
+SMS_ROUTE = Route("/webhooks/twilio/sms", "sms")
+STATUS_ROUTE = Route("/webhooks/twilio/status", "status")
+# Replies go out through the outbox, never in the webhook's answer.
+EMPTY_TWIML = str(MessagingResponse())
 
 
-class InvalidRequest(ValueError):
-    """A webhook request that is signed but unusable; the message says why (for a 400)."""
+@dataclass(frozen=True, kw_only=True)
+class TwilioConfig:
+    """What the Twilio channel needs from the deployment's settings."""
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    normalise_phone: Callable[[str], str] = field(repr=False)  # any written form → E.164; ValueError if not a phone
+    from_number: str | None = None
+    messaging_service_sid: str | None = None
+    api_base_url: str = "https://api.twilio.com"
+    public_base_url: str | None = None  # set behind a proxy: what Twilio signs, and where status reports go
+    timeout_seconds: float | None = None  # per call; None: SEND_TIMEOUT_SECONDS
 
 
 class _HeaderKeepingHttpClient(TwilioHttpClient):
@@ -91,43 +112,63 @@ class TwilioSmsChannel(Channel):
         "canceled": "failed",
     }
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    routes = (SMS_ROUTE, STATUS_ROUTE)
+    refusal = "missing or invalid X-Twilio-Signature"
+
+    def __init__(self, config: TwilioConfig) -> None:
+        self.config = config
         self._client: Client | None = None
         self._http: _HeaderKeepingHttpClient | None = None
         self._client_pid = 0
 
     def describe(self) -> str:
         """Twilio with its sender, never the token."""
-        sender = self.settings.twilio_messaging_service_sid or self.settings.twilio_from_number
+        sender = self.config.messaging_service_sid or self.config.from_number
         return f"twilio (from {sender})"
 
     # --- inbound -----------------------------------------------------------------------------------------
 
-    def signed_url(self, request_url: str, path_and_query: str) -> str:
+    def signed_url(self, request: WebhookRequest) -> str | None:
         """The URL Twilio signed: PUBLIC_BASE_URL plus path and query when set (behind a proxy), else as seen."""
-        if self.settings.public_base_url:
-            return self.settings.public_base_url + path_and_query
-        return request_url
+        if self.config.public_base_url:
+            return self.config.public_base_url + request.path_and_query if request.path_and_query else None
+        return request.url
 
-    def verify(self, url: str, form: Mapping, signature: str | None) -> bool:
+    def verify(self, request: WebhookRequest) -> bool:
         """True when `X-Twilio-Signature` matches the URL and form under our auth token."""
-        if not signature:
+        signature, url = request.headers.get("X-Twilio-Signature"), self.signed_url(request)
+        if not signature or not url:
             return False
-        return RequestValidator(self.settings.twilio_auth_token).validate(url, form, signature)
+        return RequestValidator(self.config.auth_token).validate(url, request.form, signature)
+
+    def parse(self, request: WebhookRequest) -> WebhookEvents:
+        """An inbound SMS, or a delivery report about the message named by the status URL's `mid`."""
+        if request.route == SMS_ROUTE:
+            return WebhookEvents(messages=(self.parse_inbound(request.form),))
+        mid = request.args.get("mid", "")
+        message_id = int(mid) if mid.isascii() and mid.isdigit() and len(mid) <= 10 else None
+        if message_id is not None and message_id > MAX_ROW_ID:
+            message_id = None  # no such row: ids are 32-bit
+        return WebhookEvents(statuses=(self.parse_status(request.form, message_id),))
+
+    def answer(self, request: WebhookRequest, events: WebhookEvents) -> WebhookAnswer:
+        """Empty TwiML for an SMS (replies go through the outbox), 204 for a delivery report."""
+        if request.route == SMS_ROUTE:
+            return WebhookAnswer(body=EMPTY_TWIML, mimetype="application/xml")
+        return WebhookAnswer(status=204)
 
     def parse_inbound(self, form: Mapping[str, str]) -> InboundMessage:
         """An inbound SMS from a verified form; raises InvalidRequest with the reason."""
         missing = [f for f in REQUIRED_FIELDS if not form.get(f)]
         if missing:
             raise InvalidRequest(f"missing field(s): {', '.join(missing)}")
-        if form["AccountSid"] != self.settings.twilio_account_sid:
+        if form["AccountSid"] != self.config.account_sid:
             raise InvalidRequest("AccountSid does not match this gateway's account")
         if not SID_FORMAT.match(form["MessageSid"]):
             raise InvalidRequest("MessageSid is not a Twilio SID")
         try:
-            sender = to_e164(form["From"])
-        except InvalidPhone:
+            sender = self.config.normalise_phone(form["From"])
+        except ValueError:
             raise InvalidRequest("From is not a phone number") from None
         # Photos are not fetched (they cost the sender and may identify them); that some came is noted.
         extra = {"num_media": form["NumMedia"]} if form.get("NumMedia", "0") not in ("", "0") else {}
@@ -147,7 +188,7 @@ class TwilioSmsChannel(Channel):
             raise InvalidRequest("MessageSid is not a Twilio SID")
         if form.get("ErrorCode") and not ERROR_CODE_FORMAT.match(form["ErrorCode"]):
             raise InvalidRequest("ErrorCode is not a Twilio error code")
-        if form.get("AccountSid") and form["AccountSid"] != self.settings.twilio_account_sid:
+        if form.get("AccountSid") and form["AccountSid"] != self.config.account_sid:
             raise InvalidRequest("AccountSid does not match this gateway's account")
         status = self.map_status(form["MessageStatus"])
         if status is None:
@@ -168,20 +209,18 @@ class TwilioSmsChannel(Channel):
 
     def status_callback_url(self, message_id: int) -> str | None:
         """Our status webhook on the public URL, carrying our message's id (Twilio needs a public URL)."""
-        if not self.settings.public_base_url:
+        if not self.config.public_base_url:
             return None
-        return f"{self.settings.public_base_url}/webhooks/twilio/status?mid={message_id}"
+        return f"{self.config.public_base_url}/webhooks/twilio/status?mid={message_id}"
 
     def _rest_client(self) -> tuple[Client, _HeaderKeepingHttpClient]:
         """One twilio Client per process, so its HTTP session (and connection) is reused from send to send."""
         if self._client is None or self._client_pid != os.getpid():
             self._http = _HeaderKeepingHttpClient()
-            self._client = Client(
-                self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=self._http
-            )
-            self._client.api.base_url = self.settings.twilio_api_base_url
+            self._client = Client(self.config.account_sid, self.config.auth_token, http_client=self._http)
+            self._client.api.base_url = self.config.api_base_url
             self._client_pid = os.getpid()
-        self._http.timeout = self.settings.provider_timeout_seconds or SEND_TIMEOUT_SECONDS
+        self._http.timeout = self.config.timeout_seconds or SEND_TIMEOUT_SECONDS
         self._http.last_headers = {}
         return self._client, self._http
 
@@ -189,10 +228,10 @@ class TwilioSmsChannel(Channel):
         """Create the message through Twilio's REST API."""
         client, http = self._rest_client()
         params = {"to": message.address, "body": message.text}
-        if self.settings.twilio_messaging_service_sid:
-            params["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
+        if self.config.messaging_service_sid:
+            params["messaging_service_sid"] = self.config.messaging_service_sid
         else:
-            params["from_"] = self.settings.twilio_from_number
+            params["from_"] = self.config.from_number
         if message.status_callback_url:
             params["status_callback"] = message.status_callback_url
         try:

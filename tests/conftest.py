@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,13 @@ from gateway.core.runtime import build_runtime, set_process_runtime
 from gateway.directory.import_export import apply_rows, read_rows, validate
 from gateway.models import Base
 from tests import netguard
+from tests.fakes.android_phone import FakePhone
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
 # The fictional sample directory shipped with the gateway: a clone stands alone, without ../shared.
 SAMPLE_DIRECTORY = ROOT / "gateway" / "sample" / "directory.csv"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def pytest_configure(config):
@@ -53,6 +56,36 @@ def pytest_sessionfinish(session, exitstatus):
     if attempts:
         print(f"\nNETWORK GUARD: {len(attempts)} attempt(s) to leave 127.0.0.1: {sorted(set(attempts))[:5]}")
         session.exitstatus = 1
+
+
+# --- fake providers ----------------------------------------------------------------------------------------
+
+
+def running_fake(fake):
+    """A fake provider on 127.0.0.1, started for one test and stopped after it."""
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A running fake Twilio API (tests.fakes.twilio_api)."""
+    yield from running_fake(FakeTwilio())
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    """A running fake Telegram Bot API (tests.fakes.telegram_api)."""
+    yield from running_fake(FakeTelegram())
+
+
+@pytest.fixture
+def fake_phone() -> Iterator[FakePhone]:
+    """A running fake Android phone with SMS Gateway for Android (tests.fakes.android_phone)."""
+    yield from running_fake(FakePhone())
 
 
 # --- Redis -------------------------------------------------------------------------------------------------

@@ -12,12 +12,10 @@ from twilio.request_validator import RequestValidator
 
 from gateway.models import Alert, AlertSource, Contact, Direction, Message, MessageStatus
 from tests.conftest import wait_for
-from tests.fakes import twilio_api
 from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL, new_sid, server_error
 
 pytestmark = pytest.mark.e2e
 
-fake_twilio = twilio_api.fake_twilio  # the fixture, for this module's tests
 REPORT = "ALERTE 3 les jeunes et les gendarmes s'affrontent au marché"
 DESCRIPTION = "les jeunes et les gendarmes s'affrontent au marché"
 

@@ -21,7 +21,6 @@ QUEUES = (QUEUE_URGENT, QUEUE_BULK)
 # Every Redis key the gateway writes (besides RQ's own `rq:` keys) starts with this prefix.
 KEY_PREFIX = "gw:"
 SWEEP_LOCK_KEY = KEY_PREFIX + "lock:sweep"
-CONSOLE_OUTBOX_KEY = KEY_PREFIX + "console:outbox"
 CONVERSATION_KEY = KEY_PREFIX + "conv:"
 CONTACT_LOCK_KEY = KEY_PREFIX + "lock:contact:"
 PACE_KEY = KEY_PREFIX + "pace:"

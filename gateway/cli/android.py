@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bots.android import AndroidSmsChannel
 from gateway.cli import cli_settings, open_database
+from gateway.messaging.channels import build_channel
 from gateway.models import Direction, Message, MessageStatus
 
 
@@ -19,7 +20,7 @@ def android() -> None:
 def _channel(settings) -> AndroidSmsChannel:
     if not settings.android_enabled:
         raise click.ClickException("the Android channel is off: set ANDROID_GATEWAY_URL")
-    return AndroidSmsChannel(settings)
+    return build_channel("android", settings)
 
 
 @android.command("register-webhooks")

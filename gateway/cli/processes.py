@@ -16,12 +16,6 @@ from gateway.cli import cli_settings, open_database
 from gateway.core.config import Settings
 from gateway.core.redis_server import connect, describe_redis_url
 
-WEBHOOK_ROUTES = {
-    "twilio": ("/webhooks/twilio/sms", "/webhooks/twilio/status"),
-    "telegram": ("/webhooks/telegram",),
-    "android": ("/webhooks/android",),
-}
-
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
@@ -79,7 +73,7 @@ _SMS_WARNING_SHOWN = "GATEWAY_SMS_WARNING_SHOWN"
 def warn_without_sms(settings: Settings) -> None:
     """One line on standard error when no channel carries SMS. A warning, not a refusal to start: a Telegram-only
     deployment is legitimate, and its SMS are then marked failed (no_sms_channel), never pretended sent."""
-    from bots.registry import enabled_codes
+    from gateway.messaging.channels import enabled_codes
     from gateway.messaging.routing import sms_warning
 
     warning = sms_warning(settings, enabled_codes(settings))
@@ -96,16 +90,15 @@ def _die_with_parent() -> None:
 
 
 def _describe_channels(settings: Settings, base_url: str) -> list[str]:
-    from bots.registry import build_channels, sms_channel_code
+    from gateway.messaging.channels import build_channels, sms_channel_code
 
     lines = []
     channels = build_channels(settings, connection=None)  # building does not connect
     lines.append("channels: " + ", ".join(sorted(channels)))
     lines.append(f"SMS goes through: {sms_channel_code(settings, channels) or 'none'}")
-    for code, routes in WEBHOOK_ROUTES.items():
-        if code in channels:
-            for route in routes:
-                lines.append(f"  register with {code}: {base_url}{route}")
+    for code, channel in channels.items():
+        for route in channel.routes:
+            lines.append(f"  register with {code}: {base_url}{route.path}")
     return lines
 
 

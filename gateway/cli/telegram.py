@@ -13,6 +13,7 @@ from bots.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
 from gateway.cli import cli_settings, open_database
 from gateway.core.config import Settings
 from gateway.core.runtime import build_runtime, set_process_runtime
+from gateway.messaging.channels import build_channel
 from gateway.web.telegram_updates import handle_update
 
 SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -27,7 +28,7 @@ def telegram() -> None:
 def _channel(settings: Settings) -> TelegramChannel:
     if not settings.telegram_enabled:
         raise click.ClickException("Telegram is off: set TELEGRAM_BOT_TOKEN")
-    return TelegramChannel(settings)
+    return build_channel("telegram", settings)
 
 
 def _call(channel: TelegramChannel, method: str, **kwargs):

@@ -6,11 +6,11 @@ import os
 from dataclasses import dataclass, field
 
 from bots.base import Channel
-from bots.registry import build_channels
 from flows.conversations import ConversationStore
 from gateway.core.config import Settings, load_settings
 from gateway.core.db import Database
 from gateway.core.redis_server import RedisHandle, connect
+from gateway.messaging.channels import build_channels
 
 
 @dataclass

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bots.registry import sms_channel_code
 from gateway.core.config import Settings
+from gateway.messaging.channels import sms_channel_code
 from gateway.models import Contact, PreferredChannel
 
 # The channel recorded on an SMS that no channel can carry (no Twilio, no phone): its row is failed at once with
-# `NO_SMS_CHANNEL_ERROR`, never sent and never enqueued. Not a channel code of bots/registry.py.
+# `NO_SMS_CHANNEL_ERROR`, never sent and never enqueued. Not a channel code of gateway/channels.py.
 NO_SMS_CHANNEL = "sms"
 NO_SMS_CHANNEL_ERROR = "no_sms_channel"
 

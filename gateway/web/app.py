@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
 
     from gateway.web.health import health
-    from gateway.webhooks import register
+    from gateway.web.webhooks import register
 
     app.register_blueprint(health)
     register(app)

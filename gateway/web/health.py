@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from bots.registry import sms_channel_code
+from gateway.messaging.channels import sms_channel_code
 from gateway.messaging.routing import sms_warning
 
 health = Blueprint("health", __name__)

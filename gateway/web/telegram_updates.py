@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bots.base import InboundMessage
 from bots.telegram import TelegramUpdate
 from gateway.core.runtime import Runtime
 from gateway.messaging.inbox import receive_or_spool
@@ -13,20 +14,28 @@ log = logging.getLogger(__name__)
 
 
 def handle_update(runtime: Runtime, update: TelegramUpdate) -> None:
-    """Store an update (deduplicated on update_id) and queue its handling; answer a pressed button right away
-    (its own job, queued now: Telegram only accepts an answer for a few seconds) so it stops spinning."""
+    """Store a polled update (deduplicated on update_id) and queue its handling, as the webhook does."""
     if not update.handled:
         return
-    receipt = receive_or_spool(runtime, update.to_inbound(), address_kind="telegram")
-    if update.callback_id and (receipt is None or not receipt.duplicate):  # a replay was answered the first time
-        try:
-            queue(runtime.redis, QUEUE_URGENT).enqueue(
-                "workers.telegram.answer_callback",
-                update.callback_id,
-                job_id=f"callback-{update.update_id}",
-                result_ttl=0,
-                failure_ttl=3600,
-                job_timeout=30,
-            )
-        except Exception as exc:  # noqa: BLE001 - best effort; the press itself is stored and will be handled
-            log.warning("button press %s not answered (%s)", update.update_id, type(exc).__name__)
+    message = update.to_inbound()
+    receipt = receive_or_spool(runtime, message, address_kind="telegram")
+    if receipt is None or not receipt.duplicate:  # a replay was answered the first time
+        queue_callback_answer(runtime, message)
+
+
+def queue_callback_answer(runtime: Runtime, message: InboundMessage) -> None:
+    """Answer a pressed button right away (its own job, queued now: Telegram only accepts an answer for a few
+    seconds) so it stops spinning; nothing for a message that is not a button press."""
+    if not message.callback_id:
+        return
+    try:
+        queue(runtime.redis, QUEUE_URGENT).enqueue(
+            "workers.telegram.answer_callback",
+            message.callback_id,
+            job_id=f"callback-{message.provider_id}",
+            result_ttl=0,
+            failure_ttl=3600,
+            job_timeout=30,
+        )
+    except Exception as exc:  # noqa: BLE001 - best effort; the press itself is stored and will be handled
+        log.warning("button press %s not answered (%s)", message.provider_id, type(exc).__name__)

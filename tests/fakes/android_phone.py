@@ -22,11 +22,8 @@ import urllib.error
 import urllib.request
 import zlib
 from collections import deque, namedtuple
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 from gateway.messaging.sms_text import count_segments
 
@@ -288,11 +285,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
         """Keep the test output quiet."""
-
-
-@pytest.fixture
-def fake_phone() -> Iterator[FakePhone]:
-    """A running fake phone, stopped after the test."""
-    phone = FakePhone().start()
-    yield phone
-    phone.stop()

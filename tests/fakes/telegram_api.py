@@ -3,7 +3,8 @@
 It serves `POST /bot<TOKEN>/<method>` (form-encoded, lists and objects as JSON strings) for getMe, sendMessage,
 deleteMessage, answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo and getUpdates, records every call,
 and answers `{"ok": true, "result": …}` unless a per-method script says otherwise. A wrong token gets Telegram's
-401 without using up the script. It also builds the updates Telegram would push, from tests/fixtures/telegram/*.json.
+401 without using up the script. It also builds the updates Telegram would push, from
+tests/bots/telegram/fixtures/*.json. The `fake_telegram` fixture (tests/conftest.py) starts and stops one:
 
     def test_something(fake_telegram):
         fake_telegram.script("sendMessage", blocked())
@@ -20,19 +21,17 @@ import re
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import pytest
-
 TOKEN = "123456:ABC-test_token"
 SECRET = "s3cr3t_TOKEN-1"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Dialogue Mopti", "username": "dialogue_mopti_bot"}
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parent.parent / "bots" / "telegram" / "fixtures"
 MAX_POLL_WAIT = 1.0  # getUpdates never holds a request longer than this, whatever `timeout` asks
 _PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
 _update_ids = itertools.count(900_000_001)
@@ -272,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def telegram_update(name: str, *, update_id: int | None = None, user_id: int | None = None, **fields) -> dict:
-    """An update from tests/fixtures/telegram/<name>.json: a fresh (or given) update_id; `user_id` replaces the
+    """An update from tests/bots/telegram/fixtures/<name>.json: a fresh (or given) update_id; `user_id` replaces the
     sender everywhere it appears (from, chat, own contact card); `text`, `data` (a button's) replace those fields."""
     update = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     update["update_id"] = update_id if update_id is not None else next(_update_ids)
@@ -292,11 +291,3 @@ def _replace_id(value, old: int, new: int):
     if isinstance(value, list):
         return [_replace_id(v, old, new) for v in value]
     return value
-
-
-@pytest.fixture
-def fake_telegram() -> Iterator[FakeTelegram]:
-    """A running fake Bot API, stopped after the test."""
-    fake = FakeTelegram().start()
-    yield fake
-    fake.stop()

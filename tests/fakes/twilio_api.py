@@ -27,8 +27,6 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-import pytest
-
 API_VERSION = "2010-04-01"
 FROM_NUMBER = "+15005550006"  # Twilio's magic test number: a valid sender
 PUBLIC_BASE_URL = "https://gateway.example.org"  # used only to sign and build callback URLs; nothing connects to it
@@ -282,11 +280,3 @@ def closed_port() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         sock.close()
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    """A running fake Twilio API, stopped after the test."""
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()

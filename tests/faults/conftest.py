@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from tests.conftest import running_fake
 from tests.faults import logscan, table
 from tests.faults.procs import Gateway
 from tests.faults.providers import FaultPlan, FlakyTelegram, FlakyTwilio
@@ -32,17 +33,13 @@ def fault_plan() -> FaultPlan:
 @pytest.fixture
 def fake_twilio(fault_plan):
     """A fake Twilio REST API on 127.0.0.1 that fails calls by the fault plan."""
-    fake = FlakyTwilio(fault_plan).start()
-    yield fake
-    fake.stop()
+    yield from running_fake(FlakyTwilio(fault_plan))
 
 
 @pytest.fixture
 def fake_telegram(fault_plan):
     """A fake Telegram Bot API on 127.0.0.1 that fails sendMessage by the fault plan."""
-    fake = FlakyTelegram(fault_plan).start()
-    yield fake
-    fake.stop()
+    yield from running_fake(FlakyTelegram(fault_plan))
 
 
 @pytest.fixture

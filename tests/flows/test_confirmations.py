@@ -17,10 +17,8 @@ from gateway.meetings.service import create_meeting
 from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Alert, Contact, District, Escalation, Invitation, Meeting, Message, MessageKind, utcnow
 from tests.chat import Chat
-from tests.fakes import telegram_api
 from workers.queues import CONVERSATION_KEY
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the tests that turn Telegram on
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI)
 ALIOU, ALIOU_NAME, ALIOU_TG = "+22365639508", "Aliou Ongoïba", 1041918565  # MOPTI duty officer, level 1
 BAKARY, BAKARY_NAME, BAKARY_TG = "+22376375098", "Bakary Maïga", 5970412568  # Mopti coordinator, level 2

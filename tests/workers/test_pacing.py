@@ -17,12 +17,10 @@ from sqlalchemy import select
 
 from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message, MessageStatus, Priority, utcnow
-from tests.fakes import android_phone
 from workers import pacing
 from workers.outbound import send_message
 from workers.queues import PACE_KEY, QUEUE_BULK, queue
 
-fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 T0 = 1_000_000.0  # a controlled clock, in seconds
 CHANNEL = "android"
 

@@ -16,10 +16,8 @@ from gateway.meetings.service import create_meeting
 from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Alert, AlertSource, AlertStatus, District, Message, MessageKind, utcnow
 from tests.chat import Chat
-from tests.fakes import telegram_api
 
 pytestmark = pytest.mark.usefixtures("directory")  # every test talks as contacts of the sample directory
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the Telegram digest
 MOPTI_LEADERS = ("+22371139685", "+22365598143", "+22390837572")  # Mamadou Dembélé, Moussa Dicko, Djénéba Bocoum
 KORO_LEADER = "+22376972134"  # Abdoulaye Togo
 MOUSSA, MOUSSA_TG = "+22378863317", 4777972798  # Moussa Guindo, MOPTI facilitator (prefers Telegram)

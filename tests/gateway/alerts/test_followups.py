@@ -21,7 +21,6 @@ from gateway.alerts.followups import ask, overdue
 from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Alert, AlertUpdate, Contact, Escalation, Followup, Message, MessageKind, utcnow
 from tests.chat import Chat
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import blocked
 from workers.queues import QUEUE_BULK, job_is_pending, queue
 from workers.schedule import ask_job_id
@@ -29,7 +28,6 @@ from workers.sweeper import sweep_timers
 from workers.worker import run_worker
 
 pytestmark = pytest.mark.usefixtures("directory")  # every test talks as contacts of the sample directory
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the fallback test
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI), French, SMS
 ALIOU = "+22365639508"  # Aliou Ongoïba, MOPTI duty officer, level 1
 SEYDOU, SEYDOU_TG = "+22365852425", 4759203699  # Seydou Barry, MOPTI leader at Konna on Telegram

@@ -12,10 +12,8 @@ from sqlalchemy import select
 from gateway.cli import main
 from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, MessageStatus
-from tests.fakes import android_phone
 from tests.fakes.android_phone import PASSWORD, USER
 
-fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 PUBLIC_BASE_URL = "https://gw.example.org"
 WEBHOOK_URL = PUBLIC_BASE_URL + "/webhooks/android"
 EXPECTED_HOOKS = {

@@ -13,9 +13,7 @@ from gateway.cli import main
 from gateway.escalation import ladder
 from gateway.models import Contact, District, Escalation, utcnow
 from tests.chat import Chat
-from tests.fakes import telegram_api
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the tests that turn Telegram on
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI)
 ALIOU = "+22365639508"  # MOPTI duty officer, level 1
 MOPTI_PAGING = [

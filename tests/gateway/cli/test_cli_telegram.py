@@ -14,11 +14,9 @@ from sqlalchemy import select
 from gateway.cli import main
 from gateway.directory.telegram_identity import LINK_CODE_KEY
 from gateway.models import Alert, Contact, Direction, Message
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, TOKEN, telegram_update
 from tests.inbound_jobs import handle_job_ids, handle_queued
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for this module's tests
 PUBLIC_BASE_URL = "https://gw.example.org"
 WEBHOOK_URL = PUBLIC_BASE_URL + "/webhooks/telegram"
 MAMADOU = "+22371139685"  # Mamadou Dembélé, leader at Kotaka: in the directory, no Telegram account yet

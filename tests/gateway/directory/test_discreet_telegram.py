@@ -28,7 +28,6 @@ from tests.fakes.telegram_api import (
 from workers.sweeper import sweep_timers
 from workers.worker import run_worker
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for this module's tests
 YACOUBA_TG = 4154507931  # Yacouba Keïta, leader at Bankass (BANKASS) on Telegram; discreet in the sample
 SEYDOU_TG = 1445857208  # Seydou Togo, leader at Socoura (MOPTI) on Telegram; not discreet
 REPORT = "ALERTE 3 des hommes armés sont entrés au marché de Bankass"

@@ -9,11 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from gateway.models import Alert, Direction, Message
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, Call, telegram_update
 from workers.worker import run_worker
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for this module's tests
 SEYDOU_TG = 1445857208  # Seydou Togo, leader at Socoura (Mopti), linked to Telegram; writes in Bambara (French texts)
 DESCRIPTION = "Des hommes armés sont entrés au marché de Socoura ce matin"
 CATEGORY_LABELS = [

@@ -19,14 +19,12 @@ from gateway.messaging.quiet_hours import hold_until
 from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Contact, Escalation, Message, MessageKind, Notification, Role, utcnow
 from tests.chat import Chat
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
 from workers.queues import QUEUE_URGENT, queue
 from workers.schedule import step_job_id
 from workers.sweeper import sweep_timers
 from workers.worker import run_worker
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the tests that turn Telegram on
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI)
 ALIOU, ALIOU_NAME, ALIOU_TG = "+22365639508", "Aliou Ongoïba", 1041918565  # MOPTI duty officer, level 1
 BAKARY, BAKARY_NAME = "+22376375098", "Bakary Maïga"  # Mopti region coordinator, level 2

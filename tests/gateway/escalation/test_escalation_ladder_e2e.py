@@ -13,11 +13,9 @@ from bots.console import read_console_outbox
 from gateway.models import Direction, Escalation, Message, MessageStatus, Notification
 from tests.chat import Chat
 from tests.conftest import wait_for
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import blocked
 
 pytestmark = pytest.mark.e2e
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the Telegram test
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI)
 ALIOU, ALIOU_TG = "+22365639508", 1041918565  # MOPTI duty officer, level 1
 BAKARY, BAKARY_TG = "+22376375098", 5970412568  # Mopti region coordinator, level 2

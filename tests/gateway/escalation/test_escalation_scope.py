@@ -11,11 +11,9 @@ from gateway.escalation import ladder
 from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Alert, Contact, District, Escalation, utcnow
 from tests.chat import Chat
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
 from workers.worker import run_worker
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the test that turns Telegram on
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI, Mopti region)
 ALIOU = "+22365639508"  # MOPTI duty officer, level 1
 SEYDOU = "+22379678122"  # KORO duty officer, level 1 (same region, other district)

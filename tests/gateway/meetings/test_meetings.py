@@ -18,11 +18,9 @@ from gateway.meetings.service import cancel_meeting, create_meeting, reschedule_
 from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Alert, Contact, District, Invitation, Meeting, Message, MessageKind, Role, utcnow
 from tests.chat import Chat
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
 from tests.inbound_jobs import handle_queued
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the test that turns Telegram on
 FACILITATOR = "+22391731768"  # Bakary Dembélé, KORO facilitator
 LEADER = "+22376972134"  # Abdoulaye Togo, KORO leader, French, SMS
 OTHER = "+22371581530"  # Abdoulaye Tangara, KORO leader, French, SMS

@@ -18,13 +18,10 @@ from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Contact, Invitation, Message, MessageKind, MessageStatus
 from tests.chat import Chat
 from tests.conftest import wait_for
-from tests.fakes import telegram_api, twilio_api
 from tests.fakes.twilio_api import slow
 
 pytestmark = pytest.mark.e2e
 
-fake_twilio = twilio_api.fake_twilio  # the fixtures, for this module's tests
-fake_telegram = telegram_api.fake_telegram
 REPORTER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI): not invited to KORO's meeting
 URGENT = "ALERTE 3 des hommes armés encerclent le marché de Kotaka"
 HOLD_SECONDS = 4  # the fake Twilio holds its first answer this long: the broadcast is under way meanwhile

@@ -24,11 +24,9 @@ from gateway.models import (
     utcnow,
 )
 from tests.chat import Chat
-from tests.fakes import telegram_api
 from tests.gateway.alerts.test_alert_journey import chat_text
 from workers.queues import QUEUE_BULK, QUEUE_URGENT, queue
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for the Telegram test
 LEADER = "+22371139685"  # Mamadou Dembélé, Konna (Kotaka), MOPTI, French
 OTHER_LEADER = "+22378429376"  # Amadou Diallo, also Kotaka
 MOPTI_FACILITATOR = "+22378863317"  # Moussa Guindo

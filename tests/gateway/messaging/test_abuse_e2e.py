@@ -10,12 +10,10 @@ from sqlalchemy import select
 
 from gateway.models import Direction, Message, MessageStatus
 from tests.conftest import wait_for
-from tests.fakes import twilio_api
 from tests.test_e2e_sms import inbound_sms, sent_to, signed_post
 
 pytestmark = pytest.mark.e2e
 
-fake_twilio = twilio_api.fake_twilio  # the fixture, for this module's tests
 LEADER = "+22371139685"  # Mamadou Dembélé, MOPTI
 
 

@@ -15,12 +15,10 @@ from bots.android import our_id
 from gateway.messaging.sms_text import count_segments
 from gateway.models import Alert, Direction, Message, MessageStatus, Priority
 from tests.conftest import wait_for
-from tests.fakes import android_phone
 from tests.fakes.android_phone import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
-fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Kotaka (MOPTI)
 OFFICER = "+22365639508"  # Aliou Ongoïba, MOPTI's level-1 duty officer
 FACILITATOR = "+22391731768"  # Bakary Dembélé, KORO facilitator (prefers Telegram, which is off here: SMS)

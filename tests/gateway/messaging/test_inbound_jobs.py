@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from flows import conversations
 from flows.conversations import address_key
 from gateway.models import Alert, Direction, Message, utcnow
-from tests.bots.test_twilio_webhooks import (
+from tests.bots.twilio.test_webhooks import (
     ACCOUNT_SID,
     LEADER_PHONE,
     PUBLIC_BASE_URL,

@@ -14,17 +14,15 @@ from click.testing import CliRunner
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
-from bots.console import read_console_outbox
+from bots.console import CONSOLE_OUTBOX_KEY, read_console_outbox
 from gateway.cli import main
 from gateway.messaging.outbox import BroadcastItem, queue_broadcast
 from gateway.models import Contact, Direction, Message, MessageKind, Priority
 from tests.chat import Chat
-from tests.fakes import android_phone, telegram_api, twilio_api
 from tests.fakes.telegram_api import blocked
-from workers.queues import CONSOLE_OUTBOX_KEY, QUEUES, queue
+from workers.queues import QUEUES, queue
 from workers.worker import run_worker
 
-fake_twilio, fake_phone, fake_telegram = twilio_api.fake_twilio, android_phone.fake_phone, telegram_api.fake_telegram
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI), SMS only
 ALIOU, ALIOU_TG = "+22365639508", 1041918565  # MOPTI duty officer, level 1: prefers SMS, Telegram linked
 URGENT = "ALERTE 3 des hommes armés encerclent le marché de Kotaka"

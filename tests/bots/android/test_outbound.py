@@ -17,16 +17,15 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
 import bots.android
-from bots.android import AndroidSmsChannel, our_id
+from bots.android import our_id
+from gateway.messaging.channels import build_channel
 from gateway.messaging.outbox import queue_message
 from gateway.messaging.sms_text import count_segments
 from gateway.models import Contact, Message, MessageStatus, utcnow
-from tests.fakes import android_phone
 from tests.fakes.android_phone import CAP_PER_MINUTE, PASSWORD, USER, Canned, FakePhone
 from workers.outbound import send_message
 from workers.queues import QUEUE_URGENT, queue, send_job_id
 
-fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Kotaka (MOPTI)
 TEXT = "Alerte #7 enregistrée, gravité 3. Merci, elle est transmise."
 SECRETS = (PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode())
@@ -216,7 +215,7 @@ def test_timeout_is_retried_and_the_retry_does_not_send_twice(runtime, directory
 
 def test_wrong_password_waits_for_the_phone_and_says_why(runtime, directory, fake_phone, caplog, capfd):
     settings = dataclasses.replace(runtime.settings, android_gateway_password="not-the-password")
-    runtime.channels["android"] = AndroidSmsChannel(settings)
+    runtime.channels["android"] = build_channel("android", settings)
     message_id = queue_one(runtime)
     assert send_message(message_id) == "retry"
     assert_retry_planned(runtime, message_id, "android:401", 1)

@@ -1,6 +1,6 @@
 """Telegram updates through the webhook, as tables of captured-style updates (invariants 1, 2, 5 and 7).
 
-Each row posts an update from tests/fixtures/telegram/ with (or without) the secret-token header and checks what
+Each row posts an update from tests/bots/telegram/fixtures/ with (or without) the secret-token header and checks what
 Telegram gets back, the inbound messages kept and, once the handling jobs ran, the replies queued. The identity
 rows then run the real worker against a fake Bot API and read what the newcomer saw: a contact-request button, a
 "lié" confirmation, or the neutral unknown-number answer; and whose `telegram_id` changed.
@@ -18,13 +18,11 @@ from sqlalchemy import select, update
 from gateway.directory.telegram_identity import create_link_code
 from gateway.messaging.inbox import process_pending
 from gateway.models import Contact, Direction, Message
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
 from tests.inbound_jobs import handle_job_ids, handle_queued
 from workers.queues import QUEUE_URGENT, queue
 from workers.worker import run_worker
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for this module's tests
 PATH = "/webhooks/telegram"
 LEADER_ID = 1445857208  # Seydou Togo, leader at Socoura (Mopti), linked to Telegram in the sample directory
 NEWCOMER = 5012345678  # a Telegram account nobody linked yet

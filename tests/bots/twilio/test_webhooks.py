@@ -1,6 +1,6 @@
 """Inbound SMS over Twilio's webhook, as a table of captured-style requests (invariants 1, 2, 5 and 7).
 
-Each row posts a urlencoded body from tests/fixtures/twilio/, signed (or not) the way Twilio signs it, and checks
+Each row posts a urlencoded body from tests/bots/twilio/fixtures/, signed (or not) the way Twilio signs it, and checks
 what an operator would see: the HTTP answer Twilio gets, the inbound messages kept, the replies waiting in the
 outbox and the alerts staff can triage. The webhook only stores and queues a handling job; the test then runs
 those jobs (`handle_queued`, as a worker would). Nothing is sent: replies stay `queued` rows.
@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from gateway.models import Alert, Contact, Direction, Message
 from tests.inbound_jobs import handle_job_ids, handle_queued
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ACCOUNT_SID = "AC" + "a" * 32
 TOKEN = "f3b1c9e27a4d8065b2e9c1d7a0f4e8b3"
 PUBLIC_BASE_URL = "https://gw.example.org"
@@ -33,7 +33,7 @@ UNKNOWN_REPLY = "Ce numéro n'est pas enregistré. Contactez votre facilitateur.
 
 
 def load_form(name: str, **overrides: str | None) -> dict[str, str]:
-    """A captured body from tests/fixtures/twilio/<name>.txt as ordered fields; an override of None drops one."""
+    """A captured body from tests/bots/twilio/fixtures/<name>.txt as ordered fields; an override of None drops one."""
     form = dict(parse_qsl((FIXTURES / f"{name}.txt").read_text(encoding="utf-8").strip(), keep_blank_values=True))
     for key, value in overrides.items():
         if value is None:

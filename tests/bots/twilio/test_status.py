@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message, MessageStatus, utcnow
-from tests.bots.test_twilio_webhooks import (
+from tests.bots.twilio.test_webhooks import (
     ACCOUNT_SID,
     LEADER_PHONE,
     PUBLIC_BASE_URL,

@@ -22,11 +22,9 @@ from gateway.core.runtime import build_runtime, set_process_runtime
 from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Direction, Message, MessageStatus
 from gateway.web.app import create_app
-from tests.fakes import android_phone
 from tests.fakes.android_phone import DEVICE_ID, WEBHOOK_PATH
 from tests.inbound_jobs import handle_job_ids, handle_queued
 
-fake_phone = android_phone.fake_phone  # the fixture, for this module's tests
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Kotaka (MOPTI)
 ALERT = "ALERTE 3 des hommes armés au marché de Konna"
 RECEIVED_AT = datetime(2026, 3, 14, 9, 30, 12, tzinfo=UTC)

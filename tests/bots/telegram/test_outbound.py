@@ -29,7 +29,6 @@ from tests.inbound_jobs import handle_queued
 from workers.outbound import send_message
 from workers.queues import QUEUE_URGENT, QUEUES, queue, send_job_id
 
-fake_telegram = telegram_api.fake_telegram  # the fixture, for this module's tests
 SEYDOU = "+22379943869"  # Seydou Togo, leader at Socoura, prefers Telegram
 SEYDOU_TG = 1445857208
 WRONG_TOKEN = "654321:XYZ-not_the_token"

@@ -22,7 +22,6 @@ from sqlalchemy import select, update
 import bots.twilio_sms
 from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message, MessageStatus, utcnow
-from tests.fakes import twilio_api
 from tests.fakes.twilio_api import (
     FROM_NUMBER,
     PUBLIC_BASE_URL,
@@ -37,7 +36,6 @@ from tests.fakes.twilio_api import (
 )
 from workers.queues import QUEUE_URGENT, QUEUES, queue, send_job_id
 
-fake_twilio = twilio_api.fake_twilio  # the fixture, for this module's tests
 CLOSED = "<a closed port>"  # placeholder in a row's env: replaced by a URL where nothing listens
 MESSAGING_SERVICE_SID = new_sid("MG")
 
