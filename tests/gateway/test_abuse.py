@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import func, select, update
 
 from gateway.models import (
@@ -155,7 +157,7 @@ def test_two_workers_never_both_take_the_last_token(redis_client):
 def test_redis_down_fails_open_and_logs_once(caplog):
     from gateway.sender_limits import ReplyBucket
 
-    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
     bucket = ReplyBucket(dead, burst=1, refill_seconds=60)
     with caplog.at_level("WARNING", logger="gateway.sender_limits"):
         assert all(bucket.take("contact:1:twilio") for _ in range(3)), "replies go when Redis cannot count"
