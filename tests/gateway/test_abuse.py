@@ -5,6 +5,7 @@ answered once a day on the bulk queue."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -123,13 +124,16 @@ def test_the_limit_spares_escalations_to_officers(runtime, directory):
 
 
 @pytest.mark.parametrize("env_extra", [{"SENDER_REPLY_BURST": "2", "SENDER_REPLY_REFILL_SECONDS": "1"}])
-def test_a_token_comes_back_after_the_refill_time(runtime, directory):
+def test_a_token_comes_back_after_the_refill_time(runtime, directory, monkeypatch):
+    from gateway import sender_limits
+
     chat = Chat(runtime, LEADER)
     answered = [bool(chat.send(f"Question {n}")) for n in range(3)]
     assert answered == [True, True, True], "replies are queued rows, held or not"
     statuses = [r.status for r in outbound(runtime, LEADER)]
     assert statuses == [MessageStatus.QUEUED, MessageStatus.QUEUED, MessageStatus.HELD]
-    threading.Event().wait(1.2)  # one refill period
+    later = time.time() + 1.2  # one refill period on
+    monkeypatch.setattr(sender_limits, "clock", lambda: later)
     chat.send("Question 3")
     assert outbound(runtime, LEADER)[-1].status == MessageStatus.QUEUED
 
