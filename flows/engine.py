@@ -19,9 +19,7 @@ class AnswerKind(StrEnum):
     """How a step validates its answer."""
 
     CHOICE = "choice"  # a number from the list, or one of the choice's words
-    NUMBER = "number"  # a whole number within [minimum, maximum]
     TEXT = "text"  # any non-empty text up to max_length
-    YES_NO = "yes_no"
     PLACE = "place"  # "1" keeps the default place, anything else is the place
 
 
@@ -41,8 +39,6 @@ class Step:
     prompt: str  # catalogue key of the question
     kind: AnswerKind
     choices: tuple[Choice, ...] = ()
-    minimum: int = 0
-    maximum: int = 0
     max_length: int = 500
     default_param: str | None = None  # context value offered as the default answer (PLACE steps)
     prompt_without_default: str | None = None
@@ -121,9 +117,6 @@ def _next_step(flow: Flow, data: dict, after: str | None) -> Step | None:
     return next((s for s in flow.steps[start:] if s.key not in data), None)
 
 
-YES_NO_CHOICES = (("answer.yes", "1"), ("answer.no", "2"))
-
-
 def _prompt(step: Step, context: dict) -> Reply:
     default = context.get(step.default_param) if step.default_param else None
     if step.default_param and not default:
@@ -131,8 +124,6 @@ def _prompt(step: Step, context: dict) -> Reply:
     choices: tuple[tuple[str, str], ...] = ()
     if step.kind is AnswerKind.CHOICE:
         choices = tuple((f"{step.label_prefix}{c.value}", str(i)) for i, c in enumerate(step.choices, 1))
-    elif step.kind is AnswerKind.YES_NO:
-        choices = YES_NO_CHOICES
     return Reply(step.prompt, {step.default_param: default} if default else {}, choices)
 
 
@@ -158,16 +149,6 @@ def validate(step: Step, text: str, context: dict) -> tuple[object, Reply | None
             if word in choice.words or first in choice.words:
                 return choice.value, None
         return None, Reply("hint.choice", {"max": len(step.choices)})
-    if step.kind is AnswerKind.NUMBER:
-        first = word.split(" ", 1)[0] if word else ""
-        if first.isdigit() and step.minimum <= int(first) <= step.maximum:
-            return int(first), None
-        return None, Reply("hint.number", {"min": step.minimum, "max": step.maximum})
-    if step.kind is AnswerKind.YES_NO:
-        from flows.answers import yes_or_no
-
-        value = yes_or_no(raw)
-        return (value, None) if value is not None else (None, Reply("hint.yes_no"))
     if step.kind is AnswerKind.PLACE:
         default = context.get(step.default_param) if step.default_param else None
         if default and word in ("1", "oui", "yes", "ok"):

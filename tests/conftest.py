@@ -140,9 +140,36 @@ def database_template(tmp_path_factory) -> str:
     return str(path)
 
 
+# Set on a test whose SQLite database was copied with the sample directory already in it (see `directory`).
+DIRECTORY_PREFILLED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def sample_rows() -> list:
+    """The sample directory's rows, read and validated once."""
+    rows, errors = validate(read_rows(SAMPLE_DIRECTORY.read_text(encoding="utf-8")))
+    assert not errors
+    return rows
+
+
+@pytest.fixture(scope="session")
+def directory_template(database_template, sample_rows, tmp_path_factory) -> str | None:
+    """SQLite: the migrated template with the sample directory imported, for the tests that use `directory` (half
+    the suite: importing it in each of them cost more than most of the tests themselves). None on PostgreSQL."""
+    if database_template.startswith("postgresql"):
+        return None
+    path = tmp_path_factory.mktemp("db") / "directory.db"
+    shutil.copyfile(database_template, path)
+    database = Database(f"sqlite:///{path}")
+    with database.transaction() as session:
+        apply_rows(session, sample_rows)
+    database.dispose()
+    return str(path)
+
+
 @pytest.fixture
-def database_url(database_template, tmp_path) -> str:
-    """An empty, migrated database for one test."""
+def database_url(database_template, tmp_path, request) -> str:
+    """An empty, migrated database for one test (SQLite: holding the sample directory when the test uses it)."""
     if database_template.startswith("postgresql"):
         database = Database(database_template)
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -151,7 +178,11 @@ def database_url(database_template, tmp_path) -> str:
         database.dispose()
         return database_template
     path = tmp_path / "gateway.db"
-    shutil.copyfile(database_template, path)
+    template = database_template
+    if "directory" in request.fixturenames:
+        template = request.getfixturevalue("directory_template")
+        request.node.stash[DIRECTORY_PREFILLED] = True
+    shutil.copyfile(template, path)
     return f"sqlite:///{path}"
 
 
@@ -211,13 +242,12 @@ def client(app):
 
 
 @pytest.fixture
-def directory(runtime):
-    """The sample directory, imported."""
-    rows, errors = validate(read_rows(SAMPLE_DIRECTORY.read_text(encoding="utf-8")))
-    assert not errors
-    with runtime.db.transaction() as session:
-        apply_rows(session, rows)
-    return rows
+def directory(runtime, sample_rows, request):
+    """The sample directory, imported (on SQLite the test's database was copied with it already in)."""
+    if not request.node.stash.get(DIRECTORY_PREFILLED, False):
+        with runtime.db.transaction() as session:
+            apply_rows(session, sample_rows)
+    return sample_rows
 
 
 # --- Real processes ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -26,6 +27,10 @@ class GatewayGroup(click.Group):
             raise click.ClickException(f"configuration: {exc}") from None
         except KeyboardInterrupt:
             raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            # The reader of a listing went away (`gateway officers | head`): stop quietly, like any Unix tool.
+            _detach_stdout()
+            raise click.exceptions.Exit(128 + signal.SIGPIPE) from None
         except Exception as exc:
             if os.environ.get("GATEWAY_DEBUG"):
                 raise
@@ -33,6 +38,19 @@ class GatewayGroup(click.Group):
             raise click.ClickException(
                 f"unexpected {type(exc).__name__} (set GATEWAY_DEBUG=1 to see the traceback)"
             ) from None
+
+
+def _detach_stdout() -> None:
+    """Point standard output at /dev/null, so the final flush of what is still buffered cannot fail again."""
+    try:
+        target = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a real file (a test runner's buffer): nothing will flush to a pipe
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, target)
+    finally:
+        os.close(devnull)
 
 
 def cli_settings(service: bool = False) -> Settings:

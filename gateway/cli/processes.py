@@ -131,7 +131,7 @@ def run(host: str, port: int) -> None:
     }
     stopping = False
 
-    def stop(signum, _frame):
+    def stop(_signum, _frame):
         """Ctrl-C or SIGTERM: leave the loop and stop the children."""
         nonlocal stopping
         stopping = True

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.models import AuditEntry, utcnow
@@ -27,16 +25,6 @@ def record(
     entry = AuditEntry(at=utcnow(), actor=actor, action=action, target=target, detail=detail)
     session.add(entry)
     return entry
-
-
-def entries(session: Session, actor: str | None = None, since: datetime | None = None) -> list[AuditEntry]:
-    """Audit rows, oldest first, optionally of one actor and from a time on."""
-    query = select(AuditEntry).order_by(AuditEntry.id)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    if since:
-        query = query.where(AuditEntry.at >= since)
-    return list(session.scalars(query))
 
 
 def entry_as_dict(entry: AuditEntry) -> dict:

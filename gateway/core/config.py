@@ -291,11 +291,3 @@ def _check_timezone(name: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"GATEWAY_TIMEZONE {name!r} is not a known time zone") from None
-
-
-def settings_as_env(settings: Settings) -> dict[str, str]:
-    """The variables a child process needs to rebuild the same settings (used by `gateway run`)."""
-    out = {"GATEWAY_INSTANCE_PATH": str(settings.instance_path), "DATABASE_URL": settings.database_url}
-    if settings.redis_url:
-        out["REDIS_URL"] = settings.redis_url
-    return out

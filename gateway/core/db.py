@@ -82,11 +82,6 @@ class Database:
         event.listen(self.sessions, "after_commit", _run_after_commit)
         event.listen(self.sessions, "after_soft_rollback", lambda s, _t: _forget_after_commit(s))
 
-    @property
-    def is_sqlite(self) -> bool:
-        """True for the embedded SQLite default."""
-        return self.engine.dialect.name == "sqlite"
-
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed at the end of the block, or rolled back on error."""

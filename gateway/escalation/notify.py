@@ -11,7 +11,7 @@ from flows import catalogue
 from gateway.core.runtime import Runtime
 from gateway.messaging.outbox import queue_message
 from gateway.messaging.routing import sms_route
-from gateway.messaging.sms_text import count_segments, to_gsm7
+from gateway.messaging.sms_text import GSM7_PART, count_segments, to_gsm7
 from gateway.models import Alert, Contact, MessageKind, Notification, Priority
 
 MAX_SEGMENTS = 2
@@ -33,6 +33,11 @@ def alert_text(alert: Alert, language: str, key: str = "escalation.alert") -> st
     params = _labels(alert, language)
     description = " ".join((alert.description or "").split())
     budget = len(description)
+    # An excerpt longer than the segments' capacity never fits (a character is at least one unit): skip those
+    # budgets at once, on the same 10-character steps, so the text is the same as trying each in turn.
+    too_long = MAX_SEGMENTS * GSM7_PART + 1
+    if budget > too_long:
+        budget -= (budget - too_long + 9) // 10 * 10
     while True:
         excerpt = description if budget >= len(description) else description[: max(budget - 1, 0)].rstrip() + "…"
         text = catalogue.text(language, key, description=f'"{excerpt}"' if excerpt else "-", **params)

@@ -45,6 +45,11 @@ return allowed
 """
 
 
+def clock() -> float:
+    """The buckets' time (seconds since the epoch); a test moves it on instead of waiting for a refill."""
+    return time.time()
+
+
 class ReplyBucket:
     """Token buckets on one Redis: `take(key)` is True when a reply may go now."""
 
@@ -57,7 +62,7 @@ class ReplyBucket:
     def take(self, key: str) -> bool:
         """Take one token from the bucket `key`; when Redis cannot answer, fail open (the reply goes)."""
         try:
-            allowed = self._script(keys=[BUCKET_KEY + key], args=[self.burst, self.refill_seconds, time.time()])
+            allowed = self._script(keys=[BUCKET_KEY + key], args=[self.burst, self.refill_seconds, clock()])
         except redis.RedisError as exc:
             if not ReplyBucket._warned:
                 ReplyBucket._warned = True

@@ -58,8 +58,3 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return jsonify(error="Internal Server Error", reason="the gateway could not process this request"), 500
 
     return app
-
-
-def runtime_of(app: Flask) -> Runtime:
-    """The runtime the app was built with."""
-    return app.extensions["gateway"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gateway.directory.phones import to_e164
 from gateway.messaging.outbox import queue_message
@@ -72,12 +72,6 @@ def outbound_statuses(runtime, ids) -> Counter:
     with runtime.db.transaction() as session:
         found = session.execute(select(Message.id, Message.status).where(Message.id.in_(wanted))).all()
     return Counter(status for _, status in found)
-
-
-def count_messages(runtime, direction: str) -> int:
-    """Messages stored in one direction."""
-    with runtime.db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(Message).where(Message.direction == direction))
 
 
 def inbound_rows(runtime) -> list[Message]:

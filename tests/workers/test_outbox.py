@@ -59,8 +59,12 @@ def test_send_job_run_twice_sends_once(runtime, directory, redis_client):
 def test_redis_down_at_commit_keeps_the_row_and_the_sweeper_sends_it(runtime, directory, redis_client):
     real = runtime.redis_handle.client
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    runtime.redis_handle.client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    runtime.redis_handle.client = redis.Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
     try:
         with runtime.db.transaction() as session:
             message = queue_message(session, runtime, contact=_leader(session), body="Malgré tout")

@@ -99,6 +99,7 @@ def test_concurrent_threads_never_exceed_the_limit(redis_url, redis_client):
     assert sum(results) == 20 and pacing.used(redis_client, CHANNEL, now=T0) == 20
 
 
+@pytest.mark.slow
 def test_concurrent_processes_never_exceed_the_limit(redis_url, redis_client):
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         results = pool.starmap(grab, [(redis_url, 15)] * 4)

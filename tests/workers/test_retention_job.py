@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from gateway.models import AuditEntry, Message, utcnow
@@ -25,6 +26,7 @@ def purged(runtime, message_id: int) -> bool:
         return message.purged_at is not None and message.body is None
 
 
+@pytest.mark.slow
 def test_two_workers_purge_once_a_day(runtime, directory, start_process):
     with runtime.db.transaction() as session:
         old, stranger = seed(session, "old", "in", 200, True), seed(session, "stranger", "in", 40, False)

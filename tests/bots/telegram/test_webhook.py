@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import select, update
 
 from gateway.directory.telegram_identity import create_link_code
@@ -173,7 +175,7 @@ def test_button_press_is_answered_by_a_job_on_the_urgent_queue(client, runtime, 
 
 def test_button_press_while_redis_is_down_is_stored_and_answered_200(client, runtime, directory, monkeypatch):
     """Neither the handling job nor the spinner's answer can be queued: the press is stored, the sweep handles it."""
-    dead = redis.Redis.from_url("redis://127.0.0.1:1/9", socket_connect_timeout=0.5)
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/9", socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     live = runtime.redis_handle.client
     monkeypatch.setattr(runtime.redis_handle, "client", dead)
     response = post(client, telegram_update("callback_query"))

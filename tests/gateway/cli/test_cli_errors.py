@@ -18,6 +18,8 @@ from tests.conftest import SAMPLE_DIRECTORY, subprocess_env
 HEADER = SAMPLE_DIRECTORY.read_text(encoding="utf-8").splitlines()[0]
 LEADER = "Awa Traoré,{phone},,leader,Mopti,MOPTI,Konna,Kotaka,fr,sms,"
 
+pytestmark = pytest.mark.slow  # every test starts the command as a real process
+
 
 def run_gateway(env: dict[str, str], net_log: Path, *args: str) -> subprocess.CompletedProcess:
     """Run `python -m gateway ARGS` as a real process with the test settings."""

@@ -161,6 +161,7 @@ CLI_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "overrides", "variable"), [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
 def test_cli_reports_bad_settings_in_one_line_without_the_secret(tmp_path, net_log, args, overrides, variable):
     env = {

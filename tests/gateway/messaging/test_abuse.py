@@ -5,10 +5,13 @@ answered once a day on the bulk queue."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import func, select, update
 
 from gateway.models import (
@@ -119,13 +122,16 @@ def test_the_limit_spares_escalations_to_officers(runtime, directory):
 
 
 @pytest.mark.parametrize("env_extra", [{"SENDER_REPLY_BURST": "2", "SENDER_REPLY_REFILL_SECONDS": "1"}])
-def test_a_token_comes_back_after_the_refill_time(runtime, directory):
+def test_a_token_comes_back_after_the_refill_time(runtime, directory, monkeypatch):
+    from gateway import sender_limits
+
     chat = Chat(runtime, LEADER)
     answered = [bool(chat.send(f"Question {n}")) for n in range(3)]
     assert answered == [True, True, True], "replies are queued rows, held or not"
     statuses = [r.status for r in outbound(runtime, LEADER)]
     assert statuses == [MessageStatus.QUEUED, MessageStatus.QUEUED, MessageStatus.HELD]
-    threading.Event().wait(1.2)  # one refill period
+    later = time.time() + 1.2  # one refill period on
+    monkeypatch.setattr(sender_limits, "clock", lambda: later)
     chat.send("Question 3")
     assert outbound(runtime, LEADER)[-1].status == MessageStatus.QUEUED
 
@@ -153,7 +159,7 @@ def test_two_workers_never_both_take_the_last_token(redis_client):
 def test_redis_down_fails_open_and_logs_once(caplog):
     from gateway.messaging.sender_limits import ReplyBucket
 
-    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
     bucket = ReplyBucket(dead, burst=1, refill_seconds=60)
     with caplog.at_level("WARNING", logger="gateway.messaging.sender_limits"):
         assert all(bucket.take("contact:1:twilio") for _ in range(3)), "replies go when Redis cannot count"

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
@@ -112,7 +114,7 @@ def test_a_replay_queues_no_second_job(client, runtime, directory):
 
 
 def test_redis_down_at_enqueue_still_answers_and_the_sweeper_handles_it(client, runtime, directory, monkeypatch):
-    dead = redis.Redis.from_url("redis://127.0.0.1:1/9", socket_connect_timeout=0.5)
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/9", socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     live = runtime.redis_handle.client
     monkeypatch.setattr(runtime.redis_handle, "client", dead)
     response = sms(client, ONESHOT, "SM" + "c3" * 16)
