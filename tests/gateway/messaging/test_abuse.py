@@ -123,7 +123,7 @@ def test_the_limit_spares_escalations_to_officers(runtime, directory):
 
 @pytest.mark.parametrize("env_extra", [{"SENDER_REPLY_BURST": "2", "SENDER_REPLY_REFILL_SECONDS": "1"}])
 def test_a_token_comes_back_after_the_refill_time(runtime, directory, monkeypatch):
-    from gateway import sender_limits
+    from gateway.messaging import sender_limits
 
     chat = Chat(runtime, LEADER)
     answered = [bool(chat.send(f"Question {n}")) for n in range(3)]
