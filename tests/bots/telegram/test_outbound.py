@@ -63,20 +63,10 @@ def env(base_env, fake_telegram, row) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def worker_logging(settings, caplog):
+def worker_logging(settings, caplog, restore_logging):
     """Logging as `gateway worker` sets it up (DEBUG), every record captured; the root logger restored after."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    filters = {id(h): list(h.filters) for h in handlers}
     caplog.set_level(logging.DEBUG)
     configure_logging("DEBUG", settings.secrets)
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler in handlers:
-        handler.filters[:] = filters[id(handler)]
-    root.setLevel(level)
 
 
 def load(runtime, model, pk):
