@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -91,12 +92,30 @@ def fake_phone() -> Iterator[FakePhone]:
 # --- Redis -------------------------------------------------------------------------------------------------
 
 
+def xdist_worker_index() -> int:
+    """0 outside xdist; the worker's number (gw0 → 0, gw1 → 1…) inside it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker[2:].isdigit() else 0
+
+
+def worker_redis_url(url: str, index: int) -> str:
+    """The Redis URL of xdist worker `index`: the named database for worker 0, the ones below it for the others."""
+    if index == 0:
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    if base - index < 0:
+        pytest.exit(f"TEST_REDIS_URL names database {base}: too low for {index + 1} xdist workers (use 15)", 2)
+    return urlunsplit(parts._replace(path=f"/{base - index}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory) -> str:
-    """TEST_REDIS_URL or REDIS_URL when set; otherwise an embedded Redis for the session."""
+    """TEST_REDIS_URL or REDIS_URL when set; otherwise an embedded Redis for the session. Under xdist each worker
+    takes its own database, counting down from the one named (tests flush theirs)."""
     url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
     if url:
-        yield url
+        yield worker_redis_url(url, xdist_worker_index())
         return
     from gateway.core.redis_server import start_embedded
 
@@ -122,6 +141,8 @@ def redis_client(redis_url) -> redis.Redis:
 def database_template(tmp_path_factory) -> str:
     """A migrated database: PostgreSQL from TEST_DATABASE_URL (schema rebuilt), else a SQLite template file."""
     pg_url = os.environ.get("TEST_DATABASE_URL")
+    if pg_url and os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.exit("the PostgreSQL run shares one database: run it in one process (pytest -n 0)", 2)
     if pg_url:
         from gateway.core.config import normalise_database_url
 
