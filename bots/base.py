@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
 
 MAX_ID = 2**63 - 1  # the largest id the database's BIGINT holds (provider ids)
 MAX_ROW_ID = 2**31 - 1  # the largest id of our own rows (INTEGER primary keys)
@@ -149,16 +148,23 @@ class WebhookRequest:
     mimetype: str = ""
     read_body: Callable[[], bytes] = field(default=bytes, repr=False, compare=False)
     read_form: Callable[[], Mapping[str, str]] = field(default=dict, repr=False, compare=False)
+    # Read once, kept here. Not functools.cached_property: before Python 3.12 it holds one lock for every instance,
+    # so a thread blocked reading a slow client's body would make every other webhook wait (fault case 8).
+    _read: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    @cached_property
+    @property
     def body(self) -> bytes:
         """The raw body, exactly as signed."""
-        return self.read_body()
+        if "body" not in self._read:
+            self._read["body"] = self.read_body()
+        return self._read["body"]
 
-    @cached_property
+    @property
     def form(self) -> Mapping[str, str]:
         """The urlencoded fields, in the order sent (empty for other bodies)."""
-        return self.read_form()
+        if "form" not in self._read:
+            self._read["form"] = self.read_form()
+        return self._read["form"]
 
 
 @dataclass(frozen=True)

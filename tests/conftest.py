@@ -92,6 +92,16 @@ def fake_phone() -> Iterator[FakePhone]:
 # --- Redis -------------------------------------------------------------------------------------------------
 
 
+# Processes of the fast run: two, whatever the machine (each takes a Redis database counted down from the one named);
+# one on PostgreSQL, whose tests share one database.
+XDIST_WORKERS = 2
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` (pyproject's addopts): two processes on SQLite, one on PostgreSQL."""
+    return 0 if os.environ.get("TEST_DATABASE_URL") else XDIST_WORKERS
+
+
 def xdist_worker_index() -> int:
     """0 outside xdist; the worker's number (gw0 → 0, gw1 → 1…) inside it."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")

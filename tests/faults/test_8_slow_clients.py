@@ -41,7 +41,10 @@ def half_sent(port: int, in_body: bool) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     head = b"POST /webhooks/twilio/sms HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     if in_body:
-        head += b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nFrom="
+        # A signature header (any value): checking it needs the form, so the server must read the stalled body.
+        # Without one the request is refused on its headers at once and never holds a thread.
+        head += b"X-Twilio-Signature: c2xvdw==\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        head += b"Content-Length: 1000\r\n\r\nFrom="
     sock.sendall(head)
     return sock
 
