@@ -16,7 +16,9 @@ def test_a_redis_url_client_has_explicit_timeouts(redis_url, tmp_path):
     handle = connect(redis_url, tmp_path)
     try:
         kwargs = handle.client.connection_pool.connection_kwargs
-        assert {k: kwargs.get(k) for k in EXPLICIT} == EXPLICIT
+        # The embedded Redis (no TEST_REDIS_URL) is a unix socket, which has no TCP keep-alive to ask for.
+        expected = {**EXPLICIT, "socket_keepalive": None} if redis_url.startswith("unix:") else EXPLICIT
+        assert {k: kwargs.get(k) for k in expected} == expected
     finally:
         handle.close()
 
