@@ -4,10 +4,11 @@ The spool is replayed into the database as soon as it answers again; deduplicati
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
-import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -15,8 +16,6 @@ from pathlib import Path
 from bots.base import InboundMessage
 
 log = logging.getLogger(__name__)
-
-_lock = threading.Lock()
 
 
 def spool_dir(instance_path: Path) -> Path:
@@ -32,11 +31,38 @@ def write(instance_path: Path, inbound: InboundMessage, address_kind: str) -> No
     record.pop("received_at", None)
     # A leading newline: a line torn by a crash or a full disk never swallows the record written after it.
     line = "\n" + json.dumps(record, ensure_ascii=False) + "\n"
-    with _lock, open(folder / f"inbound-{os.getpid()}.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    _append(folder / f"inbound-{os.getpid()}.jsonl", line)
     log.warning("database unavailable: %s message %s spooled", inbound.channel, inbound.provider_id[:12])
+
+
+def _append(path: Path, text: str) -> None:
+    """Append under an exclusive lock to the file that still bears `path`, fsynced.
+
+    A replayer renames a file away, then locks it before reading it: a writer that opened the file before the
+    rename finds, once it holds the lock, that the name now points elsewhere, and writes to a fresh file instead
+    of to one that is about to be read and unlinked."""
+    while True:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                named = os.stat(path).st_ino
+            except FileNotFoundError:
+                named = None
+            if named != os.fstat(fd).st_ino:
+                continue  # claimed by a replayer between our open and our lock: start a new file
+            os.write(fd, text.encode("utf-8"))
+            os.fsync(fd)
+            return
+        finally:
+            os.close(fd)  # closing releases the lock
+
+
+def _read_claimed(path: Path) -> str:
+    """Read a claimed file once no writer holds it: a writer that got the lock before the claim has finished."""
+    with open(path, encoding="utf-8") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        return fh.read()
 
 
 def pending(instance_path: Path) -> bool:
@@ -54,12 +80,13 @@ def replay(runtime, accept: Callable[..., object]) -> int:
     _recover_abandoned(folder)
     stored = 0
     for path in sorted(folder.glob("*.jsonl")):
-        claimed = path.with_suffix(f".replaying-{os.getpid()}")
+        # A name of its own per claim: two threads of one process replaying must never rename onto each other.
+        claimed = path.with_suffix(f".replaying-{os.getpid()}-{uuid.uuid4().hex[:12]}")
         try:
             path.rename(claimed)  # one replayer per file, even with several processes
         except FileNotFoundError:
             continue
-        lines = [line for line in claimed.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [line for line in _read_claimed(claimed).splitlines() if line.strip()]
         done = 0
         try:
             for line in lines:
@@ -76,8 +103,7 @@ def replay(runtime, accept: Callable[..., object]) -> int:
                 stored += 1
         except Exception as exc:  # noqa: BLE001 - still down: put the rest back for the next try
             log.warning("spool replay stopped (%s); %s message(s) wait", type(exc).__name__, len(lines) - done)
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write("\n" + "\n".join(lines[done:]) + "\n")
+            _append(path, "\n" + "\n".join(lines[done:]) + "\n")
             claimed.unlink()
             return stored
         claimed.unlink()
@@ -89,9 +115,9 @@ def replay(runtime, accept: Callable[..., object]) -> int:
 def _recover_abandoned(folder: Path) -> None:
     """A file claimed by a replayer that died goes back to the spool."""
     for path in folder.glob("*.replaying-*"):
-        pid = path.suffix.rsplit("-", 1)[-1]
+        _, pid, token = (path.suffix.split("-") + ["", ""])[:3]
         if pid.isdigit() and not _alive(int(pid)):
-            path.rename(path.with_name(f"{path.stem}-recovered-{pid}.jsonl"))
+            path.rename(path.with_name(f"{path.stem}-recovered-{pid}-{token}.jsonl"))
 
 
 def _alive(pid: int) -> bool:

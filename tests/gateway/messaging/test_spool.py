@@ -3,6 +3,12 @@ its handling queued like any other."""
 
 from __future__ import annotations
 
+import stat
+import subprocess
+import sys
+import threading
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import func, select
 
@@ -84,3 +90,55 @@ def test_a_torn_line_is_set_aside_and_every_other_message_is_stored(runtime, dir
     assert inbound_count(runtime) == 2 and not spool.pending(runtime.settings.instance_path)
     unreadable = spool.spool_dir(runtime.settings.instance_path) / "unreadable.txt"
     assert '"channel": "twi' in unreadable.read_text(encoding="utf-8"), "kept for a person to read"
+
+
+def test_messages_spooled_while_another_thread_replays_are_never_lost(tmp_path):
+    """The web process spools in one thread while another replays the same file (the database is flapping):
+    a line appended between the replayer's claim and its read must still be stored, not unlinked with the file."""
+    runtime = SimpleNamespace(settings=SimpleNamespace(instance_path=tmp_path))
+    stored: set[str] = set()
+    writers_done = threading.Event()
+
+    def accept(_runtime, inbound, address_kind):
+        stored.add(inbound.provider_id)
+
+    def replay_until_writers_finish():
+        while not writers_done.is_set():
+            spool.replay(runtime, accept)
+
+    def write_many(worker: int):
+        for n in range(300):
+            spool.write(tmp_path, InboundMessage("twilio", f"SM{worker}-{n}", LEADER, "texte"), "phone")
+
+    replayers = [threading.Thread(target=replay_until_writers_finish) for _ in range(2)]
+    writers = [threading.Thread(target=write_many, args=(w,)) for w in range(4)]
+    for thread in replayers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    writers_done.set()
+    for thread in replayers:
+        thread.join()
+    spool.replay(runtime, accept)
+    missing = {f"SM{w}-{n}" for w in range(4) for n in range(300)} - stored
+    assert not missing, f"{len(missing)} spooled message(s) lost"
+
+
+def test_spool_files_are_readable_by_the_gateway_user_only(runtime, directory, database_down):
+    """A spool file holds message bodies: no other account on the server may read it."""
+    receive_or_spool(runtime, InboundMessage("twilio", "SMmode1", LEADER, "texte"))
+    [path] = list(spool.spool_dir(runtime.settings.instance_path).glob("*.jsonl"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("claim_suffix", [".replaying-{pid}-0a1b2c3d4e5f", ".replaying-{pid}"])
+def test_a_file_claimed_by_a_replayer_that_died_is_replayed(tmp_path, claim_suffix):
+    """A replayer killed between its claim and its unlink (or by an older version's name) leaves nothing behind."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    runtime = SimpleNamespace(settings=SimpleNamespace(instance_path=tmp_path))
+    spool.write(tmp_path, InboundMessage("twilio", "SMorphan", LEADER, "texte"), "phone")
+    [path] = list(spool.spool_dir(tmp_path).glob("*.jsonl"))
+    path.rename(path.with_suffix(claim_suffix.format(pid=dead.stdout.strip())))
+    stored = []
+    assert spool.replay(runtime, lambda _rt, inbound, address_kind: stored.append(inbound.provider_id)) == 1
+    assert stored == ["SMorphan"] and not list(spool.spool_dir(tmp_path).iterdir())
