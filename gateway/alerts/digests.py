@@ -125,7 +125,7 @@ def _digest(session: Session, runtime: Runtime, district: District, since: datet
         select(func.count())
         .select_from(Escalation)
         .join(Alert, Alert.id == Escalation.alert_id)
-        .where(Alert.district_id == district.id, Escalation.acknowledged_by_id.is_(None))
+        .where(Alert.district_id == district.id, Escalation.acknowledged_at.is_(None))
         .where(Escalation.status.in_([EscalationStatus.ACTIVE, EscalationStatus.EXHAUSTED]))
     )
     pending_meetings = session.scalar(

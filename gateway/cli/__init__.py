@@ -97,6 +97,7 @@ def _register() -> None:
         retention,
         simulate,
         telegram,
+        users,
     )
 
     main.add_command(database.db)
@@ -109,6 +110,7 @@ def _register() -> None:
     main.add_command(android.android)
     main.add_command(audit.audit)
     main.add_command(retention.purge_command)
+    main.add_command(users.users)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from flows import confirmations
 from flows.keywords import Match, parse_reference
-from gateway.escalation.ladder import acknowledge
+from gateway.alerts.status import can_move, move
+from gateway.escalation.ladder import acknowledge, taken_by
 from gateway.escalation.notify import notified_officers
 from gateway.escalation.officers import in_scope
 from gateway.messaging.outbox import queue_message
@@ -44,7 +45,7 @@ def _open_for(session, officer: Contact) -> list[int]:
         session.scalars(
             select(Escalation.alert_id)
             .join(Notification, Notification.alert_id == Escalation.alert_id)
-            .where(Notification.officer_id == officer.id, Escalation.acknowledged_by_id.is_(None))
+            .where(Notification.officer_id == officer.id, Escalation.acknowledged_at.is_(None))
             .where(Escalation.status.in_([EscalationStatus.ACTIVE, EscalationStatus.EXHAUSTED]))
             .distinct()
             .order_by(Escalation.alert_id)
@@ -106,11 +107,10 @@ def on_acknowledge(inbound, match: Match) -> None:
         return
     escalation = _escalation(inbound.session, alert)
     if not acknowledge(inbound.session, inbound.runtime, escalation, inbound.contact.id):
-        taker = inbound.session.get(Contact, escalation.acknowledged_by_id)
-        inbound.reply("escalation.already_taken", ref=alert.id, officer=taker.name if taker else "?")
+        inbound.reply("escalation.already_taken", ref=alert.id, officer=taken_by(escalation))
         return
-    if alert.status in (AlertStatus.NEW, AlertStatus.INCOMPLETE):
-        alert.status = AlertStatus.ACKNOWLEDGED
+    if can_move(alert.status, AlertStatus.ACKNOWLEDGED):
+        move(inbound.session, alert, AlertStatus.ACKNOWLEDGED)
     inbound.reply("escalation.ack_done", ref=alert.id)
     _tell_paged(inbound, alert, "escalation.taken")
     if alert.reporter is not None:
@@ -130,8 +130,8 @@ _QUESTIONS = {
 }
 
 
-def _still_open(inbound, alert: Alert) -> bool:
-    if alert.status in (AlertStatus.RESOLVED, AlertStatus.FALSE_ALARM):
+def _still_open(inbound, alert: Alert, status: str) -> bool:
+    if not can_move(alert.status, status):
         inbound.reply("escalation.already_closed", ref=alert.id)
         return False
     return True
@@ -141,7 +141,7 @@ def _close(inbound, match: Match, status: str) -> None:
     if not _is_officer(inbound):
         return
     alert, note = _target(inbound, match)
-    if alert is None or not _still_open(inbound, alert):
+    if alert is None or not _still_open(inbound, alert, status):
         return
     if confirmations.by_sms(inbound):  # a spoofed number must not close an alert: its real owner confirms
         data = {"ref": alert.id, "status": str(status), "note": note}
@@ -155,12 +155,15 @@ def confirmed_close(inbound, data: dict) -> None:
     if not _is_officer(inbound):
         return
     alert = _alert_in_scope(inbound, int(data["ref"]))
-    if alert is None or not _still_open(inbound, alert):
+    if alert is None or not _still_open(inbound, alert, data["status"]):
         return
     _do_close(inbound, alert, data.get("note") or "", data["status"])
 
 
 def _do_close(inbound, alert: Alert, note: str, status: str) -> None:
+    if not move(inbound.session, alert, status):  # closed from the console meanwhile: one close, the loser told
+        inbound.reply("escalation.already_closed", ref=alert.id)
+        return
     escalation = _escalation(inbound.session, alert)
     acknowledge(inbound.session, inbound.runtime, escalation, inbound.contact.id)  # closing implies taking it
     now = utcnow()
@@ -170,7 +173,6 @@ def _do_close(inbound, alert: Alert, note: str, status: str) -> None:
         now,
         note or None,
     )
-    alert.status = status
     if status == AlertStatus.RESOLVED:
         inbound.reply("escalation.resolved_done", ref=alert.id)
         _tell_paged(inbound, alert, "escalation.resolved_by")

@@ -39,8 +39,9 @@ def start(session: Session, runtime: Runtime, alert: Alert) -> Escalation | None
     escalation.ladder, escalation.level, escalation.repeats = ladder, level, 0
     escalation.status = EscalationStatus.ACTIVE
     escalation.started_at = now
-    escalation.acknowledged_by_id = escalation.acknowledged_at = None
+    escalation.acknowledged_by_id = escalation.acknowledged_at = escalation.acknowledged_by_user_id = None
     escalation.resolved_by_id = escalation.resolved_at = escalation.resolution_note = None
+    escalation.resolved_by_user_id = None
     escalation.remind_at = escalation.reminded_at = None
     escalation.step_seq = (escalation.step_seq or 0) + 1
     escalation.next_step_at = now + timedelta(seconds=runtime.settings.escalation_step_seconds) if ladder else None
@@ -140,19 +141,23 @@ def remind_to_resolve(runtime: Runtime, escalation_id: int) -> str:
     return "reminded"
 
 
-def acknowledge(session: Session, runtime: Runtime, escalation: Escalation, officer_id: int) -> bool:
-    """Record who took the alert; False when someone else was faster (the first one wins)."""
+def acknowledge(
+    session: Session, runtime: Runtime, escalation: Escalation, officer_id: int | None, user_id: int | None = None
+) -> bool:
+    """Record who took the alert (an officer by SMS, or a staff account from the console or the API, linked to
+    its directory contact when it has one); False when someone else was faster (the first one wins)."""
     now = utcnow()
     remind_at = now + timedelta(seconds=runtime.settings.escalation_resolve_remind_seconds)
     won = session.execute(
         update(Escalation)
-        .where(Escalation.id == escalation.id, Escalation.acknowledged_by_id.is_(None))
+        .where(Escalation.id == escalation.id, Escalation.acknowledged_at.is_(None))
         .values(
             acknowledged_by_id=officer_id,
+            acknowledged_by_user_id=user_id,
             acknowledged_at=now,
             status=EscalationStatus.STOPPED,
             next_step_at=None,
-            remind_at=remind_at,
+            remind_at=remind_at if officer_id is not None else None,  # the reminder is an SMS to that officer
         )
         # The database decides who won: never copy these values onto the loaded object by evaluation.
         .execution_options(synchronize_session=False)
@@ -160,9 +165,19 @@ def acknowledge(session: Session, runtime: Runtime, escalation: Escalation, offi
     session.refresh(escalation)
     if won != 1:
         return False
-    esc_id, connection = escalation.id, runtime.redis
-    on_commit(session, lambda: schedule_resolve_reminder(connection, esc_id, remind_at))
+    if officer_id is not None:
+        esc_id, connection = escalation.id, runtime.redis
+        on_commit(session, lambda: schedule_resolve_reminder(connection, esc_id, remind_at))
     return True
+
+
+def taken_by(escalation: Escalation) -> str:
+    """The name of whoever took the alert (officer or staff account), for the loser of a race."""
+    if escalation.acknowledged_by is not None:
+        return escalation.acknowledged_by.name
+    if escalation.acknowledged_by_user is not None:
+        return escalation.acknowledged_by_user.name
+    return "?"
 
 
 def timeline(session: Session, alert_id: int) -> list[Notification]:

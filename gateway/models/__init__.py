@@ -16,6 +16,7 @@ from gateway.models.messages import (
     MessageStatus,
     Priority,
 )
+from gateway.models.staff import ApiToken, StaffUser
 
 __all__ = [
     "NAMING",
@@ -23,6 +24,7 @@ __all__ = [
     "QUIET_KINDS",
     "STATUS_RANK",
     "Alert",
+    "ApiToken",
     "AlertSource",
     "AlertStatus",
     "AlertUpdate",
@@ -47,6 +49,7 @@ __all__ = [
     "PreferredChannel",
     "Priority",
     "Role",
+    "StaffUser",
     "UTCDateTime",
     "utcnow",
 ]

@@ -94,8 +94,9 @@ class AlertUpdate(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # asked | answered | update | triaged
+    kind: Mapped[str] = mapped_column(String(20))  # asked | answered | update | triaged | note | status | reply
     value: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(200))  # the staff email for what staff added
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

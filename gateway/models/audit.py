@@ -19,6 +19,6 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     # Who: a staff email, `cli:<os user>` for the command line, `system` for jobs (retention, …).
     actor: Mapped[str] = mapped_column(String(200), index=True)
-    action: Mapped[str] = mapped_column(String(60))  # e.g. reveal_reporter, purge, alert_status
+    action: Mapped[str] = mapped_column(String(60), index=True)  # e.g. reveal_reporter, purge, alert_status
     target: Mapped[str | None] = mapped_column(String(120))  # e.g. alert #142
     detail: Mapped[str | None] = mapped_column(Text)  # the reason given, counts; never a phone number or a body

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # only for annotations: the mapper finds classes by name at r
     from gateway.models.alerts import Alert
     from gateway.models.directory import Contact
     from gateway.models.messages import Message
+    from gateway.models.staff import StaffUser
 
 
 class EscalationStatus(StrEnum):
@@ -46,12 +47,16 @@ class Escalation(Base):
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # Taken or closed from the console or the API by a staff account (the *_by_id columns: an officer by SMS).
+    acknowledged_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    resolved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution_note: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     alert: Mapped[Alert] = relationship()
     acknowledged_by: Mapped[Contact | None] = relationship(foreign_keys=[acknowledged_by_id])
+    acknowledged_by_user: Mapped[StaffUser | None] = relationship(foreign_keys=[acknowledged_by_user_id])
 
     @property
     def seconds_to_acknowledge(self) -> float | None:
