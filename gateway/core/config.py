@@ -73,6 +73,8 @@ class Settings:
     loop_guard_count: int = 5  # this many identical messages from one sender …
     loop_guard_seconds: int = 60  # … within this window: an auto-responder loop, stop answering
     console_channel: bool = False  # the console channel: `gateway simulate` and tests only
+    secret_key: str | None = None  # signs console sessions; unset: generated once into the instance folder
+    console_require_2fa: str = "admin"  # "admin": admins must use a second factor; "all": everyone must
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -82,6 +84,7 @@ class Settings:
             self.telegram_bot_token,
             self.telegram_webhook_secret,
             self.android_gateway_password,
+            self.secret_key,
             self.android_gateway_signing_key,
         )
         return tuple(v for v in values if v)
@@ -268,7 +271,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         loop_guard_count=_int(env, "LOOP_GUARD_COUNT", 5, minimum=2),
         loop_guard_seconds=_int(env, "LOOP_GUARD_SECONDS", 60, minimum=1),
         console_channel=(get("GATEWAY_CONSOLE_CHANNEL") or "").lower() in ("1", "true", "yes", "on"),
+        secret_key=get("SECRET_KEY"),
+        console_require_2fa=(get("CONSOLE_REQUIRE_2FA") or "admin").lower(),
     )
+    if settings.console_require_2fa not in ("admin", "all"):
+        raise ConfigError("CONSOLE_REQUIRE_2FA must be 'admin' (the default) or 'all'")
+    if settings.secret_key is not None and len(settings.secret_key) < 32:
+        raise ConfigError("SECRET_KEY must have at least 32 characters (e.g. the output of: openssl rand -hex 32)")
     _check_timezone(settings.timezone)
     if settings.twilio_enabled and not (settings.twilio_from_number or settings.twilio_messaging_service_sid):
         raise ConfigError("Twilio is configured but neither TWILIO_FROM_NUMBER nor TWILIO_MESSAGING_SERVICE_SID is set")

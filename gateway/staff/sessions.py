@@ -1,0 +1,68 @@
+"""Console sessions: the signing key, and what a signed session cookie holds and proves (shared by the console
+and the API's cookie authentication)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import MutableMapping
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from gateway.models import StaffUser
+from gateway.staff.scope import Scope
+
+SESSION_MAX_AGE_SECONDS = 12 * 3600  # a working day; then the user logs in again
+SECRET_FILE = "secret_key"
+
+
+def secret_key(instance_path: Path, configured: str | None) -> str:
+    """SECRET_KEY from the environment, else the one generated once into the instance folder (mode 0600)."""
+    if configured:
+        return configured
+    path = instance_path / SECRET_FILE
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: two processes starting together keep the same key
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    for _ in range(50):  # the other process may still be writing it
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: remove it and restart")
+
+
+def password_mark(user: StaffUser) -> str:
+    """A short fingerprint of the password hash: a password reset ends every open session of the account."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def start(cookie: MutableMapping, user: StaffUser, second_factor: bool) -> None:
+    """Fill a fresh session for a user who gave their password (and their second factor when `second_factor`)."""
+    cookie.clear()
+    cookie.update(uid=user.id, pw=password_mark(user), mfa=bool(second_factor), at=int(time.time()))
+
+
+def scope_of(db: Session, cookie: MutableMapping, require_second_factor: bool = True) -> Scope | None:
+    """The scope of the user this session proves, or None (no session, expired, disabled account, password
+    changed since, or a second factor still owed)."""
+    uid, started = cookie.get("uid"), cookie.get("at")
+    if not isinstance(uid, int) or not isinstance(started, int):
+        return None
+    if time.time() - started > SESSION_MAX_AGE_SECONDS:
+        return None
+    user = db.get(StaffUser, uid)
+    if user is None or user.disabled_at is not None or cookie.get("pw") != password_mark(user):
+        return None
+    if require_second_factor and not cookie.get("mfa"):
+        return None
+    return Scope.of(user)
