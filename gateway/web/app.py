@@ -9,9 +9,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from gateway.core.config import Settings, load_settings
 from gateway.core.logs import configure_logging
 from gateway.core.runtime import Runtime, build_runtime, set_process_runtime
+from gateway.staff.sessions import SESSION_MAX_AGE_SECONDS, secret_key
 
 # Provider webhooks are small; anything bigger is refused with 413 without being read.
 MAX_REQUEST_BYTES = 64 * 1024
+# Only the gateway's own files: no inline script or style, no other site (the office network may be offline).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -28,11 +34,35 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Behind a reverse proxy the public scheme and host come from X-Forwarded-*; signatures need them.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
 
+    settings = runtime.settings
+    app.secret_key = secret_key(settings.instance_path, settings.secret_key)
+    app.config.update(
+        SESSION_COOKIE_NAME="gateway_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Behind https (the public URL says so) the cookie never travels in clear.
+        SESSION_COOKIE_SECURE=bool(settings.public_base_url and settings.public_base_url.startswith("https://")),
+        PERMANENT_SESSION_LIFETIME=SESSION_MAX_AGE_SECONDS,
+    )
+
+    from gateway.console import register as register_console
     from gateway.web.health import health
     from gateway.web.webhooks import register
 
     app.register_blueprint(health)
     register(app)
+    register_console(app)
+
+    @app.after_request
+    def security_headers(response):
+        """No framing, no sniffing, no referrer; pages run only the console's own scripts and styles."""
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.path.startswith(("/console", "/api")):
+            response.headers.setdefault("Cache-Control", "no-store")  # nothing about an alert stays in a cache
+        return response
 
     @app.before_request
     def refuse_oversized():

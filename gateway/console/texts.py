@@ -1,0 +1,50 @@
+"""The console's texts in French (default) and English, chosen per request (?lang=, cookie, browser)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from flask import g, request
+
+LANGUAGES = ("fr", "en")
+TEXTS_DIR = Path(__file__).with_name("texts")
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """The console's texts in one language."""
+    return json.loads((TEXTS_DIR / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def current_language() -> str:
+    """?lang= (remembered in a cookie), else the cookie, else the browser's preference, else French."""
+    asked = request.args.get("lang") or request.cookies.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
+
+
+def t(key: str, **params) -> str:
+    """The text for `key` in the request's language (French when missing in English)."""
+    language = getattr(g, "language", None) or current_language()
+    text = catalogue(language).get(key) or catalogue("fr").get(key) or key
+    return text.format(**params) if params else text
+
+
+def install(app) -> None:
+    """`t()` and the language in every template; `?lang=` remembered for a year."""
+
+    @app.before_request
+    def choose_language():
+        g.language = current_language()
+
+    @app.after_request
+    def remember_language(response):
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+    app.jinja_env.globals.update(t=t, current_language=lambda: getattr(g, "language", "fr"))
