@@ -1,4 +1,7 @@
-"""The console's texts in French (default) and English, chosen per request (?lang=, cookie, browser)."""
+"""The console's texts in French (default) and English, chosen per request (?lang=, cookie, browser).
+
+Texts live in `texts/<area>.<language>.json` (one file per part of the console: base, auth, desk, …); a key is
+defined once per language, and `tests/gateway/console` checks that both languages have the same keys."""
 
 from __future__ import annotations
 
@@ -14,8 +17,11 @@ TEXTS_DIR = Path(__file__).with_name("texts")
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    """The console's texts in one language."""
-    return json.loads((TEXTS_DIR / f"{language}.json").read_text(encoding="utf-8"))
+    """The console's texts in one language (every area's file merged)."""
+    merged: dict[str, str] = {}
+    for path in sorted(TEXTS_DIR.glob(f"*.{language}.json")):
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def current_language() -> str:
