@@ -222,8 +222,8 @@ def database_url(database_template, tmp_path, request) -> str:
 
 @pytest.fixture
 def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
-    """The environment of a test gateway: test database and Redis, quick sweeps, no quiet hours, and the console
-    channel (never on by default: it delivers nothing) carrying SMS where a test configures no provider."""
+    """The environment of a test gateway: test database and Redis, quick sweeps, no quiet hours, no daily digest, and
+    the console channel (never on by default: it delivers nothing) carrying SMS where a test configures no provider."""
     return {
         "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": database_url,
@@ -231,6 +231,8 @@ def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
         "SWEEP_INTERVAL_SECONDS": "1",
         "OUTBOX_STALE_SECONDS": "2",
         "QUIET_HOURS": "",
+        # A sweep after 18:00 would otherwise send the day's digest in the middle of any test that runs a worker.
+        "DIGEST_AT": "off",
         "LOG_LEVEL": "INFO",
         "GATEWAY_CONSOLE_CHANNEL": "1",
     }

@@ -89,6 +89,8 @@ def _refs_text(language: str, district: str, ids: list[int]) -> str:
 
 def send_digests(runtime: Runtime, now: datetime | None = None) -> int:
     """Once a day at DIGEST_AT (local), each district's digest to its facilitators and level-1 officers."""
+    if runtime.settings.digest_at is None:  # DIGEST_AT=off
+        return 0
     now = now or utcnow()
     zone = ZoneInfo(runtime.settings.timezone)
     local = now.astimezone(zone)

@@ -50,7 +50,7 @@ class Settings:
     followup_max: int = 3
     followup_min_severity: int = 2
     triage_remind_seconds: int = 7200
-    digest_at: time = time(18, 0)
+    digest_at: time | None = time(18, 0)  # None (DIGEST_AT=off): no daily digest
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(7, 0))
     timezone: str = "Africa/Bamako"
     conversation_ttl_seconds: int = 1800
@@ -210,6 +210,13 @@ def _redis_url(raw: str | None) -> str | None:
     return raw.strip()
 
 
+def _digest_at(raw: str | None) -> time | None:
+    """DIGEST_AT: a local HH:MM (default 18:00), or `off` for no daily digest."""
+    if raw and raw.lower() == "off":
+        return None
+    return parse_clock("DIGEST_AT", raw) if raw else time(18, 0)
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build and validate the settings; raise ConfigError with one clear line on the first bad value."""
     env = _read_environment(env)
@@ -249,7 +256,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         followup_max=_int(env, "FOLLOWUP_MAX", 3),
         followup_min_severity=_int(env, "FOLLOWUP_MIN_SEVERITY", 2, minimum=1),
         triage_remind_seconds=_int(env, "TRIAGE_REMIND_SECONDS", 7200, minimum=1),
-        digest_at=parse_clock("DIGEST_AT", digest_raw) if digest_raw else time(18, 0),
+        digest_at=_digest_at(digest_raw),
         quiet_hours=_quiet_hours(env),
         timezone=get("GATEWAY_TIMEZONE") or "Africa/Bamako",
         conversation_ttl_seconds=_int(env, "CONVERSATION_TTL_SECONDS", 1800, minimum=1),

@@ -34,8 +34,8 @@ def at(clock: str, days: int = 0) -> datetime:
 
 @pytest.fixture
 def extra_env() -> dict[str, str]:
-    """Settings a test adds (overridden by parametrization)."""
-    return {}
+    """Settings a test adds (overridden by parametrization): the digest at its default hour."""
+    return {"DIGEST_AT": "18:00"}
 
 
 @pytest.fixture
@@ -189,3 +189,10 @@ def test_staff_who_opted_out_get_neither_reminder_nor_digest(runtime):
     remind_triage(runtime, now=now)
     send_digests(runtime, now=at("18:00"))
     assert outbound(runtime, MessageKind.TRIAGE_REMINDER) == {} and outbound(runtime, MessageKind.DIGEST) == {}
+
+
+@pytest.mark.parametrize("extra_env", [{"DIGEST_AT": "off"}])
+def test_no_digest_when_digest_at_is_off(runtime):
+    """DIGEST_AT=off: nobody gets a daily digest, whatever the hour."""
+    the_day_of_a_mopti_leader(runtime)
+    assert send_digests(runtime, now=at("18:00")) == 0 and send_digests(runtime, now=at("23:59")) == 0
