@@ -99,8 +99,8 @@ def api(client, staff) -> Api:
 def footprint(runtime) -> dict:
     """What a write would change: rows of the tables the desk writes to, the alerts' statuses and categories."""
     with runtime.db.transaction() as session:
-        count = {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in (AlertUpdate, AuditEntry,
-                                                                                        Escalation, Message)}  # fmt: skip
+        tables = (AlertUpdate, AuditEntry, Escalation, Message)
+        count = {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in tables}
         count["alerts"] = [(a.id, a.status, a.category, a.severity) for a in session.scalars(select(Alert))]
         count["disabled"] = [u.disabled_at for u in session.scalars(select(StaffUser).order_by(StaffUser.id))]
     return count
