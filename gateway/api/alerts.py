@@ -66,16 +66,17 @@ def _filters(args) -> dict:
 
 def _page_request() -> tuple[dict, int, int | None]:
     """(filters, limit, the last ref already seen): from the query string, or from the cursor, which carries
-    the filters of the first page (the other parameters are then ignored, except `limit`)."""
-    limit = _limit(request.args.get("limit"))
+    the filters and the limit of the first page (other parameters are then ignored, except a new `limit`)."""
     cursor = request.args.get("cursor")
     if cursor is None:
-        return _filters(request.args), limit, None
+        return _filters(request.args), _limit(request.args.get("limit")), None
     try:
         state = _serializer().loads(cursor)
-        filters, before = dict(state["f"]), int(state["b"])
+        filters, before, limit = dict(state["f"]), int(state["b"]), int(state["l"])
     except (BadSignature, KeyError, TypeError, ValueError):
         raise ApiError(400, "this cursor is not one the API gave: start again without it", "bad_cursor") from None
+    if "limit" in request.args:
+        limit = _limit(request.args["limit"])
     return filters, limit, before
 
 
@@ -102,7 +103,7 @@ def list_alerts():
         page = rows[:limit]
         escalations = escalations_of(db, [a.id for a in page])
         items = [alert_object(a, escalations.get(a.id), g.scope) for a in page]
-    following = _serializer().dumps({"f": filters, "b": page[-1].id}) if len(rows) > limit else None
+    following = _serializer().dumps({"f": filters, "b": page[-1].id, "l": limit}) if len(rows) > limit else None
     return jsonify(alerts=items, next=following)
 
 

@@ -169,7 +169,7 @@ LIST_PARAMETERS = [
     _query("severity", {"type": "integer", "enum": [1, 2, 3]}, "one severity"),
     _query("since", {"type": "string"}, "YYYY-MM-DD or an ISO date and time (UTC when no zone)"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "page size"),
-    _query("cursor", {"type": "string"}, "the `next` of the previous page; it carries that page's filters"),
+    _query("cursor", {"type": "string"}, "the `next` of the previous page; it carries its filters and limit"),
 ]
 SHOW_PARAMETERS = [
     REF,

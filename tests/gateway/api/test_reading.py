@@ -25,13 +25,18 @@ NOTE = "Le sous-préfet est prévenu."
 def handled(runtime, api, reports, staff) -> int:
     """The KORO report triaged as urgent (its officer paged), answered, noted, taken, then resolved."""
     ref = reports["KORO"]
-    assert api("POST", f"/alerts/{ref}/triage", "coord_mopti", {"category": "security_forces", "severity": 3}).status_code == 200
+    assert (
+        api("POST", f"/alerts/{ref}/triage", "coord_mopti", {"category": "security_forces", "severity": 3}).status_code
+        == 200
+    )
     assert api("POST", f"/alerts/{ref}/reply", "fac_koro", {"text": REPLY}).status_code == 202
     with runtime.db.transaction() as session:  # the console's note (the API has no note route)
         user = find_user(session, staff.emails["fac_koro"])
         desk.add_note(session, Scope.of(user), session.get(Alert, ref), NOTE)
     assert api("POST", f"/alerts/{ref}/status", "officer_koro", {"status": "acknowledged"}).status_code == 200
-    assert api("POST", f"/alerts/{ref}/status", "admin", {"status": "resolved", "note": "calme revenu"}).status_code == 200
+    assert (
+        api("POST", f"/alerts/{ref}/status", "admin", {"status": "resolved", "note": "calme revenu"}).status_code == 200
+    )
     return ref
 
 
