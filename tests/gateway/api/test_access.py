@@ -79,3 +79,8 @@ def test_out_of_scope_and_unknown_give_the_same_404(api, reports):
 def test_list_filter_on_another_district_is_empty_not_a_leak(api, reports):
     response = api("GET", "/alerts?district=MACINA", "fac_koro")
     assert response.status_code == 200 and response.get_json()["alerts"] == []
+
+
+def test_a_reference_may_be_written_with_its_hash(api, reports):
+    response = api("GET", f"/alerts/%23{reports['KORO']}", "fac_koro")
+    assert response.status_code == 200 and response.get_json()["ref"] == reports["KORO"]
