@@ -28,6 +28,8 @@ def _serializer() -> URLSafeSerializer:
 
 
 def _parse_since(text: str) -> datetime:
+    if len(text) > 19 and text[-6] == " ":  # `+00:00` sent unencoded in a query string arrives as ` 00:00`
+        text = f"{text[:-6]}+{text[-5:]}"
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)

@@ -63,6 +63,7 @@ def test_since_takes_a_date_or_a_moment(api, staff, many):
     assert pages(api, "admin", "since=2025-03-07") == [every[0:3]]
     assert pages(api, "admin", "since=2025-03-06T10:00:00%2B00:00&limit=2") == [every[0:2], every[2:3]]
     assert pages(api, "admin", "since=2025-03-09T09:00:00") == [every[0:1]], "no zone: UTC"
+    assert pages(api, "admin", "since=2025-03-09T10:00:00+01:00") == [every[0:1]], "a + left unencoded"
 
 
 def test_a_cursor_cannot_be_forged_or_edited(api, staff, many):
