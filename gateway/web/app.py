@@ -45,6 +45,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         PERMANENT_SESSION_LIFETIME=SESSION_MAX_AGE_SECONDS,
     )
 
+    from gateway.api import API_PREFIX
+    from gateway.api import error_response as api_error_response
+    from gateway.api import http_error_response as api_http_error
+    from gateway.api import register as register_api
     from gateway.console import register as register_console
     from gateway.web.health import health
     from gateway.web.webhooks import register
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(health)
     register(app)
     register_console(app)
+    register_api(app)
 
     @app.after_request
     def security_headers(response):
@@ -71,20 +76,30 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
             abort(413, description=f"request body over {MAX_REQUEST_BYTES // 1024} KiB")
 
+    def in_api() -> bool:
+        # Under /api/v1 every error, werkzeug's own 404 and 405 included, has the API's nested shape.
+        return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
     @app.errorhandler(UnicodeError)
     def undecodable(_exc: UnicodeError):
         """Bytes that are not UTF-8 where text is expected: a 400, not a crash."""
+        if in_api():
+            return api_error_response(400, "bad_request", "the request is not valid UTF-8")
         return jsonify(error="Bad Request", reason="the request is not valid UTF-8"), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         """Every HTTP error as JSON with a short reason."""
+        if in_api():
+            return api_http_error(exc)
         return jsonify(error=exc.name, reason=exc.description), exc.code
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         """A 500 with a neutral reason; the detail goes to the (scrubbed) log only."""
         app.logger.error("unhandled %s", type(exc).__name__, exc_info=exc)
+        if in_api():
+            return api_error_response(500, "internal_error", "the gateway could not process this request")
         return jsonify(error="Internal Server Error", reason="the gateway could not process this request"), 500
 
     return app

@@ -1,0 +1,196 @@
+"""The API's alert routes: list (filters, signed cursors), show (with its timeline and, on request, the reporter),
+triage, status, reply. Writes go through gateway.alerts.desk in one transaction, which audits them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import current_app, g, jsonify, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from gateway.alerts import desk
+from gateway.api import ApiError, api, json_body, not_found, require_writer, runtime
+from gateway.api.serialise import alert_object, escalations_of, timeline
+from gateway.messaging.sms_text import count_segments
+from gateway.models import Alert, AlertStatus, District
+from gateway.staff.scope import scoped_alerts, visible_alert
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+MAX_REF = 2**31 - 1  # a bigger number is no alert (and would overflow the database's integer)
+CURSOR_SALT = "gateway-api-alerts-cursor"
+FILTERS = ("district", "status", "severity", "since")
+
+
+def _serializer() -> URLSafeSerializer:
+    # Signed with the app's secret: a client cannot forge a position or change the filters a cursor carries.
+    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
+
+
+def _parse_since(text: str) -> datetime:
+    if len(text) > 19 and text[-6] == " ":  # `+00:00` sent unencoded in a query string arrives as ` 00:00`
+        text = f"{text[:-6]}+{text[-5:]}"
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApiError(422, f"since: {text[:40]!r} is not YYYY-MM-DD nor an ISO date and time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _limit(text: str | None) -> int:
+    if text is None:
+        return DEFAULT_LIMIT
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise ApiError(422, f"limit is a whole number from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+def _filters(args) -> dict:
+    """The list's filters from the query string, checked (422 for a value that cannot match anything)."""
+    filters = {}
+    if args.get("district"):
+        filters["district"] = args["district"].strip().upper()
+    if args.get("status"):
+        if args["status"] not in {s.value for s in AlertStatus}:
+            raise ApiError(422, f"status is one of: {', '.join(s.value for s in AlertStatus)}")
+        filters["status"] = args["status"]
+    if args.get("severity"):
+        if args["severity"] not in ("1", "2", "3"):
+            raise ApiError(422, "severity is 1 (information), 2 (tension) or 3 (urgent)")
+        filters["severity"] = int(args["severity"])
+    if args.get("since"):
+        filters["since"] = _parse_since(args["since"].strip()).isoformat()
+    return filters
+
+
+def _page_request() -> tuple[dict, int, int | None]:
+    """(filters, limit, the last ref already seen): from the query string, or from the cursor, which carries
+    the filters and the limit of the first page (other parameters are then ignored, except a new `limit`)."""
+    cursor = request.args.get("cursor")
+    if cursor is None:
+        return _filters(request.args), _limit(request.args.get("limit")), None
+    try:
+        state = _serializer().loads(cursor)
+        filters, before, limit = dict(state["f"]), int(state["b"]), int(state["l"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise ApiError(400, "this cursor is not one the API gave: start again without it", "bad_cursor") from None
+    if "limit" in request.args:
+        limit = _limit(request.args["limit"])
+    return filters, limit, before
+
+
+@api.get("/alerts")
+def list_alerts():
+    """Alerts and untriaged reports of the caller's scope, newest first, a page at a time."""
+    filters, limit, before = _page_request()
+    with runtime().db.transaction() as db:
+        query = select(Alert).order_by(Alert.id.desc())
+        if "district" in filters:
+            district = db.scalar(select(District).where(District.code == filters["district"]))
+            if district is None:
+                raise ApiError(422, f"unknown district {filters['district'][:40]!r}")
+            query = query.where(Alert.district_id == district.id)
+        if "status" in filters:
+            query = query.where(Alert.status == filters["status"])
+        if "severity" in filters:
+            query = query.where(Alert.severity == filters["severity"])
+        if "since" in filters:
+            query = query.where(Alert.created_at >= datetime.fromisoformat(filters["since"]))
+        if before is not None:
+            query = query.where(Alert.id < before)
+        rows = list(db.scalars(scoped_alerts(db, g.scope, query).limit(limit + 1)))
+        page = rows[:limit]
+        escalations = escalations_of(db, [a.id for a in page])
+        items = [alert_object(a, escalations.get(a.id), g.scope) for a in page]
+    following = _serializer().dumps({"f": filters, "b": page[-1].id, "l": limit}) if len(rows) > limit else None
+    return jsonify(alerts=items, next=following)
+
+
+def _ref(ref: str) -> int:
+    """The alert number of `142` or `#142`; anything else is no alert (the same 404 as an unknown one)."""
+    digits = ref.removeprefix("#")
+    if not digits.isascii() or not digits.isdigit() or int(digits) > MAX_REF:
+        raise not_found()
+    return int(digits)
+
+
+def _alert(db, ref: str) -> Alert:
+    alert = visible_alert(db, g.scope, _ref(ref))
+    if alert is None:
+        raise not_found()
+    return alert
+
+
+def _wants_reveal() -> bool:
+    return request.args.get("reveal", "").strip().lower() in ("1", "true", "yes")
+
+
+@api.get("/alerts/<ref>")
+def show_alert(ref: str):
+    """One alert with its timeline; `?reveal=1&reason=…` adds the reporter for a role that may ask (audited)."""
+    with runtime().db.transaction() as db:
+        alert = _alert(db, ref)
+        escalation = escalations_of(db, [alert.id]).get(alert.id)
+        out = alert_object(alert, escalation, g.scope)
+        out["timeline"] = timeline(db, alert, escalation, g.scope)
+        if _wants_reveal():  # the audit row is written in this transaction: no reveal without its record
+            out["reporter"] = desk.reveal(db, g.scope, alert, request.args.get("reason", ""))
+    return jsonify(out)
+
+
+def _text_field(body: dict, name: str, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(422, f"{name}: a text is required" if value is None else f"{name} must be a text")
+    return value
+
+
+def _updated(db, alert: Alert) -> dict:
+    db.flush()
+    return alert_object(alert, escalations_of(db, [alert.id]).get(alert.id), g.scope)
+
+
+@api.post("/alerts/<ref>/triage")
+def triage_alert(ref: str):
+    """Classify an untriaged report: `{"category", "severity"}` (a severity 3 starts the ladder)."""
+    require_writer()
+    body = json_body()
+    category = _text_field(body, "category")
+    severity = body.get("severity")
+    if severity is not None and (isinstance(severity, bool) or not isinstance(severity, int)):
+        raise ApiError(422, "severity is 1 (information), 2 (tension) or 3 (urgent)")
+    with runtime().db.transaction() as db:
+        alert = _alert(db, ref)
+        desk.triage(db, runtime(), g.scope, alert, category, severity)
+        out = _updated(db, alert)
+    return jsonify(out)
+
+
+@api.post("/alerts/<ref>/status")
+def set_alert_status(ref: str):
+    """Take (acknowledged), verify, resolve or dismiss (false_alarm): `{"status", "note"}`."""
+    require_writer()
+    body = json_body()
+    target = _text_field(body, "status")
+    note = _text_field(body, "note", required=False)
+    with runtime().db.transaction() as db:
+        alert = _alert(db, ref)
+        desk.set_status(db, runtime(), g.scope, alert, target, note)
+        out = _updated(db, alert)
+    return jsonify(out)
+
+
+@api.post("/alerts/<ref>/reply")
+def reply_to_reporter(ref: str):
+    """A message to the reporter through the outbox: 202 with its id and the SMS segments it takes."""
+    require_writer()
+    text = _text_field(json_body(), "text")
+    with runtime().db.transaction() as db:
+        message = desk.reply(db, runtime(), g.scope, _alert(db, ref), text)
+        out = {"message_id": message.id, "segments": count_segments(message.body or "").segments}
+    return jsonify(out), 202
