@@ -62,9 +62,16 @@ def post(client, path: str, data: dict, token_from: str = "/console/login", **kw
     return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from)}, **kwargs)
 
 
-def log_in(client, email: str, password: str = PASSWORD, **fields):
-    """Post the login form (email, password and any other field, e.g. otp)."""
-    return post(client, "/console/login", {"email": email, "password": password, **fields})
+def log_in(
+    client, email: str, password: str = PASSWORD, address: str | None = None, language: str | None = None, **fields
+):
+    """Post the login form (email, password and any other field, e.g. otp), from an address, in a language."""
+    extra = {}
+    if address:
+        extra["environ_base"] = {"REMOTE_ADDR": address}
+    if language:
+        extra["headers"] = {"Accept-Language": language}
+    return post(client, "/console/login", {"email": email, "password": password, **fields}, **extra)
 
 
 def code_now(secret: str) -> str:

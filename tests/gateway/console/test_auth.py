@@ -103,10 +103,10 @@ def test_the_login_goes_back_where_the_user_was_going_but_never_off_site(runtime
     add_staff(runtime, "awa@example.org")
     answer = client.get("/console/account")
     assert answer.status_code == 302 and "next=/console/account" in answer.headers["Location"]
-    went = post(client, "/console/login", {"email": "awa@example.org", "password": PASSWORD, "next": "/console/account"})
+    went = log_in(client, "awa@example.org", next="/console/account")
     assert went.headers["Location"].endswith("/console/account")
     client.post("/console/logout", data={"csrf_token": csrf_token(client, "/console/account")})
-    away = post(client, "/console/login", {"email": "awa@example.org", "password": PASSWORD, "next": "//evil.example"})
+    away = log_in(client, "awa@example.org", next="//evil.example")
     assert away.headers["Location"].endswith("/console/")
 
 
@@ -122,13 +122,15 @@ def test_changing_ones_password_needs_the_current_one_and_ends_the_other_session
     other = app.test_client()
     log_in(client, "awa@example.org")
     log_in(other, "awa@example.org")
-    form = {"current_password": "wrong password", "new_password": "new password 1", "new_password_confirm": "new password 1"}
+    form = {"current_password": "wrong password", "new_password": "new password 1"}
+    form["new_password_confirm"] = form["new_password"]
     wrong = post(client, "/console/account/password", form, token_from="/console/account")
     assert wrong.status_code == 422 and "Mot de passe actuel incorrect" in wrong.get_data(as_text=True)
     short = {"current_password": PASSWORD, "new_password": "short", "new_password_confirm": "short"}
     assert post(client, "/console/account/password", short, token_from="/console/account").status_code == 422
     assert other.get("/console/").status_code == 200
-    done = post(client, "/console/account/password", {**form, "current_password": PASSWORD}, token_from="/console/account")
+    form["current_password"] = PASSWORD
+    done = post(client, "/console/account/password", form, token_from="/console/account")
     assert done.status_code == 302
     assert client.get("/console/").status_code == 200  # this session goes on
     assert other.get("/console/").status_code == 302  # the other one ended
@@ -144,4 +146,3 @@ def test_the_session_cookie_is_replaced_at_login(runtime, directory, client):
     log_in(client, "awa@example.org")
     with client.session_transaction() as cookie:
         assert "planted" not in cookie
-
