@@ -3,13 +3,14 @@ once), see how many recovery codes are left, turn it off where it is not require
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 
 from gateway.console import console, elsewhere, runtime, session_state
 from gateway.console.auth import confirm_password
 from gateway.core import audit
 from gateway.models import StaffUser
 from gateway.staff import second_factor, sessions
+from gateway.staff.scope import Scope
 
 PENDING_KEY = "totp_pending"  # the secret shown on the enrolment page, until a code confirms it
 
@@ -43,6 +44,8 @@ def enrol_second_factor():
         user, state = session_state(db)
         if state not in ("ok", "enrol"):
             return elsewhere(state)
+        if state == "ok":
+            g.scope = Scope.of(user)  # the usual header; an enrolment that is owed shows none (nothing else opens)
         if not user.totp_secret:
             return _enrol_page(user, forced=state == "enrol")
         policy = runtime().settings.console_require_2fa
@@ -60,6 +63,8 @@ def confirm_second_factor():
         user, state = session_state(db)
         if state not in ("ok", "enrol"):
             return elsewhere(state)
+        if state == "ok":
+            g.scope = Scope.of(user)
         if user.totp_secret:
             return redirect(url_for("console.enrol_second_factor"))
         secret = session.get(PENDING_KEY)
@@ -81,6 +86,7 @@ def disable_second_factor():
         user, state = session_state(db)
         if state != "ok":
             return elsewhere(state)
+        g.scope = Scope.of(user)
         policy = runtime().settings.console_require_2fa
         if not user.totp_secret:
             return redirect(url_for("console.enrol_second_factor"))
