@@ -11,7 +11,9 @@ from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from gateway.console.texts import install as install_texts
-from gateway.staff import sessions
+from gateway.models import StaffUser
+from gateway.staff import second_factor, sessions
+from gateway.staff.scope import Scope
 
 console = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
 csrf = CSRFProtect()
@@ -31,18 +33,48 @@ def runtime():
     return current_app.extensions["gateway"]
 
 
+def session_state(db) -> tuple[StaffUser | None, str]:
+    """Where this browser's session stands: (user, state), state one of "ok", "enrol" (a second factor must be set
+    up before anything else), "otp" (the password was right, the code is still owed), "ended" (expired, password
+    changed, account disabled) or "none" (never logged in)."""
+    user = sessions.session_user(db, session)
+    if user is None:
+        return None, "ended" if "uid" in session else "none"
+    if not user.totp_secret and second_factor.required_for(user, runtime().settings.console_require_2fa):
+        return user, "enrol"
+    if sessions.owes_second_factor(session):
+        # A code owed by an account whose second factor was turned off since: start again from the password.
+        return user, "otp" if user.totp_secret else "ended"
+    return user, "ok"
+
+
+def elsewhere(state: str):
+    """The redirect for a session that may not see the page: to the login, its code step, or 2FA enrolment."""
+    if state == "enrol":
+        target = url_for("console.enrol_second_factor")
+    elif state == "otp":
+        target = url_for("console.login")
+    else:
+        if state == "ended":
+            session.clear()  # nothing of an ended session carries over
+        nxt = request.full_path if request.method == "GET" else None
+        target = url_for("console.login", next=nxt, ended=1 if state == "ended" else None)
+    if request.headers.get("HX-Request"):
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
+
+
 def login_required(view):
-    """The view runs with `g.scope` set, or the browser goes to the login page (htmx: HX-Redirect)."""
+    """The view runs with `g.scope` set, or the browser goes to the login page (or to the second factor still
+    owed); htmx requests get HX-Redirect."""
 
     @wraps(view)
     def guarded(*args, **kwargs):
         with runtime().db.sessions() as db:
-            scope = sessions.scope_of(db, session)
+            user, state = session_state(db)
+            scope = Scope.of(user) if state == "ok" else None
         if scope is None:
-            target = url_for("console.login", next=request.full_path if request.method == "GET" else None)
-            if request.headers.get("HX-Request"):
-                return "", 401, {"HX-Redirect": target}
-            return redirect(target)
+            return elsewhere(state)
         g.scope = scope
         return view(*args, **kwargs)
 
@@ -55,6 +87,6 @@ def register(app) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf.init_app(app)
     install_texts(app)
-    from gateway.console import auth, desk  # noqa: F401 - their routes register on the blueprint
+    from gateway.console import account, audit_page, auth, desk, two_factor  # noqa: F401 - routes register here
 
     app.register_blueprint(console)

@@ -29,6 +29,8 @@ class StaffUser(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     totp_secret: Mapped[str | None] = mapped_column(String(64))  # set once the second factor is confirmed
     recovery_codes: Mapped[str | None] = mapped_column(Text)  # JSON list of hashes; a used one is removed
+    # The TOTP time step (unix time // 30) last accepted: a code of this step or an older one is refused (replay).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

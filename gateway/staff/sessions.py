@@ -52,9 +52,9 @@ def start(cookie: MutableMapping, user: StaffUser, second_factor: bool) -> None:
     cookie.update(uid=user.id, pw=password_mark(user), mfa=bool(second_factor), at=int(time.time()))
 
 
-def scope_of(db: Session, cookie: MutableMapping, require_second_factor: bool = True) -> Scope | None:
-    """The scope of the user this session proves, or None (no session, expired, disabled account, password
-    changed since, or a second factor still owed)."""
+def session_user(db: Session, cookie: MutableMapping) -> StaffUser | None:
+    """The active user this session proves, whether or not a second factor is still owed; None when there is no
+    session, or it expired, or the account was disabled or its password changed since."""
     uid, started = cookie.get("uid"), cookie.get("at")
     if not isinstance(uid, int) or not isinstance(started, int):
         return None
@@ -63,6 +63,18 @@ def scope_of(db: Session, cookie: MutableMapping, require_second_factor: bool = 
     user = db.get(StaffUser, uid)
     if user is None or user.disabled_at is not None or cookie.get("pw") != password_mark(user):
         return None
-    if require_second_factor and not cookie.get("mfa"):
+    return user
+
+
+def owes_second_factor(cookie: MutableMapping) -> bool:
+    """True when the session's user gave a password but not yet the second factor (or must still enrol one)."""
+    return not cookie.get("mfa")
+
+
+def scope_of(db: Session, cookie: MutableMapping, require_second_factor: bool = True) -> Scope | None:
+    """The scope of the user this session proves, or None (no session, expired, disabled account, password
+    changed since, or a second factor still owed)."""
+    user = session_user(db, cookie)
+    if user is None or (require_second_factor and owes_second_factor(cookie)):
         return None
     return Scope.of(user)

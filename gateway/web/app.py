@@ -89,9 +89,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        """Every HTTP error as JSON with a short reason."""
+        """Every HTTP error as JSON with a short reason (under /api/v1 the API's nested shape; under /console an HTML
+        page in the user's language)."""
         if in_api():
             return api_http_error(exc)
+        if request.path == "/console" or request.path.startswith("/console/"):
+            from gateway.console.errors import page as console_error_page
+
+            return console_error_page(exc)
         return jsonify(error=exc.name, reason=exc.description), exc.code
 
     @app.errorhandler(Exception)
