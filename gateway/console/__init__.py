@@ -55,6 +55,6 @@ def register(app) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf.init_app(app)
     install_texts(app)
-    from gateway.console import auth, desk  # noqa: F401 - their routes register on the blueprint
+    from gateway.console import actions, alert_page, auth, desk  # noqa: F401 - their routes register on the blueprint
 
     app.register_blueprint(console)
