@@ -39,7 +39,9 @@ MAX_REPLY = 459  # three GSM-7 segments: a reply is a few words, not a letter
 MAX_REASON = 500
 
 
-@dataclass(frozen=True)
+# Not frozen: an exception leaving a `with` block gets its __traceback__ assigned (contextlib), which a frozen
+# dataclass refuses, turning every refusal raised inside `db.transaction()` into a FrozenInstanceError.
+@dataclass(eq=False)
 class DeskRefusal(Exception):
     """An action refused: `code` is forbidden (role), conflict (move not allowed, lost race) or invalid (field)."""
 

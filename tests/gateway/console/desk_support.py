@@ -49,9 +49,23 @@ def leader_of(runtime, district: str, channel: str | None = None) -> Contact:
         return session.scalars(query).first()
 
 
+def fresh_leader(runtime, district: str) -> Contact:
+    """A leader of the district who has reported nothing yet (a second alert of one leader within minutes is
+    merged into the first)."""
+    with runtime.db.transaction() as session:
+        reporters = set(session.scalars(select(Alert.reporter_id)))
+        query = (
+            select(Contact)
+            .join(District, Contact.district_id == District.id)
+            .where(Contact.role == "leader", District.code == district)
+            .order_by(Contact.id)
+        )
+        return next(c for c in session.scalars(query) if c.id not in reporters)
+
+
 def report(runtime, district: str, text: str) -> int:
     """A leader of the district sends `text` (handled at once, as a worker would); the new alert's ref."""
-    leader = leader_of(runtime, district)
+    leader = fresh_leader(runtime, district)
     with runtime.db.transaction() as session:
         before = session.scalar(select(Alert.id).order_by(Alert.id.desc()).limit(1)) or 0
     Chat(runtime, leader.phone).send(text)
