@@ -82,7 +82,6 @@ def _ladder(session: Session, alert: Alert, scope: Scope) -> dict | None:
             "officer": n.officer.name if scope.reads_bodies else None,  # the observer sees no names
             "channel": n.message.channel,
             "status": n.message.status,
-            "delivered": n.message.status == "delivered",
         }
         for n in timeline(session, alert.id)
     ]
