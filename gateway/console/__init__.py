@@ -87,6 +87,14 @@ def register(app) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     csrf.init_app(app)
     install_texts(app)
-    from gateway.console import account, audit_page, auth, desk, two_factor  # noqa: F401 - routes register here
+    from gateway.console import (  # noqa: F401 - their routes register on the blueprint
+        account,
+        actions,
+        alert_page,
+        audit_page,
+        auth,
+        desk,
+        two_factor,
+    )
 
     app.register_blueprint(console)
