@@ -6,8 +6,6 @@ is sent before the commit. Refusals are `DeskRefusal`s whose `code` the API maps
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,15 +38,14 @@ MAX_REPLY = 459  # three GSM-7 segments: a reply is a few words, not a letter
 MAX_REASON = 500
 
 
-@dataclass(frozen=True)
 class DeskRefusal(Exception):
     """An action refused: `code` is forbidden (role), conflict (move not allowed, lost race) or invalid (field)."""
 
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
+    # A plain exception, not a frozen dataclass: raising one out of a `with` block (a transaction) sets its
+    # __traceback__, which a frozen dataclass refuses (FrozenInstanceError instead of the refusal).
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
 
 
 def _one_line(text: str | None, limit: int) -> str:
