@@ -30,6 +30,7 @@ from gateway.models import (
     MessageKind,
     utcnow,
 )
+from gateway.staff.roles import a_role
 from gateway.staff.scope import Scope, may_reveal
 
 MAX_NOTE = 2000
@@ -59,7 +60,7 @@ def _one_line(text: str | None, limit: int) -> str:
 
 def _require(scope: Scope, action: Action) -> None:
     if not statuses.may(scope.role, action):
-        raise DeskRefusal("forbidden", f"a {scope.role} may not {action.value.replace('_', ' ')} an alert")
+        raise DeskRefusal("forbidden", f"{a_role(scope.role)} may not {action.value.replace('_', ' ')} an alert")
 
 
 def _target(alert: Alert) -> str:
@@ -194,7 +195,7 @@ def reply(session: Session, runtime: Runtime, scope: Scope, alert: Alert, text: 
 def reveal(session: Session, scope: Scope, alert: Alert, reason: str) -> dict | None:
     """The reporter's name and phone for a role that may ask, with a reason; the reveal is audited first."""
     if not may_reveal(session, scope, alert):
-        raise DeskRefusal("forbidden", f"a {scope.role} may not see who reported an alert")
+        raise DeskRefusal("forbidden", f"{a_role(scope.role)} may not see who reported an alert")
     why = _one_line(reason, MAX_REASON)
     if not why:
         raise DeskRefusal("invalid", "say why the reporter's identity is needed (it is recorded)")

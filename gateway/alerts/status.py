@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.models import Alert, AlertStatus, utcnow
+from gateway.models import Alert, AlertStatus, Escalation, utcnow
 from gateway.staff.roles import StaffRole
 
 OPEN = frozenset({AlertStatus.NEW, AlertStatus.INCOMPLETE, AlertStatus.ACKNOWLEDGED, AlertStatus.VERIFIED})
@@ -79,6 +79,9 @@ def move(session: Session, alert: Alert, target: str) -> bool:
     """Move the alert to `target` if the table allows it from the status it has *in the database* now: two
     staff (an SMS and a click) racing on one alert move it once; the loser gets False and is told."""
     allowed_from = [status for status, targets in TRANSITIONS.items() if target in targets]
+    # Lock order: the alert's escalation row, then the alert, as taking it does (`ladder.acknowledge`, then this).
+    # Closing the other way round deadlocked on PostgreSQL against a take at the same moment.
+    session.execute(select(Escalation.id).where(Escalation.alert_id == alert.id).with_for_update())
     moved = session.execute(
         update(Alert)
         .where(Alert.id == alert.id, Alert.status.in_(allowed_from))

@@ -25,6 +25,11 @@ REVEAL_ROLES = frozenset({StaffRole.ADMIN, StaffRole.COORDINATOR})
 BODY_ROLES = frozenset({StaffRole.ADMIN, StaffRole.COORDINATOR, StaffRole.FACILITATOR, StaffRole.OFFICER})
 
 
+def a_role(role: str) -> str:
+    """The role with its article, for one-line refusals ("an officer", "a facilitator")."""
+    return f"{'an' if str(role)[:1] in 'aeiou' else 'a'} {role}"
+
+
 class ScopeError(ValueError):
     """A role given a region or district it cannot have, or missing the one it needs (one line for the CLI)."""
 
@@ -38,16 +43,16 @@ def check_scope(role: str, region: str | None, district: str | None) -> StaffRol
         raise ScopeError(f"unknown role {role!r} (one of: {known})") from None
     if staff_role in DISTRICT_ROLES:
         if not district:
-            raise ScopeError(f"a {staff_role} works in one district: give --district")
+            raise ScopeError(f"{a_role(staff_role)} works in one district: give --district")
         if region:
-            raise ScopeError(f"a {staff_role} has a district, not a region: drop --region")
+            raise ScopeError(f"{a_role(staff_role)} has a district, not a region: drop --region")
     elif staff_role in REGION_ROLES:
         if not region:
-            raise ScopeError(f"a {staff_role} works in one region: give --region")
+            raise ScopeError(f"{a_role(staff_role)} works in one region: give --region")
         if district:
-            raise ScopeError(f"a {staff_role} covers a whole region: drop --district")
+            raise ScopeError(f"{a_role(staff_role)} covers a whole region: drop --district")
     elif region or district:
-        raise ScopeError(f"an {staff_role} covers every district: drop --region and --district")
+        raise ScopeError(f"{a_role(staff_role)} covers every district: drop --region and --district")
     return staff_role
 
 
