@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from gateway.core.audit import cli_actor, record
 from gateway.core.config import ConfigError, Settings, load_settings
 from gateway.core.db import Database
 from gateway.core.logs import configure_logging
@@ -73,6 +74,13 @@ def open_database(settings: Settings) -> Database:
         raise click.ClickException(f"database unreachable ({type(exc).__name__}); check DATABASE_URL") from None
     upgrade(database)
     return database
+
+
+def audit_cli(database: Database, action: str, target: str | None = None, detail: str | None = None) -> None:
+    """Record, in a transaction of its own, a change made outside the database (a provider's configuration), with
+    the actor `cli:<os user>`; for changes to records, call gateway.core.audit.record in their own transaction."""
+    with database.transaction() as session:
+        record(session, cli_actor(), action, target, detail)
 
 
 def echo_error(message: str) -> None:

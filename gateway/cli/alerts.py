@@ -106,7 +106,9 @@ def triage_command(ref: str, category: str, severity: int | None) -> None:
             alert.category, alert.triaged_at = category, utcnow()
             if severity is not None:
                 alert.severity = severity
-            session.add(AlertUpdate(alert_id=alert.id, kind="triaged", value=f"{category} {severity or '?'}"))
+            value, actor = f"{category} {severity or '?'}", audit.cli_actor()
+            session.add(AlertUpdate(alert_id=alert.id, kind="triaged", value=value, actor=actor))
+            audit.record(session, actor, "alert_triage", f"alert #{number}", value)  # as the console's desk does
             alert_recorded(session, runtime, alert)
     finally:
         set_process_runtime(None)

@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bots.android import AndroidSmsChannel
-from gateway.cli import cli_settings, open_database
+from gateway.cli import audit_cli, cli_settings, open_database
 from gateway.messaging.channels import build_channel
 from gateway.models import Direction, Message, MessageStatus
 
@@ -32,6 +32,7 @@ def register_webhooks() -> None:
         raise click.ClickException("set PUBLIC_BASE_URL to the address the phone can reach (https://…)")
     if not settings.android_gateway_signing_key:
         raise click.ClickException("set ANDROID_GATEWAY_SIGNING_KEY to the phone's webhook signing key first")
+    database = open_database(settings)  # before the phone is touched: no change it could not record
     try:
         ids = channel.register_webhooks(settings.public_base_url)
     except httpx.HTTPStatusError as exc:
@@ -44,6 +45,8 @@ def register_webhooks() -> None:
         ) from None
     except httpx.HTTPError as exc:
         raise click.ClickException(f"the phone does not answer at ANDROID_GATEWAY_URL ({type(exc).__name__})") from None
+    url = f"{settings.public_base_url}/webhooks/android"
+    audit_cli(database, "android_webhooks_register", "android phone", f"{', '.join(ids)} → {url}")
     click.echo(f"webhooks registered on the phone: {', '.join(ids)} → {settings.public_base_url}/webhooks/android")
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.cli import cli_settings, echo_error, open_database
 from gateway.cli.output import say
-from gateway.core.privacy import mask_address
+from gateway.core import audit
+from gateway.core.privacy import mask_address, mask_phone_numbers
 from gateway.directory.import_export import DirectoryError, apply_rows, export_rows, read_rows, validate
 from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.models import Contact
@@ -67,6 +68,7 @@ def import_command(file: str, dry_run: bool) -> None:
                 raise _DryRun
             if dry_run:
                 raise _DryRun
+            audit.record(session, audit.cli_actor(), "contacts_import", "directory", _import_detail(file, report))
     except _DryRun:
         pass
     except IntegrityError:
@@ -83,6 +85,14 @@ def import_command(file: str, dry_run: bool) -> None:
     )
 
 
+def _import_detail(file: str, report) -> str:
+    """Counts and the file's name (masked: a name may hold a number), never a row of the file."""
+    return (
+        f"{mask_phone_numbers(Path(file).name)}: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged; {len(report.districts_created)} new district(s)"
+    )
+
+
 def _fail_with_errors(file: str, errors: list) -> None:
     for error in errors[:MAX_ERRORS_SHOWN]:
         echo_error(f"{file}: {error}")
@@ -95,13 +105,17 @@ def _fail_with_errors(file: str, errors: list) -> None:
 @contacts.command("export")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file, not stdout.")
 def export_command(output: str | None) -> None:
-    """Write the directory as CSV in the import format."""
+    """Write the directory as CSV in the import format (it holds every phone number: audited)."""
     database = open_database(cli_settings())
     with database.transaction() as session:
         text = export_rows(session)
+        count = session.scalar(select(func.count()).select_from(Contact))
+        # Recorded with the read, before anything is written out: no export leaves without its audit row.
+        where = mask_phone_numbers(Path(output).name) if output else "stdout"
+        audit.record(session, audit.cli_actor(), "contacts_export", "directory", f"{count} contacts to {where}")
     if output:
         Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {text.count(chr(10)) - 1} contacts to {output}", err=True)
+        click.echo(f"wrote {count} contacts to {output}", err=True)
     else:
         click.echo(text, nl=False)
 
@@ -119,14 +133,19 @@ def telegram_link(phone: str) -> None:
         raise click.ClickException(f"{phone!r}: {exc}") from None
     settings = cli_settings()
     database = open_database(settings)
-    with database.transaction() as session:
-        contact = session.scalar(select(Contact).where(Contact.phone == address))
-        if contact is None:
-            raise click.ClickException(f"{mask_address(address)} is not in the directory")
-        contact_id, name = contact.id, contact.name
     runtime = build_runtime(settings)
     try:
-        code = create_link_code(runtime, contact_id)
+        with database.transaction() as session:
+            contact = session.scalar(select(Contact).where(Contact.phone == address))
+            if contact is None:
+                raise click.ClickException(f"{mask_address(address)} is not in the directory")
+            name = contact.name
+            # The code itself is a credential: the audit row says who it is for, never the code.
+            audit.record(
+                session, audit.cli_actor(), "telegram_link_code", f"contact #{contact.id}", mask_address(address)
+            )
+            # Created before the audit row commits: a Redis failure rolls the row back (no code, no record).
+            code = create_link_code(runtime, contact.id)
     finally:
         runtime.close()
     days = LINK_CODE_TTL_SECONDS // 86400

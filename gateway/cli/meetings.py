@@ -8,6 +8,7 @@ from sqlalchemy import select
 from flows.keywords import parse_reference
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION, emit, emit_record, say
+from gateway.core import audit
 from gateway.core.privacy import mask_address
 from gateway.core.runtime import build_runtime, set_process_runtime
 from gateway.directory.phones import InvalidPhone, to_e164
@@ -48,6 +49,11 @@ def _at(value: str, zone: str):
         return parse_local(value, zone)
     except BadDate:
         raise click.ClickException(f'--at {value!r}: expected "YYYY-MM-DD HH:MM", e.g. "2026-12-05 10:00"') from None
+
+
+def _utc(moment) -> str:
+    """A meeting's time in the audit log: UTC, to the minute (the log is read from several time zones)."""
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def _meeting(session, ref: str) -> Meeting:
@@ -96,6 +102,8 @@ def create_command(district: str, at: str, place: str, agenda: str | None, invit
                 reason = "is in the past" if str(exc) == "past" else "needs a place"
                 raise click.ClickException(f"the meeting {reason}") from None
             when = when_text(session.get(Meeting, summary.meeting_id), runtime, "fr")
+            detail = f"{target.code} {_utc(starts_at)}; {summary.invitees} invitee(s), {len(extra)} added by phone"
+            audit.record(session, audit.cli_actor(), "meeting_create", f"meeting #{summary.meeting_id}", detail)
     finally:
         _release(runtime)
     say(f"meeting #{summary.meeting_id} ({target.code}, {when}, {place})")
@@ -186,6 +194,7 @@ def cancel_command(ref: str) -> None:
             except MeetingError as exc:
                 state = "has already taken place" if str(exc) == "past" else "is already cancelled"
                 raise click.ClickException(f"meeting #{meeting.id} {state}") from None
+            audit.record(session, audit.cli_actor(), "meeting_cancel", f"meeting #{meeting.id}", f"{told} told")
     finally:
         _release(runtime)
     click.echo(f"meeting #{meeting.id} cancelled; {told} people told")
@@ -207,6 +216,8 @@ def reschedule_command(ref: str, at: str) -> None:
                 reason = "the new time is in the past" if str(exc) == "past" else "it is cancelled"
                 raise click.ClickException(f"meeting #{meeting.id} cannot be moved: {reason}") from None
             when = when_text(meeting, runtime, "fr")
+            detail = f"to {_utc(starts_at)}; {told} asked again"
+            audit.record(session, audit.cli_actor(), "meeting_reschedule", f"meeting #{meeting.id}", detail)
     finally:
         _release(runtime)
     click.echo(f"meeting #{meeting.id} moved to {when}; {told} people asked again")

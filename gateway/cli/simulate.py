@@ -11,6 +11,7 @@ from bots.base import InboundMessage
 from bots.console import ConsoleChannel, read_console_outbox
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import say
+from gateway.core import audit
 from gateway.core.privacy import mask_address
 from gateway.core.runtime import build_runtime, set_process_runtime
 from gateway.directory.phones import InvalidPhone, to_e164
@@ -38,6 +39,8 @@ def simulate(phone: str) -> None:
             contact = find_contact(session, "phone", address)
             if contact is None:
                 raise click.ClickException(f"{mask_address(address)} is not an active contact of the directory")
+            # What follows is stored as written by this contact (messages, maybe alerts): on record who typed it.
+            audit.record(session, audit.cli_actor(), "simulate", f"contact #{contact.id}", mask_address(address))
             say(f"chatting as {contact.name} ({contact.role}, {contact.language}); Ctrl-D to leave")
         _chat(runtime, address)
     finally:

@@ -10,7 +10,7 @@ import click
 from telegram.error import TelegramError
 
 from bots.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
-from gateway.cli import cli_settings, open_database
+from gateway.cli import audit_cli, cli_settings, open_database
 from gateway.core.config import Settings
 from gateway.core.runtime import build_runtime, set_process_runtime
 from gateway.messaging.channels import build_channel
@@ -49,15 +49,20 @@ def set_webhook() -> None:
     if not secret or not SECRET_FORMAT.match(secret):
         raise click.ClickException("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     url = f"{settings.public_base_url}/webhooks/telegram"
+    database = open_database(settings)  # before Telegram is told: no change that could not be recorded
     _call(channel, "set_webhook", url=url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
+    audit_cli(database, "telegram_webhook_set", "telegram bot", url)  # never the secret token
     click.echo(f"webhook set: {url} ({', '.join(ALLOWED_UPDATES)})")
 
 
 @telegram.command("delete-webhook")
 def delete_webhook() -> None:
     """Remove the webhook (needed before polling)."""
-    channel = _channel(cli_settings())
+    settings = cli_settings()
+    channel = _channel(settings)
+    database = open_database(settings)
     _call(channel, "delete_webhook")
+    audit_cli(database, "telegram_webhook_delete", "telegram bot")
     click.echo("webhook deleted")
 
 

@@ -1,4 +1,4 @@
-"""`gateway users add|list|disable|reset-password|token`: staff accounts of the console and the API."""
+"""`gateway users add|list|disable|reset-password|reset-2fa|token`: staff accounts of the console and the API."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION, emit
 from gateway.core import audit
 from gateway.models import ApiToken, StaffUser, utcnow
+from gateway.staff import second_factor
 from gateway.staff.accounts import AccountError, add_user, find_user, hash_password, issue_token, revoke_tokens
 from gateway.staff.roles import StaffRole
 
@@ -120,6 +121,26 @@ def reset_password_command(email: str, password_stdin: bool) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"password of {user.email} changed")
+
+
+@users.command("reset-2fa")
+@click.argument("email")
+def reset_2fa_command(email: str) -> None:
+    """Remove the second factor of someone who lost their phone and recovery codes: their console sessions end,
+    and they enrol again at their next login where one is required (admins always)."""
+    settings = cli_settings()
+    database = open_database(settings)
+    with database.transaction() as session:
+        user = _user(session, email)
+        if not user.totp_secret:
+            raise click.ClickException(f"{user.email} has no second factor")
+        left = second_factor.remaining_recovery_codes(user)
+        # Clearing the secret changes the credentials' fingerprint that every session cookie carries: they end.
+        second_factor.disable(user)
+        audit.record(session, audit.cli_actor(), "user_reset_2fa", user.email, f"{left} recovery code(s) dropped")
+        required = second_factor.required_for(user, settings.console_require_2fa)
+    then = "they must set up a new one at their next login" if required else "they may set up a new one"
+    click.echo(f"second factor of {user.email} removed; their console sessions end; {then}")
 
 
 @users.command("token")

@@ -101,4 +101,6 @@ def disable_second_factor():
             return page, status
         second_factor.disable(user)
         audit.record(db, user.email, "2fa_disabled", user.email)
+        # The credentials' fingerprint changed: the user's other sessions end, this one goes on.
+        sessions.start(session, user, second_factor=True)
     return redirect(url_for("console.account", done="2fa_off"))

@@ -42,8 +42,11 @@ def secret_key(instance_path: Path, configured: str | None) -> str:
 
 
 def password_mark(user: StaffUser) -> str:
-    """A short fingerprint of the password hash: a password reset ends every open session of the account."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    """A short fingerprint of the account's credentials (password hash and TOTP secret): a password reset, or a
+    second factor turned off or reset, ends every open session of the account (whoever set up the new credential
+    starts a fresh session with `start`)."""
+    credentials = f"{user.password_hash or ''}\0{user.totp_secret or ''}"
+    return hashlib.sha256(credentials.encode()).hexdigest()[:16]
 
 
 def start(cookie: MutableMapping, user: StaffUser, second_factor: bool) -> None:
@@ -54,7 +57,7 @@ def start(cookie: MutableMapping, user: StaffUser, second_factor: bool) -> None:
 
 def session_user(db: Session, cookie: MutableMapping) -> StaffUser | None:
     """The active user this session proves, whether or not a second factor is still owed; None when there is no
-    session, or it expired, or the account was disabled or its password changed since."""
+    session, or it expired, or the account was disabled or its password or second factor changed since."""
     uid, started = cookie.get("uid"), cookie.get("at")
     if not isinstance(uid, int) or not isinstance(started, int):
         return None
@@ -73,7 +76,7 @@ def owes_second_factor(cookie: MutableMapping) -> bool:
 
 def scope_of(db: Session, cookie: MutableMapping, require_second_factor: bool = True) -> Scope | None:
     """The scope of the user this session proves, or None (no session, expired, disabled account, password
-    changed since, or a second factor still owed)."""
+    or second factor changed since, or a second factor still owed)."""
     user = session_user(db, cookie)
     if user is None or (require_second_factor and owes_second_factor(cookie)):
         return None
