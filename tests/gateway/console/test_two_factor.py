@@ -144,6 +144,17 @@ def test_an_officer_may_turn_totp_off_with_the_password_an_admin_may_not(runtime
     assert user(runtime, "boss@example.org").totp_secret
 
 
+def test_turning_totp_off_ends_the_other_sessions_not_this_one(runtime, directory, client, app):
+    officer = add_staff(runtime, "awa@example.org", totp=True)
+    log_in(client, "awa@example.org", otp=code_now(officer.secret))
+    other = app.test_client()
+    log_in(other, "awa@example.org", otp=officer.codes[0])
+    assert other.get("/console/").status_code == 200
+    assert post(client, f"{ENROL}/disable", {"password": PASSWORD}, token_from=ENROL).status_code == 302
+    assert client.get("/console/").status_code == 200
+    assert "ended=1" in other.get("/console/").headers["Location"]
+
+
 def test_a_session_owing_its_code_cannot_reach_the_enrolment_page(runtime, directory, client):
     """Else a stolen password could replace the second factor with the thief's own."""
     factor = add_staff(runtime, "awa@example.org", totp=True)

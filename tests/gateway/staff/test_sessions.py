@@ -12,6 +12,7 @@ import pytest
 
 from gateway.core.config import ConfigError, load_settings
 from gateway.models import utcnow
+from gateway.staff import second_factor
 from gateway.staff.accounts import find_user, hash_password
 from gateway.staff.sessions import SECRET_FILE, SESSION_MAX_AGE_SECONDS, scope_of, secret_key, start
 from gateway.web.app import create_app
@@ -125,3 +126,14 @@ def test_a_session_that_still_owes_its_second_factor(runtime, user):
     assert proves(runtime, cookie) is None
     assert proves(runtime, cookie, require_second_factor=False) == user
     assert proves(runtime, started(runtime, user, second_factor=True)) == user
+
+
+def test_a_second_factor_turned_off_or_reset_ends_open_sessions(runtime, user):
+    with runtime.db.transaction() as session:
+        find_user(session, user).totp_secret = second_factor.new_secret()
+    cookie = started(runtime, user)
+    assert proves(runtime, cookie) == user
+    with runtime.db.transaction() as session:
+        second_factor.disable(find_user(session, user))
+    assert proves(runtime, cookie) is None
+    assert proves(runtime, started(runtime, user)) == user, "a new login works"
