@@ -12,10 +12,18 @@ from gateway.cli.output import FORMAT_OPTION, emit
 from gateway.core import audit
 from gateway.models import ApiToken, StaffUser, utcnow
 from gateway.staff import second_factor
-from gateway.staff.accounts import AccountError, add_user, find_user, hash_password, issue_token, revoke_tokens
+from gateway.staff.accounts import (
+    AccountError,
+    add_user,
+    find_user,
+    hash_password,
+    issue_token,
+    link_contact,
+    revoke_tokens,
+)
 from gateway.staff.roles import StaffRole
 
-LIST_COLUMNS = ("email", "name", "role", "scope", "two_factor", "tokens", "status", "last_login")
+LIST_COLUMNS = ("email", "name", "role", "scope", "contact", "two_factor", "tokens", "status", "last_login")
 
 
 @click.group()
@@ -46,13 +54,16 @@ def _user(session, email: str) -> StaffUser:
 @click.option("--region", help="The region of a coordinator (e.g. Mopti).")
 @click.option("--district", help="The district of a facilitator or an officer (code, e.g. KORO).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
-def add_command(email, name, role, region, district, password_stdin) -> None:
+@click.option("--contact", "contact_phone", help="Phone of the same person in the directory (officer, facilitator).")
+def add_command(email, name, role, region, district, password_stdin, contact_phone) -> None:
     """Create a staff account."""
     password = _password(password_stdin)
     database = open_database(cli_settings())
     try:
         with database.transaction() as session:
             user = add_user(session, email, name, role, region, district, password)
+            if contact_phone:
+                link_contact(session, user, contact_phone)
             scope = _scope_label(user)
             audit.record(session, audit.cli_actor(), "user_add", user.email, f"{user.role} {scope}".strip())
     except AccountError as exc:
@@ -81,6 +92,7 @@ def list_command(fmt: str) -> None:
                 "name": u.name,
                 "role": u.role,
                 "scope": _scope_label(u),
+                "contact": u.contact.name if u.contact else "",  # the linked directory entry (never its phone)
                 "two_factor": "on" if u.totp_secret else "off",
                 "tokens": live.get(u.id, 0),
                 "status": "disabled" if u.disabled_at else "active",
@@ -141,6 +153,26 @@ def reset_2fa_command(email: str) -> None:
         required = second_factor.required_for(user, settings.console_require_2fa)
     then = "they must set up a new one at their next login" if required else "they may set up a new one"
     click.echo(f"second factor of {user.email} removed; their console sessions end; {then}")
+
+
+@users.command("link")
+@click.argument("email")
+@click.option("--contact", "contact_phone", help="Phone of the same person in the directory (officer, facilitator).")
+@click.option("--unlink", is_flag=True, help="Remove the link.")
+def link_command(email: str, contact_phone: str | None, unlink: bool) -> None:
+    """Link a staff account to the same person's directory entry, or unlink it."""
+    if bool(contact_phone) == unlink:
+        raise click.UsageError("give either --contact PHONE or --unlink")
+    database = open_database(cli_settings())
+    try:
+        with database.transaction() as session:
+            user = _user(session, email)
+            contact = link_contact(session, user, None if unlink else contact_phone)
+            target = f"contact #{contact.id}" if contact else "none"
+            audit.record(session, audit.cli_actor(), "user_link", user.email, target)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{user.email} linked to {contact.name}" if contact else f"{user.email} unlinked")
 
 
 @users.command("token")

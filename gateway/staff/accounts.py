@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gateway.models import ApiToken, District, StaffUser, utcnow
+from gateway.directory.phones import InvalidPhone, to_e164
+from gateway.models import ApiToken, Contact, District, Role, StaffUser, utcnow
 from gateway.staff.roles import ScopeError, StaffRole, check_scope, fold
 
 MIN_PASSWORD_LENGTH = 10
@@ -141,3 +142,27 @@ def user_for_token(session: Session, secret: str) -> StaffUser | None:
 def is_admin(user: StaffUser) -> bool:
     """Admins see and do everything."""
     return user.role == StaffRole.ADMIN
+
+
+def link_contact(session: Session, user: StaffUser, phone: str | None) -> Contact | None:
+    """Link the account to the same person's directory entry (an officer or facilitator), or unlink it (None).
+
+    Linked, a take from the console is that officer's take: the resolve reminder goes to their phone, they are not
+    told of their own action, and their `OK` by SMS afterwards is not "taken by someone else"."""
+    if phone is None:
+        user.contact_id = None
+        return None
+    try:
+        e164 = to_e164(phone)
+    except InvalidPhone as exc:
+        raise AccountError(f"{phone!r}: {exc}") from None
+    contact = session.scalar(select(Contact).where(Contact.phone == e164))
+    if contact is None or not contact.active:
+        raise AccountError("no active directory contact with that phone number")
+    if contact.role not in (Role.OFFICER, Role.FACILITATOR):
+        raise AccountError(f"that contact is a {contact.role}: only an officer or a facilitator can be linked")
+    other = session.scalar(select(StaffUser).where(StaffUser.contact_id == contact.id, StaffUser.id != user.id))
+    if other is not None:
+        raise AccountError(f"that contact is already linked to {other.email}")
+    user.contact_id = contact.id
+    return contact

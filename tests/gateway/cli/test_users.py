@@ -144,15 +144,15 @@ def test_list_never_shows_a_hash_or_a_token(run, runtime):
         secrets = [u.password_hash for u in session.scalars(select(StaffUser))]
         secrets += [t.token_hash for t in session.scalars(select(ApiToken))] + [secret, secret[4:12]]
     table, as_json = run("users", "list"), run("users", "list", "--format", "json")
-    assert table.stdout.splitlines()[0].split() == ["EMAIL", "NAME", "ROLE", "SCOPE", "TWO_FACTOR", "TOKENS", "STATUS",
-                                                    "LAST_LOGIN"]  # fmt: skip
+    columns = ["EMAIL", "NAME", "ROLE", "SCOPE", "CONTACT", "TWO_FACTOR", "TOKENS", "STATUS", "LAST_LOGIN"]
+    assert table.stdout.splitlines()[0].split() == columns
     assert "seydou@example.org" in table.stdout.splitlines()[2] and "KORO" in table.stdout
     listed = json.loads(as_json.stdout)
     assert [(u["email"], u["role"], u["scope"], u["tokens"], u["status"]) for u in listed] == [
         ("awa@example.org", "admin", "all districts", 0, "active"),
         ("seydou@example.org", "officer", "KORO", 1, "active"),
     ]
-    assert set(listed[0]) == {"email", "name", "role", "scope", "two_factor", "tokens", "status", "last_login"}
+    assert set(listed[0]) == {column.lower() for column in columns}
     for output in (table.output, as_json.output):
         assert not [s for s in secrets if s in output] and "scrypt" not in output
 
@@ -263,3 +263,61 @@ def test_as_a_real_process_token_on_the_last_line_and_one_error_line(env, net_lo
         lines = refused.stderr.strip().splitlines()
         assert refused.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: "), refused.stderr
         assert "Traceback" not in refused.stdout + refused.stderr
+
+
+OFFICER_KORO = "+22379678122"  # Seydou Traoré, KORO's duty officer in the sample directory
+LEADER_KORO = "0022376972134"  # Abdoulaye Togo, a leader
+
+
+def linked_contact(runtime, email: str) -> str | None:
+    with runtime.db.transaction() as session:
+        user = find_user(session, email)
+        return user.contact.phone if user.contact else None
+
+
+def test_an_account_is_linked_to_the_same_persons_directory_entry(run, runtime):
+    result = add(run, "seydou@example.org", "officer", "--district", "KORO", "--contact", "79 67 81 22")
+    assert result.exit_code == 0, result.output
+    assert linked_contact(runtime, "seydou@example.org") == OFFICER_KORO, "any common form of the number"
+    listed = json.loads(run("users", "list", "--format", "json").output)
+    assert [row["contact"] for row in listed] == ["Seydou Traoré"] and OFFICER_KORO not in json.dumps(listed)
+    assert run("users", "link", "seydou@example.org", "--unlink").exit_code == 0
+    assert linked_contact(runtime, "seydou@example.org") is None
+    assert run("users", "link", "seydou@example.org", "--contact", OFFICER_KORO).exit_code == 0
+    assert linked_contact(runtime, "seydou@example.org") == OFFICER_KORO
+    links = [row for row in audit(run) if row["action"] == "user_link"]
+    assert [(r["actor"], r["target"], r["detail"]) for r in links] == [
+        (ACTOR, "seydou@example.org", "none"),
+        (ACTOR, "seydou@example.org", links[1]["detail"]),
+    ] and links[1]["detail"].startswith("contact #")
+    assert all(OFFICER_KORO not in (row["detail"] or "") for row in audit(run))
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (("--contact", LEADER_KORO), "that contact is a leader: only an officer or a facilitator can be linked"),
+        (("--contact", "+22370000001"), "no active directory contact with that phone number"),
+        (("--contact", "12"), "'12': not a valid phone number"),
+    ],
+    ids=["a-leader", "not-in-directory", "not-a-number"],
+)
+def test_a_link_to_the_wrong_entry_is_refused_with_one_line(run, runtime, args, reason):
+    assert add(run, "seydou@example.org", "officer", "--district", "KORO").exit_code == 0
+    assert one_error_line(run("users", "link", "seydou@example.org", *args)) == reason
+    assert linked_contact(runtime, "seydou@example.org") is None
+    assert not [row for row in audit(run) if row["action"] == "user_link"]
+
+
+def test_one_directory_entry_is_linked_to_one_account_only(run, runtime):
+    assert add(run, "seydou@example.org", "officer", "--district", "KORO", "--contact", OFFICER_KORO).exit_code == 0
+    refused = add(run, "other@example.org", "officer", "--district", "KORO", "--contact", OFFICER_KORO)
+    assert one_error_line(refused) == "that contact is already linked to seydou@example.org"
+    assert [u[0] for u in users(runtime)] == ["seydou@example.org"], "the refused account is not created either"
+
+
+def test_link_takes_a_contact_or_unlink(run):
+    assert add(run, "seydou@example.org", "officer", "--district", "KORO").exit_code == 0
+    for args in ((), ("--contact", OFFICER_KORO, "--unlink")):
+        result = run("users", "link", "seydou@example.org", *args)
+        assert result.exit_code == 2 and "give either --contact PHONE or --unlink" in result.output
