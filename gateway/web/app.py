@@ -31,8 +31,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = Flask(__name__, instance_path=str(runtime.settings.instance_path))
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.extensions["gateway"] = runtime
-    # Behind a reverse proxy the public scheme and host come from X-Forwarded-*; signatures need them.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+    # Behind a reverse proxy the public scheme and host come from X-Forwarded-*; signatures need them. Reached
+    # directly (PROXY_HOPS=0) those headers are the client's own words: trusting them would let anyone pick the
+    # address the login throttle counts.
+    hops = runtime.settings.proxy_hops
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     settings = runtime.settings
     app.secret_key = secret_key(settings.instance_path, settings.secret_key)
@@ -60,10 +64,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.after_request
     def security_headers(response):
-        """No framing, no sniffing, no referrer; pages run only the console's own scripts and styles."""
+        """No framing, no sniffing, no referrer to other sites; pages run only the console's own scripts and styles."""
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: behind https Flask-WTF refuses a form posted without a same-origin Referer.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         if request.path.startswith(("/console", "/api")):
             response.headers.setdefault("Cache-Control", "no-store")  # nothing about an alert stays in a cache
