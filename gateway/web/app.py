@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, abort, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.core.config import Settings, load_settings
@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # Under /api/v1 every error, werkzeug's own 404 and 405 included, has the API's nested shape.
         return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
+    def in_console() -> bool:
+        return request.path == "/console" or request.path.startswith("/console/")
+
     @app.errorhandler(UnicodeError)
     def undecodable(_exc: UnicodeError):
         """Bytes that are not UTF-8 where text is expected: a 400, not a crash."""
@@ -98,7 +101,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         page in the user's language)."""
         if in_api():
             return api_http_error(exc)
-        if request.path == "/console" or request.path.startswith("/console/"):
+        if in_console():
             from gateway.console.errors import page as console_error_page
 
             return console_error_page(exc)
@@ -106,10 +109,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
-        """A 500 with a neutral reason; the detail goes to the (scrubbed) log only."""
+        """A 500 with a neutral reason (the console's HTML page under /console); the detail goes to the (scrubbed) log
+        only."""
         app.logger.error("unhandled %s", type(exc).__name__, exc_info=exc)
         if in_api():
             return api_error_response(500, "internal_error", "the gateway could not process this request")
+        if in_console():
+            from gateway.console.errors import page as console_error_page
+
+            try:
+                return console_error_page(InternalServerError())
+            except Exception:  # the page itself failed (e.g. its templates): the plain answer below still goes out
+                app.logger.error("the console's error page failed", exc_info=True)
         return jsonify(error="Internal Server Error", reason="the gateway could not process this request"), 500
 
     return app
