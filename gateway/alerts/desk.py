@@ -36,15 +36,18 @@ from gateway.staff.scope import Scope, may_reveal
 MAX_NOTE = 2000
 MAX_REPLY = 459  # three GSM-7 segments: a reply is a few words, not a letter
 MAX_REASON = 500
+SEVERITY_REFUSAL = "severity is 1 (information), 2 (tension) or 3 (urgent)"
 
 
 class DeskRefusal(Exception):
     """An action refused: `code` is forbidden (role), conflict (move not allowed, lost race) or invalid (field)."""
 
     # A plain exception, not a frozen dataclass: raising through a `with` block sets `__traceback__` on it.
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, key: str | None = None, **params) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+        # `message` is English (the API's); the console says it in the user's language: text `key`, with `params`.
+        self.key, self.params = key, params
 
     def __str__(self) -> str:
         return self.message
@@ -54,13 +57,15 @@ def _one_line(text: str | None, limit: int) -> str:
     """Printable text, spaces collapsed (staff read it in terminals and pages); refused beyond `limit`."""
     cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in (text or "")).split())
     if len(cleaned) > limit:
-        raise DeskRefusal("invalid", f"too long: {len(cleaned)} characters, at most {limit}")
+        message = f"too long: {len(cleaned)} characters, at most {limit}"
+        raise DeskRefusal("invalid", message, "refusal.too_long", length=len(cleaned), limit=limit)
     return cleaned
 
 
 def _require(scope: Scope, action: Action) -> None:
     if not statuses.may(scope.role, action):
-        raise DeskRefusal("forbidden", f"{a_role(scope.role)} may not {action.value.replace('_', ' ')} an alert")
+        message = f"{a_role(scope.role)} may not {action.value.replace('_', ' ')} an alert"
+        raise DeskRefusal("forbidden", message, "refusal.forbidden", role=str(scope.role), action=action.value)
 
 
 def _target(alert: Alert) -> str:
@@ -72,11 +77,11 @@ def triage(session: Session, runtime: Runtime, scope: Scope, alert: Alert, categ
     _require(scope, Action.TRIAGE)
     if category not in {c.value for c in CATEGORIES}:
         known = ", ".join(c.value for c in CATEGORIES)
-        raise DeskRefusal("invalid", f"unknown category {category!r} (one of: {known})")
+        raise DeskRefusal("invalid", f"unknown category {category!r} (one of: {known})", "refusal.unknown_category")
     if severity is not None and severity not in (1, 2, 3):
-        raise DeskRefusal("invalid", "severity is 1 (information), 2 (tension) or 3 (urgent)")
+        raise DeskRefusal("invalid", SEVERITY_REFUSAL, "refusal.bad_severity")
     if alert.triaged_at is not None or alert.source != AlertSource.FREETEXT or not statuses.is_open(alert.status):
-        raise DeskRefusal("conflict", f"alert #{alert.id} is already classified")
+        raise DeskRefusal("conflict", f"alert #{alert.id} is already classified", "refusal.classified", ref=alert.id)
     alert.category, alert.triaged_at = category, utcnow()
     if severity is not None:
         alert.severity = severity
@@ -116,19 +121,23 @@ def _tell_paged(session: Session, runtime: Runtime, alert: Alert, key: str, acto
 def set_status(session: Session, runtime: Runtime, scope: Scope, alert: Alert, target: str, note: str | None) -> None:
     """Take (acknowledged), verify, resolve or dismiss (false_alarm), as the SMS commands do, audited."""
     if target not in statuses.REQUESTABLE:
-        raise DeskRefusal(
-            "invalid", f"unknown status {target!r} (one of: acknowledged, verified, false_alarm, resolved)"
-        )
+        message = f"unknown status {target!r} (one of: acknowledged, verified, false_alarm, resolved)"
+        raise DeskRefusal("invalid", message, "refusal.unknown_status")
     _require(scope, ACTION_FOR_STATUS[target])
     note = _one_line(note, MAX_NOTE) or None
+    moved = {"ref": alert.id, "status": str(alert.status), "target": str(target)}
     if not statuses.can_move(alert.status, target):
-        raise DeskRefusal("conflict", f"alert #{alert.id} is {alert.status}: it cannot become {target}")
+        message = f"alert #{alert.id} is {alert.status}: it cannot become {target}"
+        raise DeskRefusal("conflict", message, "refusal.transition", **moved)
     contact_id = _officer_contact(session, scope)
     escalation = _escalation(session, alert)
     if target == AlertStatus.ACKNOWLEDGED and not acknowledge(session, runtime, escalation, contact_id, scope.user_id):
-        raise DeskRefusal("conflict", f"alert #{alert.id} is already taken by {taken_by(escalation)}")
+        name = taken_by(escalation)
+        message = f"alert #{alert.id} is already taken by {name}"
+        raise DeskRefusal("conflict", message, "refusal.taken", ref=alert.id, name=name)
     if not statuses.move(session, alert, target):
-        raise DeskRefusal("conflict", f"alert #{alert.id} is {alert.status} now: it cannot become {target}")
+        message = f"alert #{alert.id} is {alert.status} now: it cannot become {target}"
+        raise DeskRefusal("conflict", message, "refusal.transition", **{**moved, "status": str(alert.status)})
     if target in statuses.FINAL:
         acknowledge(session, runtime, escalation, contact_id, scope.user_id)  # closing implies taking it
         now = utcnow()
@@ -163,9 +172,10 @@ def add_note(session: Session, scope: Scope, alert: Alert, text: str) -> AlertUp
     _require(scope, Action.NOTE)
     body = (text or "").strip()
     if not body:
-        raise DeskRefusal("invalid", "the note is empty")
+        raise DeskRefusal("invalid", "the note is empty", "refusal.empty")
     if len(body) > MAX_NOTE:
-        raise DeskRefusal("invalid", f"the note is too long: {len(body)} characters, at most {MAX_NOTE}")
+        message = f"the note is too long: {len(body)} characters, at most {MAX_NOTE}"
+        raise DeskRefusal("invalid", message, "refusal.too_long", length=len(body), limit=MAX_NOTE)
     update = AlertUpdate(alert_id=alert.id, kind="note", value=body, actor=scope.email)
     session.add(update)
     audit.record(session, scope.email, "alert_note", _target(alert), f"{len(body)} characters")
@@ -177,14 +187,17 @@ def reply(session: Session, runtime: Runtime, scope: Scope, alert: Alert, text: 
     _require(scope, Action.REPLY)
     body = (text or "").strip()
     if not body:
-        raise DeskRefusal("invalid", "the reply is empty")
+        raise DeskRefusal("invalid", "the reply is empty", "refusal.empty")
     if len(body) > MAX_REPLY:
-        raise DeskRefusal("invalid", f"the reply is too long: {len(body)} characters, at most {MAX_REPLY}")
+        message = f"the reply is too long: {len(body)} characters, at most {MAX_REPLY}"
+        raise DeskRefusal("invalid", message, "refusal.too_long", length=len(body), limit=MAX_REPLY)
     reporter = alert.reporter
     if reporter is None:
-        raise DeskRefusal("conflict", f"alert #{alert.id} came from a number outside the directory: no one to answer")
+        message = f"alert #{alert.id} came from a number outside the directory: no one to answer"
+        raise DeskRefusal("conflict", message, "refusal.no_reporter", ref=alert.id)
     if not reporter.active or reporter.opted_out:
-        raise DeskRefusal("conflict", f"the reporter of alert #{alert.id} no longer receives messages")
+        message = f"the reporter of alert #{alert.id} no longer receives messages"
+        raise DeskRefusal("conflict", message, "refusal.not_reachable", ref=alert.id)
     message = queue_message(session, runtime, body=body, contact=reporter, kind=MessageKind.REPLY)
     message.alert_id = alert.id
     session.add(AlertUpdate(alert_id=alert.id, kind="reply", value=body, actor=scope.email, message_id=message.id))
@@ -195,10 +208,13 @@ def reply(session: Session, runtime: Runtime, scope: Scope, alert: Alert, text: 
 def reveal(session: Session, scope: Scope, alert: Alert, reason: str) -> dict | None:
     """The reporter's name and phone for a role that may ask, with a reason; the reveal is audited first."""
     if not may_reveal(session, scope, alert):
-        raise DeskRefusal("forbidden", f"{a_role(scope.role)} may not see who reported an alert")
+        message = f"{a_role(scope.role)} may not see who reported an alert"
+        raise DeskRefusal("forbidden", message, "refusal.reveal_forbidden", role=str(scope.role))
     why = _one_line(reason, MAX_REASON)
     if not why:
-        raise DeskRefusal("invalid", "say why the reporter's identity is needed (it is recorded)")
+        raise DeskRefusal(
+            "invalid", "say why the reporter's identity is needed (it is recorded)", "refusal.reason_needed"
+        )
     audit.record(session, scope.email, "reveal_reporter", _target(alert), why)
     reporter = alert.reporter
     return {"name": reporter.name, "phone": reporter.phone} if reporter else None

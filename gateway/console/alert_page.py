@@ -15,18 +15,32 @@ from gateway.alerts import status as statuses
 from gateway.alerts.desk import MAX_NOTE, MAX_REASON, MAX_REPLY, DeskRefusal, reveal
 from gateway.alerts.status import Action
 from gateway.console import console, login_required, runtime
+from gateway.console.texts import t
 from gateway.escalation.ladder import timeline
 from gateway.models import Alert, AlertStatus, AlertUpdate, Direction, Escalation, Message, MessageKind
 from gateway.staff.scope import Scope, may_reveal, visible_alert
 
 # HTTP status of each kind of refusal (DeskRefusal.code).
 REFUSAL_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
+# Parameters of a refusal that are names with a text of their own (the role, the action, a status).
+_NAMED_PARAMS = {"role": "role.", "action": "refusal.action.", "status": "status.", "target": "status."}
 # Messages to the reporter that belong to an alert without being linked to it (they quote its reference).
 _REPORTER_KINDS = (MessageKind.ALERT_CONFIRMATION, MessageKind.ALERT_UPDATE, MessageKind.FOLLOWUP, MessageKind.REPLY)
 # Canned replies: texts of the leaders' catalogue that make sense as an answer from the desk.
 CANNED_KEYS = ("alert.handled", "alert.closed")
 # Update kinds whose value is free text (a note, a reply, a merged message): never shown to the observer.
 FREE_TEXT_KINDS = frozenset({"note", "reply", "update", "merged"})
+
+
+def refusal_text(refusal: DeskRefusal) -> str:
+    """A desk refusal in the user's language (its English message when it has no text of its own)."""
+    if refusal.key is None:
+        return refusal.message
+    params = dict(refusal.params)
+    for name, prefix in _NAMED_PARAMS.items():
+        if name in params:
+            params[name] = t(f"{prefix}{params[name]}")
+    return t(refusal.key, **params)
 
 
 def parse_ref(ref: str) -> int | None:
@@ -204,5 +218,5 @@ def reveal_reporter(ref: str):
                 return render_template("console/not_found.html"), 404
             identity = reveal(db, g.scope, alert, reason)
     except DeskRefusal as refusal:
-        return render_alert(ref, refusal.message, REFUSAL_STATUS[refusal.code], form={"reason": reason})
+        return render_alert(ref, refusal_text(refusal), REFUSAL_STATUS[refusal.code], form={"reason": reason})
     return render_alert(ref, identity=identity or {"name": None, "phone": None})

@@ -17,7 +17,7 @@ from gateway.console import console, runtime, session_state
 from gateway.core import audit
 from gateway.models import StaffUser, utcnow
 from gateway.staff import login_throttle, second_factor, sessions
-from gateway.staff.accounts import authenticate
+from gateway.staff.accounts import AccountError, authenticate, normalise_email
 
 # Between the password and the code: after this the password must be typed again.
 OTP_STEP_SECONDS = 600
@@ -38,6 +38,15 @@ def _address() -> str:
 def _detail() -> str:
     """The audit detail of a login attempt: the address, exactly (the throttle counts failures by it)."""
     return login_throttle.address_detail(_address())
+
+
+def _actor(typed: str) -> str:
+    """Who the audit names for an attempt: the typed email, or "?" for anything else (a password typed into the
+    email field must never be kept in clear in the log)."""
+    try:
+        return normalise_email(typed)
+    except AccountError:
+        return "?"
 
 
 def _form(error: str | None = None, status: int = 200, **params):
@@ -104,7 +113,7 @@ def login_post():
     password = request.form.get("password", "")[:1000]
     code = request.form.get("otp", "")[:40]
     nxt = request.form.get("next")
-    actor = email or "?"
+    actor = _actor(email)
     with runtime().db.transaction() as db:
         minutes = login_throttle.retry_after(db, actor, _address())
         if minutes is not None:
@@ -152,6 +161,10 @@ def confirm_password(db, user: StaffUser, password: str) -> tuple[str, int, dict
 
 @console.route("/logout", methods=["POST"])
 def logout():
-    """End the session."""
+    """End the session (audited when it belonged to someone)."""
+    with runtime().db.transaction() as db:
+        user = sessions.session_user(db, session)
+        if user is not None:
+            audit.record(db, user.email, "logout", "console", _detail())
     session.clear()
     return redirect(url_for("console.login"))

@@ -1,4 +1,4 @@
-"""The alert desk's inbox: open alerts and untriaged reports of the user's scope, most serious and newest first,
+"""The alert desk's inbox: open alerts and untriaged reports of the user's scope, most serious then newest first,
 filtered by GET parameters, with counts per status; its list refreshes itself (htmx polling of `/console/rows`)."""
 
 from __future__ import annotations
@@ -46,10 +46,13 @@ def _day(text: str, errors: list[str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
+        day = None
+    if day is None or day == date.max:  # `until` reads up to the next day's midnight: 9999-12-31 has none
         errors.append("inbox.bad_date")
         return None
+    return day
 
 
 def read_filters(args, districts: list[str]) -> Filters:
@@ -129,9 +132,11 @@ def _row(alert: Alert, scope: Scope) -> dict:
 
 
 def inbox_data(session: Session, scope: Scope, filters: Filters) -> dict:
-    """Rows (severity 3 first, then newest) and counts per status, both within the scope and the filters."""
-    urgent_first = case((Alert.severity == 3, 0), else_=1)
-    query = _filtered(session, scope, filters, select(Alert)).order_by(urgent_first, Alert.id.desc())
+    """Rows (most serious first: severity 3, 2, 1, then none; newest first within each) and counts per status, both
+    within the scope and the filters."""
+    unknown_last = case((Alert.severity.is_(None), 1), else_=0)  # portable NULLS LAST
+    order = (unknown_last, Alert.severity.desc(), Alert.id.desc())
+    query = _filtered(session, scope, filters, select(Alert)).order_by(*order)
     rows = [_row(alert, scope) for alert in session.scalars(query.limit(INBOX_LIMIT))]
     counted = _filtered(session, scope, filters, select(Alert.status, func.count(Alert.id)), with_status=False)
     counts = dict(session.execute(counted.group_by(Alert.status)).all())

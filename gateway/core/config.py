@@ -75,6 +75,7 @@ class Settings:
     console_channel: bool = False  # the console channel: `gateway simulate` and tests only
     secret_key: str | None = None  # signs console sessions; unset: generated once into the instance folder
     console_require_2fa: str = "admin"  # "admin": admins must use a second factor; "all": everyone must
+    proxy_hops: int = 1  # reverse proxies in front of the web process whose X-Forwarded-* are trusted; 0: none
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -280,6 +281,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         console_channel=(get("GATEWAY_CONSOLE_CHANNEL") or "").lower() in ("1", "true", "yes", "on"),
         secret_key=get("SECRET_KEY"),
         console_require_2fa=(get("CONSOLE_REQUIRE_2FA") or "admin").lower(),
+        proxy_hops=_int(env, "PROXY_HOPS", 1),
     )
     if settings.console_require_2fa not in ("admin", "all"):
         raise ConfigError("CONSOLE_REQUIRE_2FA must be 'admin' (the default) or 'all'")

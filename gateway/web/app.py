@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, abort, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.core.config import Settings, load_settings
@@ -31,8 +31,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = Flask(__name__, instance_path=str(runtime.settings.instance_path))
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.extensions["gateway"] = runtime
-    # Behind a reverse proxy the public scheme and host come from X-Forwarded-*; signatures need them.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+    # Behind a reverse proxy the public scheme and host come from X-Forwarded-*; signatures need them. Reached
+    # directly (PROXY_HOPS=0) those headers are the client's own words: trusting them would let anyone pick the
+    # address the login throttle counts.
+    hops = runtime.settings.proxy_hops
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     settings = runtime.settings
     app.secret_key = secret_key(settings.instance_path, settings.secret_key)
@@ -60,10 +64,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.after_request
     def security_headers(response):
-        """No framing, no sniffing, no referrer; pages run only the console's own scripts and styles."""
+        """No framing, no sniffing, no referrer to other sites; pages run only the console's own scripts and styles."""
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin, not no-referrer: behind https Flask-WTF refuses a form posted without a same-origin Referer.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         if request.path.startswith(("/console", "/api")):
             response.headers.setdefault("Cache-Control", "no-store")  # nothing about an alert stays in a cache
@@ -80,6 +85,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # Under /api/v1 every error, werkzeug's own 404 and 405 included, has the API's nested shape.
         return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
+    def in_console() -> bool:
+        return request.path == "/console" or request.path.startswith("/console/")
+
     @app.errorhandler(UnicodeError)
     def undecodable(_exc: UnicodeError):
         """Bytes that are not UTF-8 where text is expected: a 400, not a crash."""
@@ -93,7 +101,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         page in the user's language)."""
         if in_api():
             return api_http_error(exc)
-        if request.path == "/console" or request.path.startswith("/console/"):
+        if in_console():
             from gateway.console.errors import page as console_error_page
 
             return console_error_page(exc)
@@ -101,10 +109,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
-        """A 500 with a neutral reason; the detail goes to the (scrubbed) log only."""
+        """A 500 with a neutral reason (the console's HTML page under /console); the detail goes to the (scrubbed) log
+        only."""
         app.logger.error("unhandled %s", type(exc).__name__, exc_info=exc)
         if in_api():
             return api_error_response(500, "internal_error", "the gateway could not process this request")
+        if in_console():
+            from gateway.console.errors import page as console_error_page
+
+            try:
+                return console_error_page(InternalServerError())
+            except Exception:  # the page itself failed (e.g. its templates): the plain answer below still goes out
+                app.logger.error("the console's error page failed", exc_info=True)
         return jsonify(error="Internal Server Error", reason="the gateway could not process this request"), 500
 
     return app

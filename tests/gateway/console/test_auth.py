@@ -110,11 +110,24 @@ def test_the_login_goes_back_where_the_user_was_going_but_never_off_site(runtime
     assert away.headers["Location"].endswith("/console/")
 
 
-def test_logout_ends_the_session(runtime, directory, client):
+def test_logout_ends_the_session_and_is_audited(runtime, directory, client):
     add_staff(runtime, "awa@example.org")
     log_in(client, "awa@example.org")
     client.post("/console/logout", data={"csrf_token": csrf_token(client, "/console/")})
     assert client.get("/console/").status_code == 302
+    logouts = audit_rows(runtime, "logout")
+    assert [(e.actor, e.target, e.detail) for e in logouts] == [("awa@example.org", "console", "from 127.0.0.1")]
+    client.post("/console/logout", data={"csrf_token": csrf_token(client)})  # no session any more: nothing to record
+    assert len(audit_rows(runtime, "logout")) == 1
+
+
+def test_a_password_typed_into_the_email_field_is_never_kept_in_the_audit(runtime, directory, client):
+    add_staff(runtime, "awa@example.org")
+    assert log_in(client, PASSWORD, PASSWORD).status_code == 401
+    assert log_in(client, " Awa@Example.org", "not the password").status_code == 401
+    failures = audit_rows(runtime, "login_failed")
+    assert [e.actor for e in failures] == ["?", "awa@example.org"]
+    assert not any(PASSWORD in f"{e.actor} {e.target} {e.detail}" for e in audit_rows(runtime))
 
 
 def test_changing_ones_password_needs_the_current_one_and_ends_the_other_sessions(runtime, directory, client, app):

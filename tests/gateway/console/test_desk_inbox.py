@@ -13,6 +13,7 @@ from tests.gateway.console.desk_support import alert_row, leader_of, log_in, mak
 
 URGENT = "ALERTE 3 les jeunes et les gendarmes se disputent au marche"
 TENSION = "ALERTE 2 dispute autour d'un champ detruit par des animaux"
+INFORMATION = "ALERTE 1 des etrangers sont passes au village ce matin"
 HOSTILE = "<script>alert(1)</script> au marche"
 
 
@@ -55,14 +56,14 @@ def test_a_coordinator_sees_the_districts_of_its_region(runtime, client, directo
     assert client.get(f"/console/alerts/{koro}").status_code == 404
 
 
-def test_urgent_first_then_newest_with_counts_and_filters(runtime, koro_facilitator):
+def test_most_serious_first_then_newest_with_counts_and_filters(runtime, koro_facilitator):
     tension = report(runtime, "KORO", TENSION)
     urgent = report(runtime, "KORO", URGENT)
     untriaged = report(runtime, "KORO", "il y a du bruit vers le puits depuis hier soir")
     assert alert_row(runtime, untriaged).category is None
 
     page = koro_facilitator.get("/console/")
-    assert refs_listed(page.data) == [urgent, untriaged, tension]
+    assert refs_listed(page.data) == [urgent, tension, untriaged]
     assert b'data-status="new">3<' in page.data
 
     assert refs_listed(koro_facilitator.get("/console/?severity=3").data) == [urgent]
@@ -77,6 +78,29 @@ def test_urgent_first_then_newest_with_counts_and_filters(runtime, koro_facilita
     assert refs_listed(koro_facilitator.get("/console/").data) == [urgent, untriaged]
     assert refs_listed(koro_facilitator.get("/console/?status=closed").data) == [tension]
     assert b'data-status="resolved">1<' in koro_facilitator.get("/console/").data
+
+
+def test_severity_3_2_1_then_unknown_and_newest_first_within_each(runtime, koro_facilitator):
+    info = report(runtime, "KORO", INFORMATION)
+    unknown = report(runtime, "KORO", "il y a du bruit vers le puits depuis hier soir")
+    tension = report(runtime, "KORO", TENSION)
+    urgent = report(runtime, "KORO", URGENT)
+    later_info = report(runtime, "KORO", INFORMATION)
+    later_tension = report(runtime, "KORO", TENSION)
+    assert alert_row(runtime, unknown).severity is None and alert_row(runtime, info).severity == 1
+    listed = refs_listed(koro_facilitator.get("/console/").data)
+    assert listed == [urgent, later_tension, tension, later_info, info, unknown]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2024-02-30"])
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_a_date_out_of_range_shows_the_inbox_with_the_filter_error(runtime, koro_facilitator, name, day):
+    urgent = report(runtime, "KORO", URGENT)
+    page = koro_facilitator.get(f"/console/?{name}={day}", headers={"Accept-Language": "en"})
+    expected = 200 if day == "0001-01-01" else 400  # the first day there is is a date like any other
+    assert page.status_code == expected
+    assert refs_listed(page.data) == ([] if (name, day) == ("until", "0001-01-01") else [urgent])
+    assert (b"Invalid date (YYYY-MM-DD)." in page.data) == (expected == 400)
 
 
 def test_the_list_polls_itself_and_shows_a_new_alert(runtime, koro_facilitator):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.console.auth_support import add_staff, log_in
+from tests.gateway.console.auth_support import PASSWORD, add_staff, csrf_token, log_in
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "gateway" / "console" / "templates"
 
@@ -60,3 +60,31 @@ def test_no_console_template_has_inline_script_or_style():
         assert not re.search(r"\son[a-z]+\s*=", html, flags=re.I), f"{path.name}: inline event handler"
         assert not re.search(r"\shx-on", html, flags=re.I), f"{path.name}: hx-on (evaluated code)"
         assert "javascript:" not in html.lower(), f"{path.name}: javascript: URL"
+
+
+class TestFormsBehindHttps:
+    """Behind the TLS proxy (X-Forwarded-Proto: https) the browser must send a same-origin Referer for Flask-WTF's
+    strict check to pass: the console's pages ask for exactly that, and a post from another site is refused."""
+
+    HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "gateway.example.org"}
+
+    def login(self, client, referer: str):
+        token = csrf_token(client)
+        form = {"email": "awa@example.org", "password": PASSWORD, "csrf_token": token}
+        return client.post("/console/login", data=form, headers={**self.HTTPS, "Referer": referer})
+
+    def test_pages_keep_the_referrer_on_the_same_site_only(self, runtime, directory, client):
+        page = client.get("/console/login", headers=self.HTTPS)
+        # no-referrer would make every https login fail; unsafe-url would leak paths to other sites.
+        assert page.headers["Referrer-Policy"] == "same-origin"
+
+    def test_a_login_with_a_same_origin_referer_succeeds(self, runtime, directory, client):
+        add_staff(runtime, "awa@example.org")
+        answer = self.login(client, "https://gateway.example.org/console/login")
+        assert answer.status_code == 302 and answer.headers["Location"].endswith("/console/")
+
+    def test_a_login_posted_from_another_site_is_refused(self, runtime, directory, client):
+        add_staff(runtime, "awa@example.org")
+        answer = self.login(client, "https://evil.example.com/console/login")
+        assert answer.status_code == 400
+        assert client.get("/console/", headers=self.HTTPS).status_code == 302  # no session
