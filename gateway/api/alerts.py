@@ -35,9 +35,10 @@ def _parse_since(text: str) -> datetime:
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        # A zone can push the first or last representable day out of range in UTC: OverflowError.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ApiError(422, f"since: {text[:40]!r} is not YYYY-MM-DD nor an ISO date and time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _limit(text: str | None) -> int:

@@ -141,6 +141,9 @@ def test_bad_request_is_refused_and_changes_nothing(runtime, client, staff, repo
         ("severity=4", "invalid"),
         ("since=yesterday", "invalid"),
         ("since=2025-13-01", "invalid"),
+        ("since=9999-12-31T23:00:00-05:00", "invalid"),  # past the last day in UTC
+        ("since=0001-01-01T00:00:00%2B05:00", "invalid"),  # before the first day in UTC
+        ("since=0001-01-01T00:00:00 05:00", "invalid"),  # the same with its `+` unencoded
         ("district=TIMBUKTU", "invalid"),
     ],
 )
