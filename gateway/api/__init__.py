@@ -38,7 +38,6 @@ STATUS_CODES = {
     422: "invalid",
     500: "internal_error",
 }
-DESK_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 
 
 class ApiError(Exception):
@@ -87,7 +86,7 @@ def api_error(exc: ApiError):
 @api.errorhandler(DeskRefusal)
 def desk_refusal(exc: DeskRefusal):
     """The desk's refusals: forbidden → 403, conflict → 409, invalid → 422."""
-    return error_response(DESK_STATUS.get(exc.code, 400), exc.code, exc.message)
+    return error_response(exc.http_status, exc.code, exc.message)
 
 
 def _bearer_scope(header: str) -> Scope:

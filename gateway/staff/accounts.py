@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.models import ApiToken, District, StaffUser, utcnow
-from gateway.staff.roles import ScopeError, StaffRole, check_scope, fold
+from gateway.staff.roles import ScopeError, check_scope, fold
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "gwt_"
@@ -136,8 +136,3 @@ def user_for_token(session: Session, secret: str) -> StaffUser | None:
         return None
     token.last_used_at = utcnow()
     return token.user
-
-
-def is_admin(user: StaffUser) -> bool:
-    """Admins see and do everything."""
-    return user.role == StaffRole.ADMIN
