@@ -23,6 +23,7 @@ def _set_user(runtime, email: str, **values) -> None:
 
 ADMIN = "Bearer {admin}"
 STATUS_PATH = "/alerts/{ref}/status"
+REVEAL_PATH = "/alerts/{ref}/reveal"
 JSON = "application/json"
 
 # (label, method, path, how the body is sent, Authorization header, status, code); {ref} is a KORO report.
@@ -104,7 +105,18 @@ BAD_REQUESTS = [
     ("empty reply", "POST", "/alerts/{ref}/reply", {"json": {"text": "   "}}, ADMIN, 422, "invalid"),
     ("reply too long", "POST", "/alerts/{ref}/reply", {"json": {"text": "mot " * 200}}, ADMIN, 422, "invalid"),
     ("body over 64 KiB", "POST", "/alerts/{ref}/reply", {"json": {"text": "x" * 70_000}}, ADMIN, 413, "too_large"),
+    ("reason too long", "POST", REVEAL_PATH, {"json": {"reason": "x" * 501}}, ADMIN, 422, "invalid"),
+    (
+        "reveal form-encoded",
+        "POST",
+        REVEAL_PATH,
+        {"data": "reason=x", "content_type": "text/plain"},
+        ADMIN,
+        415,
+        "unsupported_media_type",
+    ),  # fmt: skip
     ("GET on a write route", "GET", STATUS_PATH, {}, ADMIN, 405, "method_not_allowed"),
+    ("GET on the reveal", "GET", REVEAL_PATH + "?reason=x", {}, ADMIN, 405, "method_not_allowed"),
     ("DELETE an alert", "DELETE", "/alerts/{ref}", {}, ADMIN, 405, "method_not_allowed"),
     ("unknown URL", "GET", "/nothing/here", {}, ADMIN, 404, "not_found"),
     ("no token", "POST", STATUS_PATH, {"json": RESOLVE}, None, 401, "unauthorized"),
@@ -190,6 +202,20 @@ def test_session_cookie_reads_and_writes_with_csrf_only(runtime, client, staff, 
     token = _csrf_token(client)
     response = client.post(path, json={"status": "acknowledged"}, headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.get_json()["status"] == "acknowledged"
+
+
+def test_a_reveal_with_the_session_cookie_needs_the_csrf_token(runtime, client, staff, reports):
+    """A page of another site can make the browser post with its cookie, but cannot read the console's token."""
+    _login(runtime, client, staff.emails["coord_mopti"])
+    path = f"/api/v1/alerts/{reports['KORO']}/reveal"
+    before = footprint(runtime)
+    for headers in ({}, {"X-CSRFToken": "forged"}):
+        refused = client.post(path, json={"reason": "forged"}, headers=headers)
+        assert_error(refused, 403, "csrf")
+        assert "+223" not in refused.get_data(as_text=True)
+    assert footprint(runtime) == before, "no reveal, no audit row"
+    response = client.post(path, json={"reason": "menace"}, headers={"X-CSRFToken": _csrf_token(client)})
+    assert response.status_code == 200 and response.get_json()["reporter"]["name"] == "Abdoulaye Tangara"
 
 
 def test_expired_session_and_disabled_account_are_401(runtime, client, staff, reports):
