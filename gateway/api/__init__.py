@@ -100,11 +100,20 @@ def _bearer_scope(header: str) -> Scope:
         return Scope.of(user)
 
 
+# Why a console session cannot use the API (the same states as the console's own pages).
+SESSION_REFUSALS = {
+    "enrol": "set up your second factor in the console first",
+    "otp": "finish logging in to the console with your code first",
+}
+
+
 def _cookie_scope() -> Scope:
     with runtime().db.sessions() as db:
-        scope = sessions.scope_of(db, session)
+        user, state = sessions.session_state(db, session, runtime().settings.console_require_2fa)
+        scope = Scope.of(user) if state == "ok" else None
     if scope is None:
-        raise ApiError(401, "log in: send 'Authorization: Bearer <token>' or a console session")
+        message = SESSION_REFUSALS.get(state, "log in: send 'Authorization: Bearer <token>' or a console session")
+        raise ApiError(401, message)
     if request.method not in SAFE_METHODS:
         # A cookie travels by itself with any request a browser makes: a write must prove it came from the console.
         try:
