@@ -2,7 +2,7 @@
 
 Each one checks the role (`status.ROLES_FOR`) and the move (`status.TRANSITIONS`), changes the alert in the
 caller's transaction together with its audit row, and queues the messages the SMS commands would send; nothing
-is sent before the commit. Refusals are `DeskRefusal`s whose `code` the API maps to an HTTP status."""
+is sent before the commit. Refusals are `DeskRefusal`s, which carry their HTTP status."""
 
 from __future__ import annotations
 
@@ -37,10 +37,13 @@ MAX_NOTE = 2000
 MAX_REPLY = 459  # three GSM-7 segments: a reply is a few words, not a letter
 MAX_REASON = 500
 SEVERITY_REFUSAL = "severity is 1 (information), 2 (tension) or 3 (urgent)"
+# The HTTP answer to each kind of refusal, the same for the console's pages and the API.
+HTTP_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 
 
 class DeskRefusal(Exception):
-    """An action refused: `code` is forbidden (role), conflict (move not allowed, lost race) or invalid (field)."""
+    """An action refused: `code` is forbidden (role), conflict (move not allowed, lost race) or invalid (field);
+    `http_status` is its HTTP answer (403, 409, 422)."""
 
     # A plain exception, not a frozen dataclass: raising through a `with` block sets `__traceback__` on it.
     def __init__(self, code: str, message: str, key: str | None = None, **params) -> None:
@@ -48,6 +51,7 @@ class DeskRefusal(Exception):
         self.code, self.message = code, message
         # `message` is English (the API's); the console says it in the user's language: text `key`, with `params`.
         self.key, self.params = key, params
+        self.http_status = HTTP_STATUS[code]  # an unknown code is a bug where it is raised, not a 500 later
 
     def __str__(self) -> str:
         return self.message

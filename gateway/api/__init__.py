@@ -38,7 +38,6 @@ STATUS_CODES = {
     422: "invalid",
     500: "internal_error",
 }
-DESK_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 
 
 class ApiError(Exception):
@@ -87,7 +86,7 @@ def api_error(exc: ApiError):
 @api.errorhandler(DeskRefusal)
 def desk_refusal(exc: DeskRefusal):
     """The desk's refusals: forbidden → 403, conflict → 409, invalid → 422."""
-    return error_response(DESK_STATUS.get(exc.code, 400), exc.code, exc.message)
+    return error_response(exc.http_status, exc.code, exc.message)
 
 
 def _bearer_scope(header: str) -> Scope:
@@ -101,11 +100,20 @@ def _bearer_scope(header: str) -> Scope:
         return Scope.of(user)
 
 
+# Why a console session cannot use the API (the same states as the console's own pages).
+SESSION_REFUSALS = {
+    "enrol": "set up your second factor in the console first",
+    "otp": "finish logging in to the console with your code first",
+}
+
+
 def _cookie_scope() -> Scope:
     with runtime().db.sessions() as db:
-        scope = sessions.scope_of(db, session)
+        user, state = sessions.session_state(db, session, runtime().settings.console_require_2fa)
+        scope = Scope.of(user) if state == "ok" else None
     if scope is None:
-        raise ApiError(401, "log in: send 'Authorization: Bearer <token>' or a console session")
+        message = SESSION_REFUSALS.get(state, "log in: send 'Authorization: Bearer <token>' or a console session")
+        raise ApiError(401, message)
     if request.method not in SAFE_METHODS:
         # A cookie travels by itself with any request a browser makes: a write must prove it came from the console.
         try:

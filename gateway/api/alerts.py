@@ -1,5 +1,5 @@
-"""The API's alert routes: list (filters, signed cursors), show (with its timeline and, on request, the reporter),
-triage, status, reply. Writes go through gateway.alerts.desk in one transaction, which audits them."""
+"""The API's alert routes: list (filters, signed cursors), show (with its timeline), triage, status, reply, and the
+reveal of the reporter. Writes and reveals go through gateway.alerts.desk in one transaction, which audits them."""
 
 from __future__ import annotations
 
@@ -35,9 +35,10 @@ def _parse_since(text: str) -> datetime:
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        # A zone can push the first or last representable day out of range in UTC: OverflowError.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ApiError(422, f"since: {text[:40]!r} is not YYYY-MM-DD nor an ISO date and time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _limit(text: str | None) -> int:
@@ -124,20 +125,14 @@ def _alert(db, ref: str) -> Alert:
     return alert
 
 
-def _wants_reveal() -> bool:
-    return request.args.get("reveal", "").strip().lower() in ("1", "true", "yes")
-
-
 @api.get("/alerts/<ref>")
 def show_alert(ref: str):
-    """One alert with its timeline; `?reveal=1&reason=…` adds the reporter for a role that may ask (audited)."""
+    """One alert with its timeline (never the reporter: that is the audited POST …/reveal)."""
     with runtime().db.transaction() as db:
         alert = _alert(db, ref)
         escalation = escalations_of(db, [alert.id]).get(alert.id)
         out = alert_object(alert, escalation, g.scope)
         out["timeline"] = timeline(db, alert, escalation, g.scope)
-        if _wants_reveal():  # the audit row is written in this transaction: no reveal without its record
-            out["reporter"] = desk.reveal(db, g.scope, alert, request.args.get("reason", ""))
     return jsonify(out)
 
 
@@ -194,3 +189,16 @@ def reply_to_reporter(ref: str):
         message = desk.reply(db, runtime(), g.scope, _alert(db, ref), text)
         out = {"message_id": message.id, "segments": count_segments(message.body or "").segments}
     return jsonify(out), 202
+
+
+@api.post("/alerts/<ref>/reveal")
+def reveal_reporter(ref: str):
+    """The reporter's name and phone, `{"reason"}` required, for admin or the region's coordinator (audited).
+
+    A POST, not a query on the GET: it has an effect (the audit row), so a cookie caller needs its CSRF token,
+    and the reason stays out of URLs and access logs."""
+    reason = _text_field(json_body(), "reason", required=False)
+    with runtime().db.transaction() as db:  # the audit row is written in this transaction: no reveal without it
+        alert = _alert(db, ref)
+        out = {"ref": alert.id, "reporter": desk.reveal(db, g.scope, alert, reason or "")}
+    return jsonify(out)

@@ -117,14 +117,7 @@ SCHEMAS = {
             {
                 "type": "object",
                 "required": ["timeline"],
-                "properties": {
-                    "timeline": {"type": "array", "items": _ref("Event")},
-                    "reporter": {
-                        "type": ["object", "null"],
-                        "description": "only with ?reveal=1&reason=…, for admin or the region's coordinator",
-                        "properties": {"name": {"type": "string"}, "phone": {"type": "string"}},
-                    },
-                },
+                "properties": {"timeline": {"type": "array", "items": _ref("Event")}},
             },
         ]
     },
@@ -152,6 +145,20 @@ STATUS = {
     },
 }
 REPLY = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string", "maxLength": 459}}}
+REVEAL = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 500}}}
+REVEALED = {
+    "type": "object",
+    "required": ["ref", "reporter"],
+    "properties": {
+        "ref": {"type": "integer"},
+        "reporter": {
+            "type": ["object", "null"],
+            "description": "null for a report from a number outside the directory",
+            "required": ["name", "phone"],
+            "properties": {"name": {"type": "string"}, "phone": {"type": "string"}},
+        },
+    },
+}
 REPLY_QUEUED = {
     "type": "object",
     "required": ["message_id", "segments"],
@@ -170,11 +177,6 @@ LIST_PARAMETERS = [
     _query("since", {"type": "string"}, "YYYY-MM-DD or an ISO date and time (UTC when no zone)"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "page size"),
     _query("cursor", {"type": "string"}, "the `next` of the previous page; it carries its filters and limit"),
-]
-SHOW_PARAMETERS = [
-    REF,
-    _query("reveal", {"type": "string", "enum": ["1"]}, "ask for the reporter's identity (audited)"),
-    _query("reason", {"type": "string", "maxLength": 500}, "why the identity is needed (required with reveal)"),
 ]
 
 
@@ -220,18 +222,26 @@ DOCUMENT = {
         "/api/v1/alerts/{ref}": {
             "get": {
                 "summary": "One alert with its timeline",
-                "parameters": SHOW_PARAMETERS,
-                "responses": {
-                    "200": _json(_ref("AlertDetail"), "the alert"),
-                    "403": _error("reveal asked by a role that may not"),
-                    "422": _error("reveal asked without a reason"),
-                    **COMMON_ERRORS,
-                },
+                "parameters": [REF],
+                "responses": {"200": _json(_ref("AlertDetail"), "the alert"), **COMMON_ERRORS},
             }
         },
         "/api/v1/alerts/{ref}/triage": _write("Classify an untriaged report", TRIAGE, UPDATED),
         "/api/v1/alerts/{ref}/status": _write("Take, verify, resolve, dismiss", STATUS, UPDATED),
         "/api/v1/alerts/{ref}/reply": _write("Reply to the reporter", REPLY, {"202": _json(REPLY_QUEUED, "queued")}),
+        "/api/v1/alerts/{ref}/reveal": {
+            "post": {
+                "summary": "The reporter's identity, for admin or the region's coordinator, with a reason (audited)",
+                "parameters": [REF],
+                "requestBody": _body(REVEAL),
+                "responses": {
+                    "200": _json(REVEALED, "the reporter; the reveal is in the audit log"),
+                    **{code: error for code, error in WRITE_ERRORS.items() if code != "409"},
+                    "403": _error("a role that may not see who reported; a cookie call without X-CSRFToken (csrf)"),
+                    "422": _error("no reason, or one over 500 characters"),
+                },
+            }
+        },
     },
 }
 

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from gateway.console.texts import install as install_texts
 from gateway.models import StaffUser
-from gateway.staff import second_factor, sessions
+from gateway.staff import sessions
 from gateway.staff.scope import Scope
 
 console = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
@@ -34,18 +34,9 @@ def runtime():
 
 
 def session_state(db) -> tuple[StaffUser | None, str]:
-    """Where this browser's session stands: (user, state), state one of "ok", "enrol" (a second factor must be set
-    up before anything else), "otp" (the password was right, the code is still owed), "ended" (expired, password
-    changed, account disabled) or "none" (never logged in)."""
-    user = sessions.session_user(db, session)
-    if user is None:
-        return None, "ended" if "uid" in session else "none"
-    if not user.totp_secret and second_factor.required_for(user, runtime().settings.console_require_2fa):
-        return user, "enrol"
-    if sessions.owes_second_factor(session):
-        # A code owed by an account whose second factor was turned off since: start again from the password.
-        return user, "otp" if user.totp_secret else "ended"
-    return user, "ok"
+    """Where this browser's session stands: (user, state), state one of "ok", "enrol", "otp", "ended" or "none"
+    (gateway.staff.sessions.session_state, which the API's cookie path uses too)."""
+    return sessions.session_state(db, session, runtime().settings.console_require_2fa)
 
 
 def elsewhere(state: str):

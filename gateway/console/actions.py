@@ -10,7 +10,7 @@ from flows import catalogue
 from gateway.alerts import desk
 from gateway.alerts.desk import DeskRefusal
 from gateway.console import console, login_required, runtime
-from gateway.console.alert_page import CANNED_KEYS, REFUSAL_STATUS, parse_ref, refusal_text, render_alert
+from gateway.console.alert_page import CANNED_KEYS, parse_ref, refusal_text, render_alert
 from gateway.console.texts import t
 from gateway.models import AlertStatus
 from gateway.staff.scope import visible_alert
@@ -70,6 +70,6 @@ def alert_action(ref: str, action: str):
             done = _do(action, db, alert, form)
     except DeskRefusal as refusal:  # the transaction rolled back: nothing changed
         kept = {"note": form.get("note", ""), "text": form.get("text", ""), "action": action}
-        return render_alert(ref, refusal_text(refusal), REFUSAL_STATUS[refusal.code], form=kept)
+        return render_alert(ref, refusal_text(refusal), refusal.http_status, form=kept)
     flash(t(done, ref=number), "ok")
     return redirect(url_for("console.alert_page", ref=number))

@@ -21,7 +21,6 @@ from gateway.models import Alert, AlertStatus, AlertUpdate, Direction, Escalatio
 from gateway.staff.scope import Scope, may_reveal, visible_alert
 
 # HTTP status of each kind of refusal (DeskRefusal.code).
-REFUSAL_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 # Parameters of a refusal that are names with a text of their own (the role, the action, a status).
 _NAMED_PARAMS = {"role": "role.", "action": "refusal.action.", "status": "status.", "target": "status."}
 # Messages to the reporter that belong to an alert without being linked to it (they quote its reference).
@@ -218,5 +217,5 @@ def reveal_reporter(ref: str):
                 return render_template("console/not_found.html"), 404
             identity = reveal(db, g.scope, alert, reason)
     except DeskRefusal as refusal:
-        return render_alert(ref, refusal_text(refusal), REFUSAL_STATUS[refusal.code], form={"reason": reason})
+        return render_alert(ref, refusal_text(refusal), refusal.http_status, form={"reason": reason})
     return render_alert(ref, identity=identity or {"name": None, "phone": None})

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.models import ApiToken, Contact, District, Role, StaffUser, utcnow
-from gateway.staff.roles import ScopeError, StaffRole, check_scope, fold
+from gateway.staff.roles import ScopeError, check_scope, fold
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "gwt_"
@@ -137,11 +137,6 @@ def user_for_token(session: Session, secret: str) -> StaffUser | None:
         return None
     token.last_used_at = utcnow()
     return token.user
-
-
-def is_admin(user: StaffUser) -> bool:
-    """Admins see and do everything."""
-    return user.role == StaffRole.ADMIN
 
 
 def link_contact(session: Session, user: StaffUser, phone: str | None) -> Contact | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from gateway.models import StaffUser
+from gateway.staff import second_factor
 from gateway.staff.scope import Scope
 
 SESSION_MAX_AGE_SECONDS = 12 * 3600  # a working day; then the user logs in again
@@ -74,10 +75,27 @@ def owes_second_factor(cookie: MutableMapping) -> bool:
     return not cookie.get("mfa")
 
 
-def scope_of(db: Session, cookie: MutableMapping, require_second_factor: bool = True) -> Scope | None:
-    """The scope of the user this session proves, or None (no session, expired, disabled account, password
-    or second factor changed since, or a second factor still owed)."""
+def session_state(db: Session, cookie: MutableMapping, policy: str) -> tuple[StaffUser | None, str]:
+    """Where a session stands under CONSOLE_REQUIRE_2FA `policy` (the console and the API's cookie path alike):
+    (user, state), state one of "ok", "enrol" (a second factor must be set up before anything else), "otp" (the
+    password was right, the code is still owed), "ended" (expired, password changed, account disabled) or "none"
+    (never logged in)."""
     user = session_user(db, cookie)
-    if user is None or (require_second_factor and owes_second_factor(cookie)):
-        return None
-    return Scope.of(user)
+    if user is None:
+        return None, "ended" if "uid" in cookie else "none"
+    # Checked on every request, not only at login: a session opened before the rule applied to the account (the
+    # policy became `all`, or an admin without TOTP) owes its enrolment now.
+    if not user.totp_secret and second_factor.required_for(user, policy):
+        return user, "enrol"
+    if owes_second_factor(cookie):
+        # A code owed by an account whose second factor was turned off since: start again from the password.
+        return user, "otp" if user.totp_secret else "ended"
+    return user, "ok"
+
+
+def scope_of(db: Session, cookie: MutableMapping, policy: str) -> Scope | None:
+    """The scope of the user this session proves, or None (no session, expired, disabled account, password or
+    second factor changed since, or a second factor owed or still to be enrolled under CONSOLE_REQUIRE_2FA
+    `policy`)."""
+    user, state = session_state(db, cookie, policy)
+    return Scope.of(user) if state == "ok" else None

@@ -37,6 +37,8 @@ def refusal(runtime, fn, ref: int = 1) -> DeskRefusal:
     with pytest.raises(DeskRefusal) as refused:
         act(runtime, fn, ref)
     assert "\n" not in refused.value.message
+    # The one mapping the console and the API answer with.
+    assert refused.value.http_status == {"forbidden": 403, "conflict": 409, "invalid": 422}[refused.value.code]
     return refused.value
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gateway.api.conftest import ROLES, SEES, assert_error, footprint
+from tests.gateway.api.conftest import KORO_LEADER, MACINA_LEADER, ROLES, SEES, assert_error, footprint
 
 DESK = {"admin", "coord_mopti", "coord_segou", "fac_koro", "fac_macina", "officer_koro"}
 RESPONDERS = {"admin", "coord_mopti", "coord_segou", "officer_koro"}  # take, resolve, false alarm
+REVEALERS = {"admin", "coord_mopti", "coord_segou"}  # the reporter's identity, of an alert of their region
 
 # route → (method, path, body, success status, roles allowed to do it on an alert they see)
 ROUTES = {
@@ -18,7 +19,9 @@ ROUTES = {
     "verify": ("POST", "/alerts/{ref}/status", {"status": "verified", "note": "vu sur place"}, 200, DESK),
     "resolve": ("POST", "/alerts/{ref}/status", {"status": "resolved", "note": "calme revenu"}, 200, RESPONDERS),
     "reply": ("POST", "/alerts/{ref}/reply", {"text": "Merci, nous suivons la situation."}, 202, DESK),
+    "reveal": ("POST", "/alerts/{ref}/reveal", {"reason": "menace contre le leader"}, 200, REVEALERS),
 }
+REPORTERS = {"KORO": ("Abdoulaye Tangara", KORO_LEADER), "MACINA": ("Aminata Sow", MACINA_LEADER)}
 
 
 def expected(route: str, role: str, district: str) -> int:
@@ -47,6 +50,9 @@ def test_access_table(api, runtime, reports, route, role, district):
     answer = response.get_json()
     if route == "reply":
         assert answer["message_id"] > 0 and answer["segments"] == 1
+    elif route == "reveal":
+        name, phone = REPORTERS[district]
+        assert answer == {"ref": ref, "reporter": {"name": name, "phone": phone}}
     else:
         assert answer["ref"] == ref and answer["district"] == district
     if method == "POST":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select, update
@@ -11,6 +12,7 @@ from gateway.alerts.desk import MAX_NOTE
 from gateway.models import StaffUser, utcnow
 from gateway.staff import sessions
 from gateway.staff.accounts import revoke_tokens
+from gateway.staff.second_factor import new_secret
 from tests.gateway.api.conftest import assert_error, footprint
 
 RESOLVE = {"status": "resolved", "note": "calme revenu"}
@@ -23,6 +25,7 @@ def _set_user(runtime, email: str, **values) -> None:
 
 ADMIN = "Bearer {admin}"
 STATUS_PATH = "/alerts/{ref}/status"
+REVEAL_PATH = "/alerts/{ref}/reveal"
 JSON = "application/json"
 
 # (label, method, path, how the body is sent, Authorization header, status, code); {ref} is a KORO report.
@@ -104,7 +107,18 @@ BAD_REQUESTS = [
     ("empty reply", "POST", "/alerts/{ref}/reply", {"json": {"text": "   "}}, ADMIN, 422, "invalid"),
     ("reply too long", "POST", "/alerts/{ref}/reply", {"json": {"text": "mot " * 200}}, ADMIN, 422, "invalid"),
     ("body over 64 KiB", "POST", "/alerts/{ref}/reply", {"json": {"text": "x" * 70_000}}, ADMIN, 413, "too_large"),
+    ("reason too long", "POST", REVEAL_PATH, {"json": {"reason": "x" * 501}}, ADMIN, 422, "invalid"),
+    (
+        "reveal form-encoded",
+        "POST",
+        REVEAL_PATH,
+        {"data": "reason=x", "content_type": "text/plain"},
+        ADMIN,
+        415,
+        "unsupported_media_type",
+    ),  # fmt: skip
     ("GET on a write route", "GET", STATUS_PATH, {}, ADMIN, 405, "method_not_allowed"),
+    ("GET on the reveal", "GET", REVEAL_PATH + "?reason=x", {}, ADMIN, 405, "method_not_allowed"),
     ("DELETE an alert", "DELETE", "/alerts/{ref}", {}, ADMIN, 405, "method_not_allowed"),
     ("unknown URL", "GET", "/nothing/here", {}, ADMIN, 404, "not_found"),
     ("no token", "POST", STATUS_PATH, {"json": RESOLVE}, None, 401, "unauthorized"),
@@ -141,6 +155,9 @@ def test_bad_request_is_refused_and_changes_nothing(runtime, client, staff, repo
         ("severity=4", "invalid"),
         ("since=yesterday", "invalid"),
         ("since=2025-13-01", "invalid"),
+        ("since=9999-12-31T23:00:00-05:00", "invalid"),  # past the last day in UTC
+        ("since=0001-01-01T00:00:00%2B05:00", "invalid"),  # before the first day in UTC
+        ("since=0001-01-01T00:00:00 05:00", "invalid"),  # the same with its `+` unencoded
         ("district=TIMBUKTU", "invalid"),
     ],
 )
@@ -160,12 +177,12 @@ def test_revoked_token_and_disabled_user_are_401(runtime, api, staff, reports):
     assert footprint(runtime) == before
 
 
-def _login(runtime, client, email: str, started: int | None = None) -> None:
+def _login(runtime, client, email: str, started: int | None = None, second_factor: bool = True) -> None:
     """A console session for the account, as the login page starts it (optionally started at `started`)."""
     with runtime.db.transaction() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.email == email))
         with client.session_transaction() as cookie:
-            sessions.start(cookie, user, second_factor=True)
+            sessions.start(cookie, user, second_factor=second_factor)
             if started is not None:
                 cookie["at"] = started
 
@@ -187,6 +204,39 @@ def test_session_cookie_reads_and_writes_with_csrf_only(runtime, client, staff, 
     token = _csrf_token(client)
     response = client.post(path, json={"status": "acknowledged"}, headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.get_json()["status"] == "acknowledged"
+
+
+def test_a_reveal_with_the_session_cookie_needs_the_csrf_token(runtime, client, staff, reports):
+    """A page of another site can make the browser post with its cookie, but cannot read the console's token."""
+    _login(runtime, client, staff.emails["coord_mopti"])
+    path = f"/api/v1/alerts/{reports['KORO']}/reveal"
+    before = footprint(runtime)
+    for headers in ({}, {"X-CSRFToken": "forged"}):
+        refused = client.post(path, json={"reason": "forged"}, headers=headers)
+        assert_error(refused, 403, "csrf")
+        assert "+223" not in refused.get_data(as_text=True)
+    assert footprint(runtime) == before, "no reveal, no audit row"
+    response = client.post(path, json={"reason": "menace"}, headers={"X-CSRFToken": _csrf_token(client)})
+    assert response.status_code == 200 and response.get_json()["reporter"]["name"] == "Abdoulaye Tangara"
+
+
+def test_a_session_that_owes_its_second_factor_or_its_enrolment_is_401(runtime, client, staff, reports, monkeypatch):
+    """The API's cookie path answers as the console would send the browser: to its code or to enrolment."""
+    path = f"/api/v1/alerts/{reports['KORO']}/status"
+    before = footprint(runtime)
+    _login(runtime, client, staff.emails["officer_koro"])  # logged in while CONSOLE_REQUIRE_2FA was `admin`
+    assert client.get("/api/v1/alerts").status_code == 200
+    token = _csrf_token(client)
+    monkeypatch.setattr(runtime, "settings", replace(runtime.settings, console_require_2fa="all"))
+    assert "second factor" in assert_error(client.get("/api/v1/alerts"), 401, "unauthorized")["message"]
+    assert_error(client.post(path, json={"status": "acknowledged"}, headers={"X-CSRFToken": token}), 401)
+    monkeypatch.setattr(runtime, "settings", replace(runtime.settings, console_require_2fa="admin"))
+    _login(runtime, client, staff.emails["admin"])  # an admin without TOTP: the rule applies whatever the session says
+    assert_error(client.get(f"/api/v1/alerts/{reports['KORO']}"), 401, "unauthorized")
+    _set_user(runtime, staff.emails["fac_koro"], totp_secret=new_secret())
+    _login(runtime, client, staff.emails["fac_koro"], second_factor=False)  # password given, code still owed
+    assert "code" in assert_error(client.get("/api/v1/alerts"), 401, "unauthorized")["message"]
+    assert footprint(runtime) == before
 
 
 def test_expired_session_and_disabled_account_are_401(runtime, client, staff, reports):

@@ -85,7 +85,7 @@ def test_observer_never_sees_a_phone_a_name_or_a_text(api, handled, directory):
     assert {"message", "reply", "note", "paged"} <= {e["kind"] for e in detail["timeline"]}, "counts stay visible"
 
 
-# role → status of `?reveal=1&reason=…` on the KORO report (404: not in its scope at all).
+# role → status of `POST …/reveal` on the KORO report (404: not in its scope at all).
 REVEAL = {
     "admin": 200,
     "coord_mopti": 200,
@@ -95,32 +95,55 @@ REVEAL = {
     "officer_koro": 403,
     "observer": 403,
 }
+REASON = "menace sur le rapporteur"
+STRANGER = "+22370000042"  # a number outside the directory
 
 
 @pytest.mark.parametrize("role", list(REVEAL))
 def test_reveal_by_role(runtime, api, reports, staff, role):
     ref = reports["KORO"]
     before = footprint(runtime)
-    response = api("GET", f"/alerts/{ref}?reveal=1&reason=menace+sur+le+rapporteur", role)
+    response = api("POST", f"/alerts/{ref}/reveal", role, {"reason": REASON})
     if REVEAL[role] != 200:
         assert_error(response, REVEAL[role])
         assert footprint(runtime) == before
         return
     assert response.status_code == 200
-    assert response.get_json()["reporter"] == {"name": "Abdoulaye Tangara", "phone": KORO_LEADER}
+    assert response.get_json() == {"ref": ref, "reporter": {"name": "Abdoulaye Tangara", "phone": KORO_LEADER}}
     with runtime.db.transaction() as session:
         entry = session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
         assert (entry.actor, entry.action, entry.target) == (staff.emails[role], "reveal_reporter", f"alert #{ref}")
-        assert entry.detail == "menace sur le rapporteur"
+        assert entry.detail == REASON
 
 
-@pytest.mark.parametrize("query", ["?reveal=1", "?reveal=1&reason=", "?reveal=1&reason=%20%20"])
-def test_reveal_without_a_reason_is_422_and_shows_nothing(runtime, api, reports, query):
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "  "}, {"reason": None}, {"reason": 5}])
+def test_reveal_without_a_reason_is_422_and_shows_nothing(runtime, api, reports, body):
     before = footprint(runtime)
-    response = api("GET", f"/alerts/{reports['KORO']}{query}", "admin")
+    response = api("POST", f"/alerts/{reports['KORO']}/reveal", "admin", body)
     assert_error(response, 422, "invalid")
     assert KORO_LEADER not in response.get_data(as_text=True)
     assert footprint(runtime) == before
+
+
+def test_a_report_from_outside_the_directory_reveals_null_but_is_audited(runtime, api, reports, staff):
+    Chat(runtime, STRANGER).send("Des hommes armés au marché de Koro")
+    with runtime.db.transaction() as session:
+        ref = session.scalar(select(Alert.id).order_by(Alert.id.desc()).limit(1))
+    response = api("POST", f"/alerts/{ref}/reveal", "admin", {"reason": REASON})
+    assert response.status_code == 200 and response.get_json() == {"ref": ref, "reporter": None}
+    with runtime.db.transaction() as session:
+        entry = session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+        assert (entry.action, entry.target, entry.detail) == ("reveal_reporter", f"alert #{ref}", REASON)
+
+
+@pytest.mark.parametrize("query", ["?reveal=1&reason=menace", "?reveal=true&reason=menace"])
+def test_a_get_never_reveals_nor_writes(runtime, api, reports, query):
+    """A link (a top-level navigation carries the session cookie) must not be able to reveal anyone."""
+    before = footprint(runtime)
+    response = api("GET", f"/alerts/{reports['KORO']}{query}", "admin")
+    assert response.status_code == 200 and "reporter" not in response.get_json()
+    assert KORO_LEADER not in response.get_data(as_text=True) and "Tangara" not in response.get_data(as_text=True)
+    assert footprint(runtime) == before, "no audit row: nothing was revealed"
 
 
 def test_no_reporter_without_reveal(api, reports):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from gateway.cli import main
 from gateway.models import ApiToken, StaffUser
 from gateway.staff.accounts import authenticate, find_user, user_for_token
-from gateway.staff.sessions import scope_of, start
+from gateway.staff.sessions import session_user, start
 from tests.conftest import subprocess_env
 
 PASSWORD = "correct horse battery"
@@ -184,7 +184,7 @@ def test_disable_revokes_the_tokens_and_ends_logins(run, runtime):
     assert result.exit_code == 0 and result.stdout == "account awa@example.org disabled; 2 API token(s) revoked\n"
     assert [owner(runtime, s) for s in secrets] == [None, None]
     with runtime.db.transaction() as session:
-        assert authenticate(session, "awa@example.org", PASSWORD) is None and scope_of(session, cookie) is None
+        assert authenticate(session, "awa@example.org", PASSWORD) is None and session_user(session, cookie) is None
         assert all(t.revoked_at for t in session.scalars(select(ApiToken)))
     assert one_error_line(run("users", "disable", "awa@example.org")) == "awa@example.org is already disabled"
     assert one_error_line(run("users", "token", "awa@example.org")) == "awa@example.org is disabled"
@@ -201,7 +201,7 @@ def test_reset_password(run, runtime):
     with runtime.db.transaction() as session:
         assert authenticate(session, "awa@example.org", PASSWORD) is None
         assert authenticate(session, "awa@example.org", "another long one") is not None
-        assert scope_of(session, cookie) is None, "open sessions end"
+        assert session_user(session, cookie) is None, "open sessions end"
     refused = run("users", "reset-password", "awa@example.org", "--password-stdin", input="short\n")
     assert one_error_line(refused) == "the password must have at least 10 characters"
 

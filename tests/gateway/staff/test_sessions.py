@@ -14,7 +14,15 @@ from gateway.core.config import ConfigError, load_settings
 from gateway.models import utcnow
 from gateway.staff import second_factor
 from gateway.staff.accounts import find_user, hash_password
-from gateway.staff.sessions import SECRET_FILE, SESSION_MAX_AGE_SECONDS, scope_of, secret_key, start
+from gateway.staff.second_factor import new_secret
+from gateway.staff.sessions import (
+    SECRET_FILE,
+    SESSION_MAX_AGE_SECONDS,
+    scope_of,
+    secret_key,
+    session_state,
+    start,
+)
 from gateway.web.app import create_app
 from tests.staff_users import make_user
 
@@ -75,17 +83,17 @@ def started(runtime, email: str, second_factor: bool = True) -> dict:
     return cookie
 
 
-def proves(runtime, cookie: dict, require_second_factor: bool = True) -> str | None:
+def proves(runtime, cookie: dict, policy: str = "admin") -> str | None:
     """The email of the user the session proves, or None."""
     with runtime.db.transaction() as session:
-        scope = scope_of(session, cookie, require_second_factor)
+        scope = scope_of(session, cookie, policy)
     return scope.email if scope else None
 
 
 def test_a_fresh_session_proves_its_user_and_scope(runtime, user):
     cookie = started(runtime, user)
     with runtime.db.transaction() as session:
-        scope = scope_of(session, cookie)
+        scope = scope_of(session, cookie, "admin")
     assert (scope.email, scope.role, scope.district_code) == (user, "officer", "KORO")
 
 
@@ -121,10 +129,21 @@ def test_disabling_an_account_ends_open_sessions(runtime, user):
     assert proves(runtime, cookie) is None
 
 
+def state(runtime, cookie: dict, policy: str = "admin") -> str:
+    """The state of the session under this CONSOLE_REQUIRE_2FA policy."""
+    with runtime.db.transaction() as session:
+        return session_state(session, cookie, policy)[1]
+
+
+def _set_totp(runtime, email: str, secret: str | None) -> None:
+    with runtime.db.transaction() as session:
+        find_user(session, email).totp_secret = secret
+
+
 def test_a_session_that_still_owes_its_second_factor(runtime, user):
+    _set_totp(runtime, user, new_secret())
     cookie = started(runtime, user, second_factor=False)
-    assert proves(runtime, cookie) is None
-    assert proves(runtime, cookie, require_second_factor=False) == user
+    assert state(runtime, cookie) == "otp" and proves(runtime, cookie) is None
     assert proves(runtime, started(runtime, user, second_factor=True)) == user
 
 
@@ -137,3 +156,24 @@ def test_a_second_factor_turned_off_or_reset_ends_open_sessions(runtime, user):
         second_factor.disable(find_user(session, user))
     assert proves(runtime, cookie) is None
     assert proves(runtime, started(runtime, user)) == user, "a new login works"
+
+
+def test_no_session_and_an_ended_one(runtime, user):
+    assert state(runtime, {}) == "none"
+    assert state(runtime, {**started(runtime, user), "at": 1}) == "ended"
+
+
+def test_a_session_opened_before_the_rule_owes_its_enrolment(runtime, user):
+    """An officer without TOTP logged in while CONSOLE_REQUIRE_2FA was `admin`; the rule is now `all`."""
+    cookie = started(runtime, user, second_factor=True)
+    assert state(runtime, cookie, "admin") == "ok" and proves(runtime, cookie, "admin") == user
+    assert state(runtime, cookie, "all") == "enrol" and proves(runtime, cookie, "all") is None
+    _set_totp(runtime, user, new_secret())
+    assert proves(runtime, started(runtime, user), "all") == user, "enrolled, a new login works"
+
+
+def test_an_admin_without_totp_owes_enrolment_whatever_the_session_says(runtime, directory):
+    make_user(runtime, "awa@example.org", "admin")
+    cookie = started(runtime, "awa@example.org", second_factor=True)
+    for policy in ("admin", "all"):
+        assert state(runtime, cookie, policy) == "enrol" and proves(runtime, cookie, policy) is None
