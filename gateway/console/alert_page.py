@@ -20,7 +20,6 @@ from gateway.escalation.ladder import timeline
 from gateway.models import Alert, AlertStatus, AlertUpdate, Direction, Escalation, Message, MessageKind
 from gateway.staff.scope import Scope, may_reveal, visible_alert
 
-# HTTP status of each kind of refusal (DeskRefusal.code).
 # Parameters of a refusal that are names with a text of their own (the role, the action, a status).
 _NAMED_PARAMS = {"role": "role.", "action": "refusal.action.", "status": "status.", "target": "status."}
 # Messages to the reporter that belong to an alert without being linked to it (they quote its reference).
