@@ -37,6 +37,9 @@ class GatewayScheduler(RQScheduler):
         super().heartbeat()
 
 
+COMMAND_CHANNEL_WAKE_SECONDS = 1
+
+
 class GatewayWorker(SimpleWorker):
     """An RQ worker whose maintenance tick also runs the gateway's sweeps.
 
@@ -47,6 +50,17 @@ class GatewayWorker(SimpleWorker):
 
     gateway_runtime: Runtime | None = None
     sweep_interval = 15
+
+    def subscribe(self) -> None:
+        """RQ's subscription to the worker's command channel, with the listening thread waking every second
+        instead of every 60: redis-py 8 waits for that thread to finish when the worker stops, and a thread left
+        waiting for a subscription that had just ended held every stop (every burst run too) for up to a minute."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=COMMAND_CHANNEL_WAKE_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
     @property
     def dequeue_timeout(self) -> int:
