@@ -24,9 +24,18 @@ def catalogue(language: str) -> dict[str, str]:
     return merged
 
 
+def _asked_language() -> str | None:
+    """The `?lang=` of the request; None when the query string is not UTF-8 (hostile or broken requests reach
+    every route, webhooks included: this runs for all of them and must never fail)."""
+    try:
+        return request.args.get("lang")
+    except UnicodeError:
+        return None
+
+
 def current_language() -> str:
     """?lang= (remembered in a cookie), else the cookie, else the browser's preference, else French."""
-    asked = request.args.get("lang") or request.cookies.get("lang")
+    asked = _asked_language() or request.cookies.get("lang")
     if asked in LANGUAGES:
         return asked
     return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
@@ -48,7 +57,7 @@ def install(app) -> None:
 
     @app.after_request
     def remember_language(response):
-        asked = request.args.get("lang")
+        asked = _asked_language()
         if asked in LANGUAGES:
             response.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax", httponly=True)
         return response
