@@ -171,15 +171,21 @@ def _announce(session, runtime, scope: Scope, alert: Alert, target: str, contact
         _tell(session, runtime, alert.reporter, _REPORTER_KEYS[target], kind=MessageKind.ALERT_UPDATE, ref=alert.id)
 
 
+def _written_text(text: str | None, what: str, limit: int) -> str:
+    """A note or a reply as typed (line breaks kept), refused when empty or longer than `limit`."""
+    body = (text or "").strip()
+    if not body:
+        raise DeskRefusal("invalid", f"the {what} is empty", "refusal.empty")
+    if len(body) > limit:
+        message = f"the {what} is too long: {len(body)} characters, at most {limit}"
+        raise DeskRefusal("invalid", message, "refusal.too_long", length=len(body), limit=limit)
+    return body
+
+
 def add_note(session: Session, scope: Scope, alert: Alert, text: str) -> AlertUpdate:
     """An internal note on the alert (never sent to anyone)."""
     _require(scope, Action.NOTE)
-    body = (text or "").strip()
-    if not body:
-        raise DeskRefusal("invalid", "the note is empty", "refusal.empty")
-    if len(body) > MAX_NOTE:
-        message = f"the note is too long: {len(body)} characters, at most {MAX_NOTE}"
-        raise DeskRefusal("invalid", message, "refusal.too_long", length=len(body), limit=MAX_NOTE)
+    body = _written_text(text, "note", MAX_NOTE)
     update = AlertUpdate(alert_id=alert.id, kind="note", value=body, actor=scope.email)
     session.add(update)
     audit.record(session, scope.email, "alert_note", _target(alert), f"{len(body)} characters")
@@ -189,12 +195,7 @@ def add_note(session: Session, scope: Scope, alert: Alert, text: str) -> AlertUp
 def reply(session: Session, runtime: Runtime, scope: Scope, alert: Alert, text: str):
     """A message to the reporter through the outbox, on their usual channel."""
     _require(scope, Action.REPLY)
-    body = (text or "").strip()
-    if not body:
-        raise DeskRefusal("invalid", "the reply is empty", "refusal.empty")
-    if len(body) > MAX_REPLY:
-        message = f"the reply is too long: {len(body)} characters, at most {MAX_REPLY}"
-        raise DeskRefusal("invalid", message, "refusal.too_long", length=len(body), limit=MAX_REPLY)
+    body = _written_text(text, "reply", MAX_REPLY)
     reporter = alert.reporter
     if reporter is None:
         message = f"alert #{alert.id} came from a number outside the directory: no one to answer"
