@@ -1,15 +1,15 @@
 """Run the inbound handling jobs a webhook queued: webhooks only store and queue, a worker handles.
 
-`handle_queued(runtime)` runs them in this process through a real RQ `SimpleWorker` (same serializer, same
-retries as `gateway worker`), in queue order; other jobs on the urgent queue (sends, button answers) stay
-queued, so tests still see replies as `queued` outbox rows."""
+`handle_queued(runtime)` runs them in this process through a real RQ `SimpleWorker` (`PromptStopWorker`: same
+serializer, same retries as `gateway worker`), in queue order; other jobs on the urgent queue (sends, button
+answers) stay queued, so tests still see replies as `queued` outbox rows."""
 
 from __future__ import annotations
 
-from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from workers.queues import QUEUE_URGENT, queue
+from workers.worker import PromptStopWorker
 
 
 def handle_job_ids(runtime) -> list[str]:
@@ -20,7 +20,7 @@ def handle_job_ids(runtime) -> list[str]:
 def handle_queued(runtime, reverse: bool = False) -> int:
     """Run every queued handling job (newest first with `reverse`); the number run."""
     urgent = queue(runtime.redis, QUEUE_URGENT)
-    worker = SimpleWorker([urgent], connection=runtime.redis, serializer=JSONSerializer)
+    worker = PromptStopWorker([urgent], connection=runtime.redis, serializer=JSONSerializer)
     job_ids = handle_job_ids(runtime)
     for job_id in reversed(job_ids) if reverse else job_ids:
         job = urgent.fetch_job(job_id)

@@ -40,16 +40,9 @@ class GatewayScheduler(RQScheduler):
 COMMAND_CHANNEL_WAKE_SECONDS = 1
 
 
-class GatewayWorker(SimpleWorker):
-    """An RQ worker whose maintenance tick also runs the gateway's sweeps.
-
-    Jobs run in the worker process itself, not in a forked child: a send is a few milliseconds of work, and a
-    fork per job (plus re-importing the provider clients in each child) cost ten times that (bench/RESULTS.md).
-    Job timeouts still apply (SIGALRM); a worker killed mid-job strands at most one row in `sending`, which the
-    sweeper re-queues."""
-
-    gateway_runtime: Runtime | None = None
-    sweep_interval = 15
+class PromptStopWorker(SimpleWorker):
+    """RQ's SimpleWorker, except that it stops within a second (the gateway's worker, and every worker the tests
+    run)."""
 
     def subscribe(self) -> None:
         """RQ's subscription to the worker's command channel, with the listening thread waking every second
@@ -61,6 +54,18 @@ class GatewayWorker(SimpleWorker):
         self.pubsub_thread = self.pubsub.run_in_thread(
             sleep_time=COMMAND_CHANNEL_WAKE_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler
         )
+
+
+class GatewayWorker(PromptStopWorker):
+    """An RQ worker whose maintenance tick also runs the gateway's sweeps.
+
+    Jobs run in the worker process itself, not in a forked child: a send is a few milliseconds of work, and a
+    fork per job (plus re-importing the provider clients in each child) cost ten times that (bench/RESULTS.md).
+    Job timeouts still apply (SIGALRM); a worker killed mid-job strands at most one row in `sending`, which the
+    sweeper re-queues."""
+
+    gateway_runtime: Runtime | None = None
+    sweep_interval = 15
 
     @property
     def dequeue_timeout(self) -> int:

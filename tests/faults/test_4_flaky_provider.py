@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from rq import SimpleWorker
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from tests.faults.procs import wait_until
 from tests.faults.providers import FaultPlan, telegram_deliveries, twilio_attempts, twilio_deliveries
 from tests.faults.scale import count
 from workers.queues import QUEUES, queue
+from workers.worker import PromptStopWorker
 
 pytestmark = [pytest.mark.faults]
 
@@ -118,7 +118,9 @@ def run_due_jobs(runtime, scheduler: RQScheduler) -> None:
     """What RQ's scheduler and a worker do on their next tick: move the jobs that are due, run what is queued."""
     scheduler.enqueue_scheduled_jobs()
     queues = [queue(runtime.redis, name) for name in QUEUES]
-    SimpleWorker(queues, connection=runtime.redis, serializer=JSONSerializer).work(burst=True, logging_level="WARNING")
+    PromptStopWorker(queues, connection=runtime.redis, serializer=JSONSerializer).work(
+        burst=True, logging_level="WARNING"
+    )
 
 
 @pytest.mark.timeout(60)

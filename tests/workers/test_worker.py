@@ -8,14 +8,15 @@ import time
 from rq.serializers import JSONSerializer
 
 from workers.queues import QUEUES, queue
-from workers.worker import GatewayWorker
+from workers.worker import PromptStopWorker
 
 
 def test_a_stopping_worker_never_waits_on_its_command_channel(runtime):
     """RQ's teardown unsubscribes, then stops the listening thread, which redis-py 8 waits for. If that thread has
     already read the end of the subscription, it waits for a new one for its whole wake-up period (60 s in RQ):
-    every stop, and every burst run of the tests, could take a minute. The worker's thread wakes every second."""
-    worker = GatewayWorker([queue(runtime.redis, name) for name in QUEUES], connection=runtime.redis,
+    every stop, and every burst run of the tests, could take a minute. The gateway's worker and the tests' workers
+    (`PromptStopWorker`) wake every second."""
+    worker = PromptStopWorker([queue(runtime.redis, name) for name in QUEUES], connection=runtime.redis,
                            serializer=JSONSerializer)  # fmt: skip
     worker.subscribe()
     deadline = time.monotonic() + 5

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
@@ -35,6 +34,7 @@ from tests.fakes.twilio_api import (
     twilio_error,
 )
 from workers.queues import QUEUE_URGENT, QUEUES, queue, send_job_id
+from workers.worker import PromptStopWorker
 
 CLOSED = "<a closed port>"  # placeholder in a row's env: replaced by a URL where nothing listens
 MESSAGING_SERVICE_SID = new_sid("MG")
@@ -82,7 +82,7 @@ def queue_to_leader(runtime, body: str) -> tuple[int, int, str]:
 def run_jobs(runtime) -> None:
     """Run every queued (and due scheduled) job with a real RQ worker in this process, then stop."""
     queues = [queue(runtime.redis, name) for name in QUEUES]
-    worker = SimpleWorker(queues, connection=runtime.redis, serializer=JSONSerializer)
+    worker = PromptStopWorker(queues, connection=runtime.redis, serializer=JSONSerializer)
     worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
     for q in queues:
         assert FailedJobRegistry(queue=q).get_job_ids() == [], "a send job crashed"
