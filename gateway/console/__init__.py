@@ -10,6 +10,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from gateway.console.texts import choose_language, remember_language
 from gateway.console.texts import install as install_texts
 from gateway.models import StaffUser
 from gateway.staff import sessions
@@ -17,6 +18,8 @@ from gateway.staff.scope import Scope
 
 console = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
 csrf = CSRFProtect()
+console.before_request(choose_language)
+console.after_request(remember_language)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -48,18 +48,20 @@ def t(key: str, **params) -> str:
     return text.format(**params) if params else text
 
 
+def choose_language() -> None:
+    """Before a console request: the language of its pages."""
+    g.language = current_language()
+
+
+def remember_language(response):
+    """After a console request: `?lang=` remembered for a year."""
+    asked = _asked_language()
+    if asked in LANGUAGES:
+        response.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
 def install(app) -> None:
-    """`t()` and the language in every template; `?lang=` remembered for a year."""
-
-    @app.before_request
-    def choose_language():
-        g.language = current_language()
-
-    @app.after_request
-    def remember_language(response):
-        asked = _asked_language()
-        if asked in LANGUAGES:
-            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax", httponly=True)
-        return response
-
-    app.jinja_env.globals.update(t=t, current_language=lambda: getattr(g, "language", "fr"))
+    """`t()` and the language in every template (the console's blueprint chooses the language on its own requests
+    only: webhooks, the hot path, never pay for it)."""
+    app.jinja_env.globals.update(t=t, current_language=lambda: getattr(g, "language", None) or current_language())
