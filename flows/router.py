@@ -187,6 +187,10 @@ def on_start(inbound: Inbound, _match: Match) -> None:
     """START / DEMARRER: opt back in."""
     was_out = inbound.contact.opted_out
     inbound.contact.opted_out = False
+    if inbound.message.channel != "telegram" and inbound.contact.sms_unreachable:
+        # START by SMS also lifts the provider's block (Twilio resubscribes a number that sends START): SMS resume.
+        inbound.contact.sms_unreachable, inbound.contact.sms_unreachable_reason = False, None
+        was_out = True
     inbound.reply("start.done" if was_out else "help")
 
 

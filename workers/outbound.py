@@ -184,7 +184,9 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             row.status = MessageStatus.FAILED
             log.warning("message %s failed on %s: %s", row.id, row.channel, result.error_code)
             if result.outcome is SendOutcome.UNREACHABLE and row.contact_id is not None:
-                mark_unreachable(session.get(Contact, row.contact_id), runtime.channels.get(row.channel))
+                mark_unreachable(
+                    session.get(Contact, row.contact_id), runtime.channels.get(row.channel), result.error_code
+                )
             fall_back_to_sms(session, runtime, row)
 
 

@@ -193,7 +193,7 @@ DOCUMENT = {
     "info": {
         "title": "Community gateway staff API",
         "version": "1",
-        "description": 'Alerts of the caller\'s scope. Every error is {"error": {"code", "message"}}.',
+        "description": 'Records of the caller\'s scope. Every error is {"error": {"code", "message"}}.',
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
@@ -244,6 +244,13 @@ DOCUMENT = {
         },
     },
 }
+
+
+def document(paths: dict, schemas: dict | None = None) -> None:
+    """Add a part of the API's paths (and their schemas) to the document: each API module calls this for its
+    routes, next to them, so that the document and the routes change together."""
+    DOCUMENT["paths"].update(paths)
+    SCHEMAS.update(schemas or {})
 
 
 @api.get("/openapi.json")

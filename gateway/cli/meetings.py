@@ -18,9 +18,9 @@ from gateway.meetings.service import (
     cancel_meeting,
     create_meeting,
     reschedule_meeting,
-    sending_duration,
 )
 from gateway.meetings.texts import tally, when_text
+from gateway.messaging.estimate import sending_duration
 from gateway.models import Contact, District, Meeting, MeetingStatus, utcnow
 
 AT_HELP = 'Local time (GATEWAY_TIMEZONE, Africa/Bamako by default), as "YYYY-MM-DD HH:MM".'

@@ -22,6 +22,29 @@ console.before_request(choose_language)
 console.after_request(remember_language)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The menu: (endpoint, text key, roles that see it; None: every role). A part of the console adds its page here.
+NAV = (
+    ("console.inbox", "nav.inbox", None),
+    ("console.meetings", "nav.meetings", None),
+    ("console.contacts", "nav.contacts", None),
+    ("console.broadcasts", "nav.broadcasts", None),
+    ("console.message_log", "nav.messages", frozenset({"admin", "coordinator"})),
+    ("console.audit_log", "nav.audit", frozenset({"admin"})),
+)
+
+
+@console.app_context_processor
+def menu():
+    """`nav_items()` in templates: the menu entries of the signed-in user's role whose pages exist."""
+
+    def nav_items() -> list[tuple[str, str]]:
+        scope = getattr(g, "scope", None)
+        if scope is None:
+            return []
+        pages = current_app.view_functions
+        return [(e, key) for e, key, roles in NAV if e in pages and (roles is None or scope.role in roles)]
+
+    return {"nav_items": nav_items}
 
 
 @console.before_request
@@ -87,6 +110,7 @@ def register(app) -> None:
         alert_page,
         audit_page,
         auth,
+        deliveries,
         desk,
         two_factor,
     )

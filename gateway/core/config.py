@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,6 +76,7 @@ class Settings:
     console_channel: bool = False  # the console channel: `gateway simulate` and tests only
     secret_key: str | None = None  # signs console sessions; unset: generated once into the instance folder
     console_require_2fa: str = "admin"  # "admin": admins must use a second factor; "all": everyone must
+    sms_segment_cost: tuple[Decimal, str] | None = None  # (amount, currency) of one SMS segment, for previews
     proxy_hops: int = 1  # reverse proxies in front of the web process whose X-Forwarded-* are trusted; 0: none
 
     @property
@@ -282,6 +284,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=get("SECRET_KEY"),
         console_require_2fa=(get("CONSOLE_REQUIRE_2FA") or "admin").lower(),
         proxy_hops=_int(env, "PROXY_HOPS", 1),
+        sms_segment_cost=_segment_cost(get("SMS_SEGMENT_COST")),
     )
     if settings.console_require_2fa not in ("admin", "all"):
         raise ConfigError("CONSOLE_REQUIRE_2FA must be 'admin' (the default) or 'all'")
@@ -300,6 +303,21 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if settings.sms_channel == "android" and not settings.android_enabled:
         raise ConfigError("SMS_CHANNEL=android needs ANDROID_GATEWAY_URL")
     return settings
+
+
+def _segment_cost(raw: str | None) -> tuple[Decimal, str] | None:
+    """SMS_SEGMENT_COST as (amount, currency): `25 XOF`, `0.0079 USD`."""
+    if raw is None:
+        return None
+    amount, _, currency = raw.partition(" ")
+    try:
+        value = Decimal(amount.replace(",", "."))
+    except InvalidOperation:
+        value = None
+    currency = currency.strip().upper()
+    if value is None or not value.is_finite() or value < 0 or not currency.isalpha() or len(currency) > 5:
+        raise ConfigError("SMS_SEGMENT_COST must be an amount and a currency, e.g. '25 XOF'")
+    return value, currency
 
 
 def _check_timezone(name: str) -> None:

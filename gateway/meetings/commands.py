@@ -18,9 +18,9 @@ from gateway.meetings.service import (
     pending_invitations,
     preview_meeting,
     record_answer,
-    sending_duration,
 )
 from gateway.meetings.texts import tally_text, when_text
+from gateway.messaging.estimate import sending_duration
 from gateway.models import Meeting, Role
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import func, insert, select
@@ -14,9 +14,11 @@ from gateway.core.runtime import Runtime
 from gateway.meetings.reminders import cancel_reminders, plan_reminders
 from gateway.meetings.texts import answer_buttons, notice_text
 from gateway.messaging.outbox import BroadcastItem, queue_broadcast
-from gateway.messaging.routing import route_for, sms_route
+from gateway.messaging.routing import route_for, sms_barred
 from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import (
+    Broadcast,
+    BroadcastKind,
     Contact,
     District,
     Invitation,
@@ -130,6 +132,8 @@ def preview_meeting(
         if contact.language not in texts:
             texts[contact.language] = notice_text(stand_in, runtime, contact.language)
         channel, _ = route_for(contact, runtime.settings, runtime.channels)
+        if sms_barred(contact, channel):
+            continue  # stored failed, never sent: costs nothing
         adapter = runtime.channels.get(channel)
         phone = adapter is not None and adapter.address_kind == AddressKind.PHONE
         rows.append((channel, to_gsm7(texts[contact.language]) if phone else texts[contact.language]))
@@ -151,13 +155,40 @@ def notice_segments(meeting: Meeting, runtime: Runtime) -> int:
     return count_segments(to_gsm7(notice_text(meeting, runtime, "fr"))).segments
 
 
+# Which broadcast each of a meeting's catalogue texts makes (the console follows each one's delivery).
+BROADCAST_KINDS = {
+    "meeting.notice": BroadcastKind.MEETING_NOTICE,
+    "meeting.moved": BroadcastKind.MEETING_MOVED,
+    "meeting.cancelled": BroadcastKind.MEETING_CANCELLED,
+}
+
+
 def send_to_invitees(
-    session: Session, runtime: Runtime, meeting: Meeting, contacts: list[Contact], key: str, with_buttons: bool
+    session: Session,
+    runtime: Runtime,
+    meeting: Meeting,
+    contacts: list[Contact],
+    key: str,
+    with_buttons: bool,
+    *,
+    kind: str | None = None,
+    staff_user_id: int | None = None,
 ) -> int:
-    """Queue one notice per contact, in their language, on their preferred channel; returns SMS segments used.
+    """Queue one notice per contact, in their language, on their preferred channel, as one `Broadcast` of the
+    meeting (`kind`, by default the one of `key`); returns SMS segments used.
 
     The text and buttons are rendered once per language, and the rows go in as one bulk insert (a district of
     10,000 leaders is one notice: bench/RESULTS.md)."""
+    broadcast = Broadcast(
+        kind=kind or BROADCAST_KINDS.get(key, BroadcastKind.MEETING_NOTICE),
+        meeting_id=meeting.id,
+        district_id=meeting.district_id,
+        recipients=len(contacts),
+        segments=0,
+        created_by_id=staff_user_id,
+    )
+    session.add(broadcast)
+    session.flush()
     texts: dict[str, tuple[str, tuple[Button, ...]]] = {}
     items = []
     for contact in contacts:
@@ -166,8 +197,11 @@ def send_to_invitees(
             texts[contact.language] = (notice_text(meeting, runtime, contact.language, key), buttons)
         body, buttons = texts[contact.language]
         items.append(BroadcastItem(contact, body, buttons))
-    queued = queue_broadcast(session, runtime, items, priority=Priority.BULK, kind=MessageKind.MEETING_NOTICE)
-    return _sms_segments(queued)
+    queued = queue_broadcast(
+        session, runtime, items, priority=Priority.BULK, kind=MessageKind.MEETING_NOTICE, broadcast_id=broadcast.id
+    )
+    broadcast.segments = _sms_segments(queued)
+    return broadcast.segments
 
 
 def pending_invitations(session: Session, contact: Contact) -> list[Invitation]:
@@ -224,11 +258,3 @@ def reschedule_meeting(session: Session, runtime: Runtime, meeting: Meeting, sta
     send_to_invitees(session, runtime, meeting, told, "meeting.moved", with_buttons=True)
     plan_reminders(session, runtime, meeting)
     return len(told)
-
-
-def sending_duration(runtime: Runtime, segments: int) -> timedelta | None:
-    """How long the paced SMS channel needs for this many segments (None when it is not paced)."""
-    rate = getattr(runtime.channels.get(sms_route(runtime.settings, runtime.channels)), "segments_per_minute", None)
-    if not rate or segments <= 0:
-        return None
-    return timedelta(minutes=segments / rate)

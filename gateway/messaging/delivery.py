@@ -45,7 +45,7 @@ def apply_status(runtime: Runtime, channel: Channel, update: StatusUpdate) -> bo
         if update.error_code:
             message.error_code = update.error_code[:40]
             if channel.error_outcome(update.error_code) == "unreachable" and message.contact_id:
-                mark_unreachable(session.get(Contact, message.contact_id), channel)
+                mark_unreachable(session.get(Contact, message.contact_id), channel, update.error_code)
         message.status = new
         if new is MessageStatus.DELIVERED:
             message.delivered_at = utcnow()
@@ -53,14 +53,16 @@ def apply_status(runtime: Runtime, channel: Channel, update: StatusUpdate) -> bo
         return True
 
 
-def mark_unreachable(contact: Contact | None, channel: Channel | None) -> None:
-    """A contact cannot be reached on this kind of channel any more (unsubscribed number, blocked bot)."""
+def mark_unreachable(contact: Contact | None, channel: Channel | None, reason: str | None = None) -> None:
+    """A contact cannot be reached on this kind of channel any more (unsubscribed number, blocked bot); `reason` is
+    the provider's code, kept so that staff can read why (Twilio 21610: the number sent STOP to Twilio)."""
     if contact is None or channel is None:
         return
+    reason = (reason or "unreachable")[:40]
     if channel.address_kind == "telegram":
-        contact.telegram_unreachable = True
+        contact.telegram_unreachable, contact.telegram_unreachable_reason = True, reason
     else:
-        contact.sms_unreachable = True
+        contact.sms_unreachable, contact.sms_unreachable_reason = True, reason
 
 
 def retry_later(session, runtime: Runtime, message: Message, error_code: str | None) -> None:

@@ -20,7 +20,15 @@ from gateway.core.privacy import mask_address
 from gateway.core.runtime import Runtime
 from gateway.directory.discreet import pending_delete_at
 from gateway.messaging.quiet_hours import hold_until
-from gateway.messaging.routing import NO_SMS_CHANNEL, NO_SMS_CHANNEL_ERROR, route_for, sms_route, telegram_reachable
+from gateway.messaging.routing import (
+    NO_SMS_CHANNEL,
+    NO_SMS_CHANNEL_ERROR,
+    SMS_UNREACHABLE_ERROR,
+    route_for,
+    sms_barred,
+    sms_route,
+    telegram_reachable,
+)
 from gateway.messaging.sms_text import to_gsm7
 from gateway.models import FALLBACK_KINDS, QUIET_KINDS, Contact, Direction, Message, MessageStatus, Priority, utcnow
 from workers.queues import enqueue_new
@@ -41,6 +49,7 @@ def queue_message(
     buttons: tuple[Button, ...] = (),
     flush: bool = True,
     hold: str | None = None,
+    broadcast_id: int | None = None,
 ) -> Message:
     """Add an outbound message to the session's transaction; it is enqueued once that transaction commits.
 
@@ -48,6 +57,7 @@ def queue_message(
     (for answering a number that is not in the directory) must be given. Broadcasts pass `flush=False`: their
     rows are then inserted together at the commit, and enqueued together right after it. With `hold` (the
     reason, e.g. `rate_limited`) the row is written `held`: kept as a record, never enqueued nor swept, never sent.
+    A contact's number that the provider reported unreachable (`sms_barred`) gets no SMS: the row is stored failed.
 
     An SMS that no channel can carry (`NO_SMS_CHANNEL`) is stored failed, never enqueued; when routing chose SMS
     for a contact, an important kind goes to their Telegram instead (an explicit channel means the caller already
@@ -59,7 +69,9 @@ def queue_message(
     if channel is None or address is None:
         raise ValueError("an outbound message needs a contact, or a channel and an address")
     if channel == NO_SMS_CHANNEL:
-        return _no_sms_channel(session, runtime, contact, address, body, priority, kind, buttons, fall_back=routed)
+        failed = _no_sms_channel(session, runtime, contact, address, body, priority, kind, buttons, fall_back=routed)
+        failed.broadcast_id = broadcast_id
+        return failed
     adapter = runtime.channels.get(channel)
     if adapter is not None and adapter.address_kind == AddressKind.PHONE:
         body = to_gsm7(body)  # French stays in 160-character GSM-7 segments
@@ -67,6 +79,13 @@ def queue_message(
     message = Message(
         contact=contact, **_row(channel, address, body, priority, kind, _encode_buttons(buttons), held_until)
     )
+    message.broadcast_id = broadcast_id
+    if routed and sms_barred(contact, channel):
+        message.status, message.error_code, message.next_attempt_at = MessageStatus.FAILED, SMS_UNREACHABLE_ERROR, None
+        session.add(message)
+        session.flush()
+        log.info("%s to %s not sent: the number refuses SMS", kind, mask_address(address))
+        return message
     if hold is not None:
         message.status, message.error_code, message.next_attempt_at = MessageStatus.HELD, hold, None
     message.delete_at = pending_delete_at(runtime, contact, channel, kind)  # discreet contacts' Telegram chats
@@ -98,13 +117,20 @@ class QueuedRow:
 
 
 def queue_broadcast(
-    session: Session, runtime: Runtime, items: list[BroadcastItem], *, priority: str, kind: str
+    session: Session,
+    runtime: Runtime,
+    items: list[BroadcastItem],
+    *,
+    priority: str,
+    kind: str,
+    broadcast_id: int | None = None,
 ) -> list[tuple[str, str]]:
     """Add one outbound message per item in a single bulk INSERT; they are enqueued together after the commit.
 
     The same rules as `queue_message` (routing, GSM-7 texts, quiet hours, no SMS channel), without building an ORM
     object per recipient: a notice to 10,000 leaders is a handful of statements. Returns each queued row's
-    (channel, body); rows failed for want of an SMS channel are stored but not returned."""
+    (channel, body); rows failed for want of an SMS channel, or to a number that refuses SMS, are stored but not
+    returned. Every row carries `broadcast_id`, so that its delivery can be followed."""
     if not items:
         return []
     held_until, delay = _quiet_hold(runtime, kind)
@@ -123,6 +149,12 @@ def queue_broadcast(
             if kind not in FALLBACK_KINDS or not telegram_reachable(item.contact, runtime.channels):
                 continue
             channel, address = "telegram", str(item.contact.telegram_id)
+        if sms_barred(item.contact, channel):
+            if item.body not in gsm:
+                gsm[item.body] = to_gsm7(item.body)
+            barred = _row(channel, address, gsm[item.body], priority, kind, None, None)
+            rows.append({**barred, **_UNREACHABLE_FAILURE, "contact_id": item.contact.id})
+            continue
         adapter = runtime.channels.get(channel)
         body = item.body
         if adapter is not None and adapter.address_kind == AddressKind.PHONE:
@@ -133,18 +165,22 @@ def queue_broadcast(
             encoded[item.buttons] = _encode_buttons(item.buttons)
         row = _row(channel, address, body, priority, kind, encoded[item.buttons], held_until)
         rows.append({**row, "error_code": None, "contact_id": item.contact.id})  # every row has the same keys
+    rows = [{**row, "broadcast_id": broadcast_id} for row in rows]
     ids = _insert_rows(session, rows)
     queued = [
         (row, message_id) for row, message_id in zip(rows, ids, strict=True) if row["status"] == MessageStatus.QUEUED
     ]
     if len(queued) < len(rows):
-        log.warning("%s messages of a broadcast failed: no SMS channel", len(rows) - len(queued))
+        log.warning(
+            "%s messages of a broadcast not sent: no SMS channel, or numbers refusing SMS", len(rows) - len(queued)
+        )
     _batch(session, runtime).extend((QueuedRow(message_id, priority), delay) for _, message_id in queued)
     return [(row["channel"], row["body"]) for row, _ in queued]
 
 
 # The columns of an SMS row that no channel can carry: failed at once, with a reason staff can read.
 _NO_SMS_FAILURE = {"status": MessageStatus.FAILED, "error_code": NO_SMS_CHANNEL_ERROR, "next_attempt_at": None}
+_UNREACHABLE_FAILURE = {"status": MessageStatus.FAILED, "error_code": SMS_UNREACHABLE_ERROR, "next_attempt_at": None}
 
 
 def _no_sms_channel(session, runtime, contact, address, body, priority, kind, buttons, *, fall_back: bool) -> Message:

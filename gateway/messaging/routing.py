@@ -10,6 +10,9 @@ from gateway.models import Contact, PreferredChannel
 # `NO_SMS_CHANNEL_ERROR`, never sent and never enqueued. Not a channel code of gateway/channels.py.
 NO_SMS_CHANNEL = "sms"
 NO_SMS_CHANNEL_ERROR = "no_sms_channel"
+# The error code of an SMS never sent because the provider reported the number unreachable (Twilio 21610: it sent
+# STOP to Twilio; 21612, 21614): treated as opted out of SMS for every kind of message until it writes START.
+SMS_UNREACHABLE_ERROR = "sms_unreachable"
 
 
 def sms_route(settings: Settings, available: dict) -> str:
@@ -23,10 +26,19 @@ def telegram_reachable(contact: Contact, available: dict) -> bool:
 
 
 def route_for(contact: Contact, settings: Settings, available: dict) -> tuple[str, str]:
-    """(channel code, address) for a contact: Telegram when preferred, linked and reachable, else SMS."""
-    if contact.channel == PreferredChannel.TELEGRAM and telegram_reachable(contact, available):
+    """(channel code, address) for a contact: Telegram when preferred, linked and reachable, or when their number
+    refuses our SMS; else SMS (which `sms_barred` may then refuse)."""
+    if telegram_reachable(contact, available) and (
+        contact.channel == PreferredChannel.TELEGRAM or contact.sms_unreachable
+    ):
         return "telegram", str(contact.telegram_id)
     return sms_route(settings, available), contact.phone
+
+
+def sms_barred(contact: Contact | None, channel: str) -> bool:
+    """True when `channel` is not Telegram and the contact's number was reported unreachable by the provider: no
+    SMS of any kind goes to it (notices, reminders, follow-ups, digests), it is stored failed instead."""
+    return contact is not None and channel != "telegram" and bool(contact.sms_unreachable)
 
 
 def sms_warning(settings: Settings, available: dict) -> str | None:

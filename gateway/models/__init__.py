@@ -3,6 +3,7 @@
 from gateway.models.alerts import Alert, AlertSource, AlertStatus, AlertUpdate, Digest, Followup
 from gateway.models.audit import AuditEntry
 from gateway.models.base import NAMING, Base, UTCDateTime, utcnow
+from gateway.models.broadcasts import Broadcast, BroadcastKind
 from gateway.models.directory import Contact, District, Language, PreferredChannel, Role
 from gateway.models.escalation import Escalation, EscalationStatus, Notification
 from gateway.models.meetings import Invitation, Meeting, MeetingReminder, MeetingStatus
@@ -30,6 +31,8 @@ __all__ = [
     "AlertUpdate",
     "AuditEntry",
     "Base",
+    "Broadcast",
+    "BroadcastKind",
     "Contact",
     "Digest",
     "Direction",

@@ -68,6 +68,9 @@ class Contact(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     telegram_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The provider's code that made a channel unreachable (e.g. Twilio 21610: the number sent STOP to Twilio).
+    sms_unreachable_reason: Mapped[str | None] = mapped_column(String(40))
+    telegram_unreachable_reason: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A leader at risk: messages to them never say what they reported; their Telegram chat is cleaned up.
     discreet: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -61,6 +61,7 @@ class MessageKind(StrEnum):
     DIGEST = "digest"
     UNKNOWN_SENDER = "unknown_sender"
     IDENTIFY = "identify"
+    BROADCAST = "broadcast"  # composed by staff in the console or the API
 
 
 FALLBACK_KINDS = frozenset(
@@ -85,6 +86,7 @@ QUIET_KINDS = frozenset(
         MessageKind.DIGEST,
         MessageKind.OFFICER_NOTICE,
         MessageKind.DESK_NOTICE,
+        MessageKind.BROADCAST,
     }
 )
 
@@ -130,6 +132,7 @@ class Message(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # inbound: the flows have handled it
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)  # the alert it is part of
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)  # the mass sending
     # JSON: outbound reply buttons ([[label, data, kind], …]); inbound extras (shared location, callback id).
     buttons: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[str | None] = mapped_column(Text)

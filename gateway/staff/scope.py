@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.models import Alert, District, StaffUser
+from gateway.models import Alert, Broadcast, District, StaffUser
 from gateway.staff.roles import BODY_ROLES, REVEAL_ROLES, StaffRole, fold
 
 
@@ -82,3 +82,27 @@ def may_reveal(session: Session, scope: Scope, alert: Alert) -> bool:
     if scope.role == StaffRole.ADMIN:
         return True
     return visible_alert(session, scope, alert.id) is not None
+
+
+def scoped_broadcasts(session: Session, scope: Scope, query: Select | None = None) -> Select:
+    """`query` (default: every broadcast) limited to the scope: a district's own, a region's (its districts' and
+    the coordinator's region-wide ones); admin and observer see all."""
+    query = query if query is not None else select(Broadcast)
+    if scope.role in (StaffRole.ADMIN, StaffRole.OBSERVER):
+        return query
+    if scope.role == StaffRole.COORDINATOR:
+        ids = region_district_ids(session, scope.region)
+        named = session.scalars(select(Broadcast.region).distinct())
+        regions = {r for r in named if r and fold(r) == fold(scope.region)}
+        clauses = [Broadcast.district_id.in_(ids)] if ids else []
+        if regions:
+            clauses.append(Broadcast.region.in_(regions))
+        return query.where(or_(*clauses)) if clauses else query.where(false())
+    if scope.district_id is None:
+        return query.where(false())
+    return query.where(Broadcast.district_id == scope.district_id)
+
+
+def visible_broadcast(session: Session, scope: Scope, broadcast_id: int) -> Broadcast | None:
+    """The broadcast if it exists and the scope may see it; None otherwise (404 either way)."""
+    return session.scalar(scoped_broadcasts(session, scope, select(Broadcast).where(Broadcast.id == broadcast_id)))
