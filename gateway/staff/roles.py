@@ -23,6 +23,12 @@ REGION_ROLES = frozenset({StaffRole.COORDINATOR})
 REVEAL_ROLES = frozenset({StaffRole.ADMIN, StaffRole.COORDINATOR})
 # Roles that read message bodies and free text; the observer sees counts and categories only.
 BODY_ROLES = frozenset({StaffRole.ADMIN, StaffRole.COORDINATOR, StaffRole.FACILITATOR, StaffRole.OFFICER})
+# Roles that see directory contacts' phone numbers and Telegram ids in full (directory pages, exports, the API's
+# `phone`), within their scope: the admin keeps the directory, a coordinator keeps in touch with its region's
+# leaders. Others see numbers masked (+223••••••67); the observer sees no contact at all.
+PHONE_ROLES = frozenset({StaffRole.ADMIN, StaffRole.COORDINATOR})
+# Roles that create meetings and broadcasts in their scope (the observer and the duty officers do not).
+CONVENER_ROLES = frozenset({StaffRole.ADMIN, StaffRole.COORDINATOR, StaffRole.FACILITATOR})
 
 
 def a_role(role: str) -> str:
