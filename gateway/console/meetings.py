@@ -122,10 +122,13 @@ def _meeting_or_404(db, ref: str) -> Meeting:
 
 
 def answers_context(db, meeting: Meeting) -> dict:
-    """The answers section: counts for everyone, the invitees for roles that read names (never the observer)."""
+    """The answers section: counts and the facilitators' tally text (in their languages) for everyone, the
+    invitees for roles that read names (never the observer)."""
     people = invitees(db, meeting) if g.scope.reads_bodies else []
+    languages = sorted({f.language for f in facilitators_of(db, meeting.district_id)} or {"fr"})
     return {
         "ref": meeting.id,
+        "tallies": [(lang, tally_text(meeting, lang)) for lang in languages],
         "counts": answer_counts(meeting),
         "people": people,
         "full_phones": g.scope.role in PHONE_ROLES,
@@ -140,7 +143,6 @@ def page_context(db, meeting: Meeting) -> dict:
         {"id": b.id, "kind": b.kind, "at": local_text(b.created_at), "counts": delivery_counts(db, [b.id])}
         for b in broadcasts_of(db, meeting)
     ]
-    languages = sorted({f.language for f in facilitators_of(db, meeting.district_id)} or {"fr"})
     ahead = meeting.starts_at > utcnow() and meeting.status == MeetingStatus.SCHEDULED
     return {
         "meeting": {
@@ -155,7 +157,6 @@ def page_context(db, meeting: Meeting) -> dict:
             {"kind": r.kind, "due": local_text(r.due_at), "sent": local_text(r.sent_at), "cancelled": r.cancelled}
             for r in reminders_of(db, meeting)
         ],
-        "tallies": [(lang, tally_text(meeting, lang)) for lang in languages],
         "may_change": ahead and may_convene(g.scope),
         "poll": DELIVERY_POLL_SECONDS,
     }

@@ -122,6 +122,8 @@ def test_a_facilitator_runs_a_meeting_from_the_console(runtime, directory, brows
         lambda b: (answer_count(b, "yes"), answer_count(b, "no")) == ("1", "1"), "the answers did not appear"
     )
     assert still_the_same_page(heading)
+    tally = browser.find_element(By.CSS_SELECTOR, "#meeting-answers p.tally").text
+    assert tally.startswith(f"#{ref}: 1 oui, 1 non, "), "the tally as the facilitators receive it, kept up to date"
     rows = {
         row.get_attribute("data-contact"): row.get_attribute("data-answer")
         for row in browser.find_elements(By.CSS_SELECTOR, "#invitees tr[data-contact]")
