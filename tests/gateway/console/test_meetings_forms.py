@@ -214,3 +214,10 @@ def test_no_last_call_when_everyone_reachable_has_answered(runtime, facilitator)
     response = facilitator.post(f"/console/meetings/{ref}/last-call", data={"csrf_token": token_of(facilitator)})
     assert response.status_code == 422 and "Personne à relancer" in response.get_data(as_text=True)
     assert footprint(runtime) == before
+
+
+def test_a_hostile_place_is_shown_as_text_in_the_preview(runtime, facilitator):
+    hostile = '"><script>alert(1)</script>'
+    page = facilitator.post("/console/meetings/preview", data=form(facilitator, place=hostile)).get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    assert 'value="&#34;&gt;&lt;script&gt;' in page or 'value="&quot;&gt;&lt;script&gt;' in page

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from gateway.meetings.service import record_answer
-from gateway.models import Contact, Invitation
+from gateway.models import Contact, Invitation, MeetingReminder
 from tests.gateway.console.desk_support import audit_rows
 from tests.gateway.console.meetings_support import PHONE_SEERS, ROLES, email_of, logged_in, make_meeting
 
@@ -107,3 +108,16 @@ def test_contacts_named_in_the_page_are_escaped(runtime, app, meeting):
         contact.name = "<script>alert(1)</script>"
     page = logged_in(runtime, app, "fac_koro").get(f"/console/meetings/{meeting['ref']}").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_reminders_planned_sent_and_cancelled(runtime, app, meeting):
+    with runtime.db.transaction() as session:
+        reminders = session.scalars(
+            select(MeetingReminder).where(MeetingReminder.meeting_id == meeting["ref"]).order_by(MeetingReminder.id)
+        ).all()
+        assert len(reminders) == 3  # two reminders and the facilitators' tally
+        reminders[0].sent_at = datetime(2026, 1, 2, 8, 30, tzinfo=UTC)
+        reminders[1].cancelled = True
+    page = logged_in(runtime, app, "fac_koro").get(f"/console/meetings/{meeting['ref']}").get_data(as_text=True)
+    assert "envoyé à 2026-01-02 08:30" in page  # Bamako is UTC+0
+    assert page.count(">annulé<") == 1 and page.count(">prévu<") == 1
