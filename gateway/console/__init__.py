@@ -112,6 +112,9 @@ def register(app) -> None:
         auth,
         deliveries,
         desk,
+        meetings,
+        meetings_export,
+        meetings_forms,
         two_factor,
     )
 

@@ -79,8 +79,10 @@ def create_meeting(
     agenda: str | None = None,
     extra: list[Contact] | None = None,
     created_by: Contact | None = None,
+    staff_user_id: int | None = None,
 ) -> NoticeSummary:
-    """Create the meeting, invite the district, queue the notices on the bulk queue and plan the reminders."""
+    """Create the meeting, invite the district, queue the notices on the bulk queue and plan the reminders
+    (`staff_user_id`: the console or API account that asked, recorded on the notice's Broadcast)."""
     place = _checked(starts_at, place)
     meeting = Meeting(
         district=district,
@@ -95,7 +97,9 @@ def create_meeting(
     invitees = invitees_of(session, district, extra or [])
     if invitees:
         session.execute(insert(Invitation), [{"meeting_id": meeting.id, "contact_id": c.id} for c in invitees])
-    segments = send_to_invitees(session, runtime, meeting, invitees, "meeting.notice", with_buttons=True)
+    segments = send_to_invitees(
+        session, runtime, meeting, invitees, "meeting.notice", with_buttons=True, staff_user_id=staff_user_id
+    )
     plan_reminders(session, runtime, meeting)
     return NoticeSummary(meeting.id, len(invitees), notice_segments(meeting, runtime), segments)
 
@@ -230,7 +234,7 @@ def _still_coming(meeting: Meeting) -> list[Contact]:
     ]
 
 
-def cancel_meeting(session: Session, runtime: Runtime, meeting: Meeting) -> int:
+def cancel_meeting(session: Session, runtime: Runtime, meeting: Meeting, staff_user_id: int | None = None) -> int:
     """Cancel; everyone invited who had not declined is told. Returns how many were told."""
     if meeting.status == MeetingStatus.CANCELLED:
         raise MeetingError("already_cancelled")
@@ -239,11 +243,15 @@ def cancel_meeting(session: Session, runtime: Runtime, meeting: Meeting) -> int:
     meeting.status = MeetingStatus.CANCELLED
     cancel_reminders(session, meeting)
     told = _still_coming(meeting)
-    send_to_invitees(session, runtime, meeting, told, "meeting.cancelled", with_buttons=False)
+    send_to_invitees(
+        session, runtime, meeting, told, "meeting.cancelled", with_buttons=False, staff_user_id=staff_user_id
+    )
     return len(told)
 
 
-def reschedule_meeting(session: Session, runtime: Runtime, meeting: Meeting, starts_at: datetime) -> int:
+def reschedule_meeting(
+    session: Session, runtime: Runtime, meeting: Meeting, starts_at: datetime, staff_user_id: int | None = None
+) -> int:
     """Move the meeting; answers are reset and everyone who had not declined is asked again."""
     if meeting.status == MeetingStatus.CANCELLED:
         raise MeetingError("already_cancelled")
@@ -255,6 +263,6 @@ def reschedule_meeting(session: Session, runtime: Runtime, meeting: Meeting, sta
         invitation.answer, invitation.answered_at = None, None
     cancel_reminders(session, meeting)
     session.flush()
-    send_to_invitees(session, runtime, meeting, told, "meeting.moved", with_buttons=True)
+    send_to_invitees(session, runtime, meeting, told, "meeting.moved", with_buttons=True, staff_user_id=staff_user_id)
     plan_reminders(session, runtime, meeting)
     return len(told)
