@@ -119,13 +119,13 @@ def contact_page(contact_id: str):
 def contact_edit(contact_id: str):
     """The admin's edit: checked like a CSV line, the changed fields audited; a refusal shows the form again."""
     directory_reader()
-    with runtime().db.transaction() as db:
-        contact = _visible(db, contact_id)
-        _admin()
-        try:
+    try:
+        with runtime().db.transaction() as db:
+            contact = _visible(db, contact_id)
+            _admin()
             changed = apply_change(db, g.scope.email, contact, read_change(db, contact, request.form))
-        except ContactEditError as exc:
-            db.rollback()
+    except ContactEditError as exc:  # raised before anything was written; the transaction is rolled back
+        with runtime().db.sessions() as db:
             return _render(db, _visible(db, contact_id), 400, error=exc, form=request.form)
     flash(t("contact.saved", fields=", ".join(changed)) if changed else t("contact.unchanged"), "ok")
     return redirect(url_for("console.contact_page", contact_id=contact_id))
