@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from gateway.core.privacy import mask_address
 from tests.gateway.console.contacts_support import (
     NUMBERS,
     ROLES,
@@ -18,7 +19,6 @@ from tests.gateway.console.contacts_support import (
     footprint,
     form_post,
 )
-from gateway.core.privacy import mask_address
 
 ADMIN_ONLY = {"admin"}
 READERS = set(ROLES) - {"observer"}
