@@ -26,6 +26,7 @@
         progress.hidden = false;
         progress.value = Math.round((e.loaded / e.total) * 100);
         percent.textContent = progress.value + " %";
+        document.body.dataset.uploadProgress = String(progress.value);  // outlives the swap of <main>
       });
       xhr.addEventListener("load", function () {
         var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
