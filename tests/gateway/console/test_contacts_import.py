@@ -158,3 +158,12 @@ def test_other_forms_keep_the_small_limit(runtime, admin):
     """Only the upload takes 10 MB: any other form over 64 KiB is refused as before."""
     response = form_post(admin, "/console/contacts/1/edit", {"name": "x" * 70_000}, "/console/contacts/import")
     assert response.status_code == 413
+
+
+def test_a_stranger_cannot_send_a_large_body(runtime, directory, client):
+    """Without a signed-in session the upload route keeps the small limit: nothing big is parsed."""
+    before = footprint(runtime)
+    files = {"file": (io.BytesIO(b"x" * 100_000), "big.csv")}
+    response = client.post("/console/contacts/import", data=files, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert footprint(runtime) == before
