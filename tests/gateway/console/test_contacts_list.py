@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gateway.core.privacy import mask_address
 from gateway.models import Contact, District
 from tests.gateway.console.contacts_support import browser_as, first_leader, footprint
-from tests.gateway.directory.test_search import meetings_with_answers
+from tests.gateway.directory.search_support import meetings_with_answers
 
 
 def listed(response) -> set[int]:
