@@ -151,6 +151,11 @@ def apply_change(session: Session, actor: str, contact: Contact, change: Contact
     detail = ", ".join(changed)
     if "phone" in changed:
         detail += f" (phone now {mask_address(change.phone)})"
+        if contact.sms_unreachable:
+            # What the provider said was about the old number (a typo, a changed SIM): the new one gets its chance.
+            # A STOP the person sent (opted_out) is theirs, not the number's: it stays.
+            contact.sms_unreachable, contact.sms_unreachable_reason = False, None
+            detail += "; SMS reachable again"
     audit.record(session, actor, "contact_edit", f"contact #{contact.id}", detail)
     return changed
 

@@ -59,6 +59,19 @@ def test_an_edit_is_saved_and_audited_with_the_fields_changed(runtime, admin):
     assert "Saved: name, phone, language, discreet." in page, "the flash, in the language of the edit"
 
 
+def test_a_new_number_clears_what_the_provider_said_of_the_old_one_but_not_a_stop(runtime, admin):
+    leader = first_leader(runtime, "KORO")
+    with runtime.db.transaction() as db:
+        contact = db.get(Contact, leader.id)
+        contact.sms_unreachable, contact.sms_unreachable_reason, contact.opted_out = True, "21614", True
+    assert edit(admin, leader, name=leader.name + " B").status_code == 302
+    assert stored(runtime, leader.id).sms_unreachable is True, "a change of name leaves it"
+    assert edit(admin, leader, name=leader.name + " B", phone="+22376554433").status_code == 302
+    contact = stored(runtime, leader.id)
+    assert (contact.sms_unreachable, contact.sms_unreachable_reason, contact.opted_out) == (False, None, True)
+    assert audit(runtime, "contact_edit")[-1].detail == "phone (phone now +*********33); SMS reachable again"
+
+
 def test_an_edit_that_changes_nothing_writes_nothing(runtime, admin):
     leader = first_leader(runtime, "KORO")
     before = footprint(runtime)

@@ -167,3 +167,16 @@ def test_a_stranger_cannot_send_a_large_body(runtime, directory, client):
     response = client.post("/console/contacts/import", data=files, content_type="multipart/form-data")
     assert response.status_code == 413
     assert footprint(runtime) == before
+
+
+def test_a_directory_changed_since_the_preview_is_refused_at_confirmation(runtime, admin):
+    """Between preview and confirm someone else got the file's Telegram id: nothing is written, the line is named."""
+    line = NEW.replace(",,leader", ",4242424242,leader")
+    token = TOKEN.search(text(send(admin, csv_text(line).encode()))).group(1)
+    with runtime.db.transaction() as db:
+        db.scalars(select(Contact).order_by(Contact.id)).first().telegram_id = 4242424242
+    before = footprint(runtime)
+    refused = confirm(admin, token)
+    assert refused.status_code == 409
+    assert '<tr data-line="2"><td>2</td><td>telegram_id already belongs to another contact</td></tr>' in text(refused)
+    assert footprint(runtime) == before and imports(runtime) == []
