@@ -126,6 +126,17 @@ def silent_contact_ids(session: Session, count: int, district_ids: set[int] | No
     return silent
 
 
+def _matching(session: Session, scope: Scope, text: str) -> list[int]:
+    """Ids of the scope's contacts whose name holds `text` without regard to case or accents (`toure` finds
+    `Touré`; SQL's lower() does not fold accents everywhere), or whose number holds its digits (only for roles
+    that see numbers: others see them masked and must not probe them)."""
+    wanted = fold(text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    by_number = len(digits) >= 2 and scope.role in PHONE_ROLES
+    rows = session.execute(scoped_contacts(session, scope, select(Contact.id, Contact.name, Contact.phone)))
+    return [cid for cid, name, phone in rows if wanted in fold(name) or (by_number and digits in phone)]
+
+
 def _flag(query: Select, column, value: str) -> Select:
     return query.where(column.is_(value == "yes"))
 
@@ -134,11 +145,7 @@ def filtered_contacts(session: Session, scope: Scope, filters: ContactFilters, q
     """`query` limited to the scope first, then to the filters (a phone search only for roles that see numbers)."""
     query = scoped_contacts(session, scope, query if query is not None else select(Contact))
     if filters.q:
-        clauses = [func.lower(Contact.name).contains(filters.q.lower(), autoescape=True)]
-        digits = "".join(ch for ch in filters.q if ch.isdigit())
-        if len(digits) >= 2 and scope.role in PHONE_ROLES:  # others see masked numbers: no probing by digits
-            clauses.append(Contact.phone.contains(digits, autoescape=True))
-        query = query.where(or_(*clauses))
+        query = query.where(Contact.id.in_(_matching(session, scope, filters.q)))
     if filters.district:
         query = query.where(Contact.district_id.in_(select(District.id).where(District.code == filters.district)))
     if filters.commune:

@@ -42,6 +42,15 @@ def test_search_by_name_and_by_number(runtime, coordinator):
     assert listed(coordinator.get("/console/contacts", query_string={"q": leader.phone[-8:]})) == {leader.id}
 
 
+def test_search_ignores_accents_and_case(runtime, directory, app):
+    admin = browser_as(runtime, app, "admin")
+    with runtime.db.sessions() as db:
+        toure = set(db.scalars(select(Contact.id).where(Contact.name.like("%Touré%"), Contact.active.is_(True))))
+    assert toure
+    assert listed(admin.get("/console/contacts", query_string={"q": "TOURE"})) >= toure
+    assert listed(admin.get("/console/contacts", query_string={"q": "touré"})) >= toure
+
+
 def test_a_facilitator_sees_masked_numbers_and_cannot_search_by_them(runtime, directory, app):
     leader = first_leader(runtime, "KORO")
     facilitator = browser_as(runtime, app, "fac_koro")
