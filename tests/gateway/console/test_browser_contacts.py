@@ -107,3 +107,26 @@ def test_an_admin_imports_a_corrected_file_and_exports_no_live_formula(runtime, 
     assert row["name"] == "'" + FORMULA and row["phone"] == "'+22376123456"
     cells = [cell for line in csv.reader(io.StringIO(text)) for cell in line]
     assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)], "no live formula"
+
+
+def test_the_list_and_a_contact_explain_why_a_leader_gets_no_sms(runtime, directory, browser):
+    with runtime.db.transaction() as db:
+        leader = db.scalars(select(Contact).where(Contact.role == "leader").order_by(Contact.id)).first()
+        leader.sms_unreachable, leader.sms_unreachable_reason = True, "21610"
+        leader_id, name = leader.id, leader.name
+    factor = add_staff(runtime, "chef@example.org", role="admin", totp=True)
+    log_in_with_code(browser, "chef@example.org", factor.secret)
+    browser.get(browser.base_url + "/console/contacts?unreachable=sms")
+    rows = browser.find_elements(By.CSS_SELECTOR, "tr[data-contact]")
+    assert [row.get_attribute("data-contact") for row in rows] == [str(leader_id)]
+    screenshot(browser, "console-contacts-list")
+    browser.find_element(By.LINK_TEXT, name).click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "reachability"))
+    assert "désabonné chez l'opérateur (Twilio 21610" in browser.find_element(By.ID, "reachability").text
+    browser.find_element(By.ID, "contact-link").click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "telegram-link"))
+    image = browser.find_element(By.CSS_SELECTOR, "#telegram-link img")
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image), (
+        "the QR code is shown (CSP allows data: images)"
+    )
+    screenshot(browser, "console-contact-page")
