@@ -3,7 +3,19 @@
 (function () {
   "use strict";
 
+  function bindConfirm() {
+    // One press is enough (the server imports a preview once anyway): the button goes grey at once.
+    var confirm = document.getElementById("import-confirm");
+    if (!confirm || confirm.dataset.bound) { return; }
+    confirm.dataset.bound = "1";
+    confirm.addEventListener("submit", function () {
+      var button = document.getElementById("import-confirm-button");
+      window.setTimeout(function () { button.disabled = true; }, 0);  // after the browser took the form
+    });
+  }
+
   function bind() {
+    bindConfirm();
     var form = document.getElementById("import-form");
     if (!form || form.dataset.bound) { return; }
     form.dataset.bound = "1";
