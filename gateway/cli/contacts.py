@@ -12,7 +12,8 @@ from gateway.cli import cli_settings, echo_error, open_database
 from gateway.cli.output import say
 from gateway.core import audit
 from gateway.core.privacy import mask_address, mask_phone_numbers
-from gateway.directory.import_export import DirectoryError, apply_rows, export_rows, read_rows, validate
+from gateway.directory.export import export_rows
+from gateway.directory.import_export import DirectoryError, apply_rows, read_rows, validate
 from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.models import Contact
 

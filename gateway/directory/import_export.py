@@ -1,4 +1,5 @@
-"""The directory CSV: validate a whole file, then upsert contacts by phone in one transaction; export it back.
+"""The directory CSV: validate a whole file, then upsert contacts by phone in one transaction (gateway.directory.
+export writes it back).
 The last column, `discreet`, is optional (files written before it still import)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.core.untrusted import csv_cell, from_csv_cell
+from gateway.core.untrusted import from_csv_cell
 from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.models import Contact, District, Language, PreferredChannel, Role
 
@@ -289,30 +290,3 @@ def apply_rows(session: Session, rows: list[ContactRow], progress: Callable[[int
         if progress:
             progress(1)
     return report
-
-
-def export_rows(session: Session) -> str:
-    """The directory as CSV text in the import format, formula-neutralised (read_rows undoes it)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
-    for c in session.scalars(select(Contact).order_by(Contact.id)):
-        # Names and places come from people: no cell may start a spreadsheet formula (E.164 numbers get a `'` too).
-        writer.writerow(
-            csv_cell(cell)
-            for cell in [
-                c.name,
-                c.phone,
-                c.telegram_id or "",
-                c.role,
-                c.region or "",
-                c.district.code if c.district else "",
-                c.commune or "",
-                c.village or "",
-                c.language,
-                c.channel,
-                c.escalation_level or "",
-                "yes" if c.discreet else "",
-            ]
-        )
-    return out.getvalue()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, jsonify, request
+from flask import Flask, abort, jsonify, request, session
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -77,9 +77,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @app.before_request
     def refuse_oversized():
         """413 for any body over the limit, before a view reads it."""
-        # MAX_CONTENT_LENGTH alone only applies when a view reads the body; refuse early on every route.
-        if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
-            abort(413, description=f"request body over {MAX_REQUEST_BYTES // 1024} KiB")
+        # MAX_CONTENT_LENGTH alone only applies when a view reads the body; refuse early on every route. A view
+        # that takes files (the directory CSV upload) says how much it takes with a `max_body_bytes` attribute.
+        limit = getattr(app.view_functions.get(request.endpoint), "max_body_bytes", MAX_REQUEST_BYTES)
+        if not session.get("uid"):
+            # Only a signed-in browser may send that much: the console's CSRF check parses a form before any view
+            # looks at the login, and a stranger must not get 10 MB parsed.
+            limit = MAX_REQUEST_BYTES
+        if limit != MAX_REQUEST_BYTES:
+            request.max_content_length = limit  # also stops a chunked body without Content-Length
+        if request.content_length is not None and request.content_length > limit:
+            abort(413, description=f"request body over {limit // 1024} KiB")
 
     def in_api() -> bool:
         # Under /api/v1 every error, werkzeug's own 404 and 405 included, has the API's nested shape.
