@@ -115,12 +115,12 @@ def broadcast_preview():
     try:
         with runtime().db.sessions() as db:
             shown = _shown(service.preview(db, runtime(), g.scope, form))
-        error, status = None, 200
+        error, code, status = None, None, 200
     except BroadcastError as refusal:
-        shown, error, status = None, _refusal(refusal), refusal.http_status
+        shown, error, code, status = None, _refusal(refusal), refusal.code, refusal.http_status
     if request.headers.get("HX-Request"):
         status = 200
-    return render_template("console/broadcast_preview.html", shown=shown, error=error), status
+    return render_template("console/broadcast_preview.html", shown=shown, error=error, code=code), status
 
 
 @console.post("/broadcasts/new")
