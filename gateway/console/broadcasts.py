@@ -67,9 +67,12 @@ def broadcasts():
         rows = rows[:PAGE_SIZE]
         senders = _senders(db, rows)
         items = [summary(b, senders, g.scope.reads_bodies) for b in rows]
+        bars = {b.id: delivery_counts(db, [b.id]) for b in rows}
     return render_template(
         "console/broadcasts.html",
         items=items,
+        bars=bars,
+        poll=POLL_SECONDS,
         next_before=items[-1]["id"] if more else None,
         may_send=g.scope.role in CONVENER_ROLES,
     )

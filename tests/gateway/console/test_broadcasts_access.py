@@ -5,9 +5,11 @@ for the observer."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
+from gateway.models import Message, MessageStatus
 from tests.gateway.broadcasts.support import footprint
-from tests.gateway.console.broadcasts_support import browser, csrf_of, sent
+from tests.gateway.console.broadcasts_support import browser, compose_form, csrf_of, sent
 
 # account → can it see the KORO broadcast, the MACINA broadcast; may it compose and retry.
 SEES = {
@@ -83,3 +85,31 @@ def test_a_retry_without_its_csrf_token_changes_nothing(runtime, app, two_broadc
 def test_the_menu_links_the_list(runtime, app, two_broadcasts):
     client = browser(runtime, app, "fac_koro")
     assert 'href="/console/broadcasts"' in client.get("/console/").get_data(as_text=True)
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_hostile_text_and_filters_are_escaped(runtime, app, directory):
+    ref = sent(runtime, "admin", text=HOSTILE, commune="yoro")
+    client = browser(runtime, app, "admin")
+    for path in ("/console/broadcasts", f"/console/broadcasts/{ref}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert" in page
+    preview_form = {"text": HOSTILE, "commune": '"><b>x</b>'}
+    answer = client.post("/console/broadcasts/preview", data={**compose_form(client), **preview_form})
+    assert answer.status_code == 422 and "<b>x</b>" not in answer.get_data(as_text=True)
+
+
+def test_bars_of_the_list_stop_polling_once_nothing_is_queued(runtime, app, two_broadcasts):
+    client = browser(runtime, app, "fac_koro")
+    ref = two_broadcasts["KORO"]
+    bar = f'hx-get="/console/deliveries/{ref}'
+    assert bar in client.get("/console/broadcasts").get_data(as_text=True), "still queued: the bar follows it"
+    with runtime.db.transaction() as session:
+        session.execute(update(Message).where(Message.broadcast_id == ref).values(status=MessageStatus.SENT))
+    listing = client.get("/console/broadcasts").get_data(as_text=True)
+    assert bar not in listing and 'data-count="sent">' in listing, "only sent: the list stops polling"
+    assert bar in client.get(f"/console/broadcasts/{ref}").get_data(as_text=True), "its page waits for receipts"
+    assert bar not in client.get(f"/console/deliveries/{ref}?follow=queued").get_data(as_text=True)
