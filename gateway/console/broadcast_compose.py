@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from gateway.broadcasts import service
 from gateway.broadcasts.errors import BroadcastError
-from gateway.broadcasts.selection import FIELDS, LANGUAGE_CHOICES, ROLE_CHOICES
+from gateway.broadcasts.selection import FIELDS, LANGUAGE_CHOICES, ROLE_CHOICES, parse_selection, resolve
 from gateway.console import console, login_required, runtime
 from gateway.console.texts import t
 from gateway.models import Contact, District
@@ -112,15 +112,18 @@ def broadcast_preview():
     """The server's preview of the form as typed (htmx fragment; nothing is written). Refusals are shown in the
     fragment: status 200 for htmx (it swaps only successes), the refusal's own status otherwise."""
     form = _form()
+    reached = None
     try:
         with runtime().db.sessions() as db:
+            reached = len(resolve(db, g.scope, parse_selection(form)).contacts)  # shown while the text is empty
             shown = _shown(service.preview(db, runtime(), g.scope, form))
         error, code, status = None, None, 200
     except BroadcastError as refusal:
         shown, error, code, status = None, _refusal(refusal), refusal.code, refusal.http_status
     if request.headers.get("HX-Request"):
         status = 200
-    return render_template("console/broadcast_preview.html", shown=shown, error=error, code=code), status
+    page = render_template("console/broadcast_preview.html", shown=shown, error=error, code=code, reached=reached)
+    return page, status
 
 
 @console.post("/broadcasts/new")

@@ -133,3 +133,11 @@ def test_bad_input_is_refused_with_its_reason_and_nothing_written(
 
 def _csrf(client) -> str:
     return csrf_of(client, "/console/broadcasts")
+
+
+def test_before_any_text_the_preview_says_how_many_it_reaches(runtime, directory, app):
+    client = browser(runtime, app, "coord_segou")
+    form = {**compose_form(client), "text": "", "district": "MACINA"}
+    page = client.post("/console/broadcasts/preview?lang=en", data=form, headers={"HX-Request": "1"})
+    assert page.status_code == 200
+    assert "This selection reaches 26 recipient(s)." in page.get_data(as_text=True)
