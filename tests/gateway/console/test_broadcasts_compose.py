@@ -9,6 +9,8 @@ import html
 import pytest
 from sqlalchemy import select
 
+from gateway.broadcasts.errors import REASONS
+from gateway.console.texts import catalogue
 from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Broadcast, Message, MessageStatus
 from tests.gateway.broadcasts.support import footprint
@@ -141,3 +143,9 @@ def test_before_any_text_the_preview_says_how_many_it_reaches(runtime, directory
     page = client.post("/console/broadcasts/preview?lang=en", data=form, headers={"HX-Request": "1"})
     assert page.status_code == 200
     assert "This selection reaches 26 recipient(s)." in page.get_data(as_text=True)
+
+
+def test_every_refusal_has_its_console_text_in_both_languages():
+    for language in ("fr", "en"):
+        missing = [code for code in REASONS if f"broadcasts.error.{code}" not in catalogue(language)]
+        assert missing == [], (language, missing)
