@@ -110,6 +110,8 @@ def register(app) -> None:
         alert_page,
         audit_page,
         auth,
+        broadcast_compose,
+        broadcasts,
         contact_page,
         contacts,
         contacts_import,

@@ -1,0 +1,1 @@
+"""Staff broadcasts: who a selection reaches (scoped), the preview of a sending, the sending, and retries."""

@@ -1,0 +1,64 @@
+"""Helpers of the broadcast tests: staff accounts as scopes, what the sending wrote (broadcasts, outbox rows,
+audit rows), and the directory's expected recipients computed straight from the sample rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from gateway.models import AuditEntry, Broadcast, Contact, District, Message
+from gateway.staff.accounts import add_user, find_user
+from gateway.staff.roles import fold
+from gateway.staff.scope import Scope
+
+# name → (role, region, district): the accounts of the scope tables (as tests/gateway/api/conftest.py).
+ACCOUNTS = {
+    "admin": ("admin", None, None),
+    "coord_mopti": ("coordinator", "Mopti", None),
+    "coord_segou": ("coordinator", "Ségou", None),
+    "fac_koro": ("facilitator", None, "KORO"),
+    "fac_macina": ("facilitator", None, "MACINA"),
+    "officer_koro": ("officer", None, "KORO"),
+    "observer": ("observer", None, None),
+}
+
+
+def scope_of(runtime, name: str) -> Scope:
+    """The scope of the account `name` (created on first use)."""
+    role, region, district = ACCOUNTS[name]
+    email = f"{name}@example.org"
+    with runtime.db.transaction() as session:
+        user = find_user(session, email) or add_user(session, email, name.title(), role, region, district, None)
+        session.flush()
+        return Scope.of(user)
+
+
+def footprint(runtime) -> dict:
+    """What a sending would change: broadcasts, outbox rows, audit rows, and each message's status."""
+    with runtime.db.sessions() as session:
+        out = {
+            m.__name__: session.scalar(select(func.count()).select_from(m)) for m in (Broadcast, Message, AuditEntry)
+        }
+        out["statuses"] = sorted(session.execute(select(Message.id, Message.status, Message.attempts)).all())
+    return out
+
+
+def expected(rows, *, districts=None, region=None, commune=None, role="leader", language=None) -> int:
+    """How many sample-directory contacts a selection should reach (all are active and opted in at first)."""
+    return sum(
+        1
+        for row in rows
+        if (districts is None or (row.district or "") in districts)
+        and (region is None or fold(row.region) == fold(region))
+        and (commune is None or fold(row.commune) == fold(commune))
+        and (role == "all" or row.role == role)
+        and (language is None or row.language == language)
+    )
+
+
+def contacts_of(runtime, district: str, role: str = "leader") -> list[Contact]:
+    """The contacts of a district with a role (detached)."""
+    with runtime.db.sessions() as session:
+        query = select(Contact).join(District).where(District.code == district, Contact.role == role)
+        rows = list(session.scalars(query.order_by(Contact.id)))
+        session.expunge_all()
+        return rows
