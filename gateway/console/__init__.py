@@ -112,6 +112,8 @@ def register(app) -> None:
         auth,
         deliveries,
         desk,
+        health_panel,
+        message_log,
         two_factor,
     )
 
