@@ -53,6 +53,7 @@ def message_view(message: Message, revealed: bool = False, excerpt: bool = True)
         "error_code": message.error_code or "",
         "address": (message.address or "—") if revealed else mask_address(message.address),
         "name": (contact.name if revealed else mask_name(contact.name)) if contact else None,
+        "contact_id": contact.id if contact else None,
         "district": contact.district.code if contact and contact.district else "",
         "role": contact.role if contact else "",
         "purged": message.purged_at is not None,

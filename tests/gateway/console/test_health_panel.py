@@ -79,3 +79,8 @@ def test_the_panel_follows_failures_and_recovery_with_times_backlog_and_pace(run
     assert f'<td data-field="last_out">{local}</td>' in line
     assert '<td data-field="last_in">aucun récemment</td>' in line
     assert 'data-remaining="19"' in page and "encore 19 parties SMS sur 20" in page
+
+
+def test_the_panel_asks_an_ended_session_to_log_in_again(client):
+    answer = client.get("/console/health", headers={"HX-Request": "true"})
+    assert answer.status_code == 401 and answer.headers["HX-Redirect"].startswith("/console/login")

@@ -145,3 +145,13 @@ def test_newest_first_a_page_at_a_time(runtime, admin):
     assert 'class="pager"' not in second
     filtered = admin.get("/console/messages?direction=in&channel=twilio").get_data(as_text=True)
     assert "direction=in" in unescape(re.search(r'<p class="pager"><a href="([^"]+)"', filtered).group(1))
+
+
+def test_a_senders_masked_name_links_to_that_contacts_messages(runtime, admin):
+    mopti, segou = contact_by_phone(runtime, MOPTI_LEADER), first_leader_of(runtime, "SEGOU")
+    mine = add_message(runtime, "a", mopti)
+    add_message(runtime, "b", segou)
+    page = admin.get("/console/messages").get_data(as_text=True)
+    link = unescape(re.search(rf'<tr data-id="{mine}">.*?<td class="who"><a href="([^"]+)"', page, re.S).group(1))
+    assert link == f"/console/messages?contact={mopti.id}"
+    assert ids_listed(admin.get(link).get_data(as_text=True)) == [mine]
