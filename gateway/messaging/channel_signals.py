@@ -4,7 +4,7 @@ last answer, of the last failure to reach the provider and its error code, and t
 The sender writes one small hash per channel after every attempt (`note_send`); nothing here calls a provider. A
 provider that answered, even to refuse one recipient (a number unsubscribed, a bot blocked), is reachable; one
 that could not be reached or did not accept the message for now (network error, timeout, 5xx, 429, credentials
-refused: the outcomes the sender retries) is not."""
+refused: the outcomes the sender retries), or that refuses our account itself, is not."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ SIGNAL_KEY = KEY_PREFIX + "health:"
 # A channel silent this long forgets what it last heard: "unknown" is then the honest answer.
 SIGNAL_TTL_SECONDS = 30 * 24 * 3600
 ANSWERED = frozenset({SendOutcome.SENT, SendOutcome.FAILED, SendOutcome.UNREACHABLE})
+# Refusals of our account, not of one recipient: nothing gets through until an operator acts (Twilio: the 'From'
+# number cannot send SMS, sending to the region not enabled; Telegram: the bot's token refused).
+ACCOUNT_REFUSALS = frozenset({"21606", "21408", "telegram:InvalidToken"})
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class SendSignal:
 
 def _answered(result: SendResult) -> bool:
     """Whether the provider itself answered this attempt (a refusal of one recipient still is an answer)."""
-    if result.provider_down or (result.error_code or "").startswith(("network:", "exception:")):
+    code = result.error_code or ""
+    if result.provider_down or code.startswith(("network:", "exception:")) or code in ACCOUNT_REFUSALS:
         return False
     return result.outcome in ANSWERED
 

@@ -93,6 +93,13 @@ def test_a_refusal_of_one_recipient_still_shows_the_provider_reachable(runtime, 
     assert channel(runtime, "twilio").state == "reachable"
 
 
+def test_a_refusal_of_our_account_shows_the_channel_not_reachable(runtime, fake_twilio):
+    fake_twilio.script(twilio_error(21606))  # our 'From' number cannot send SMS: nothing will get through
+    assert send_message(queue_to(runtime, "twilio")) == "failed"
+    line = channel(runtime, "twilio")
+    assert (line.state, line.failure_code) == ("unreachable", "21606")
+
+
 def test_the_pace_budget_goes_down_with_each_part_sent_on_the_phone(runtime, fake_phone):
     before = gather(runtime).pace
     assert (before.limit, before.used, before.remaining) == (runtime.settings.android_segments_per_minute, 0, 20)
