@@ -21,6 +21,7 @@ from gateway.core.db import on_commit
 from gateway.core.privacy import mask_address
 from gateway.core.runtime import Runtime, process_runtime
 from gateway.directory import discreet
+from gateway.messaging.channel_signals import note_send
 from gateway.messaging.delivery import mark_unreachable
 from gateway.messaging.outbox import fall_back_to_sms
 from gateway.messaging.sms_text import count_segments
@@ -84,6 +85,7 @@ def send_message(message_id: int) -> str:
             log.error("channel %s raised %s sending message %s", message.channel, type(exc).__name__, message.id)
             result = SendResult(SendOutcome.RETRY, error_code=f"exception:{type(exc).__name__}")
         grant.settle(runtime)
+        note_send(runtime.redis, message.channel, result)  # the console's channel health reads it
     record_result(runtime, message, result)
     return result.outcome.value
 

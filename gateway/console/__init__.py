@@ -117,9 +117,11 @@ def register(app) -> None:
         contacts_import,
         deliveries,
         desk,
+        health_panel,
         meetings,
         meetings_export,
         meetings_forms,
+        message_log,
         two_factor,
     )
 
