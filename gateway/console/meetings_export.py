@@ -13,7 +13,7 @@ from gateway.console import console, login_required, runtime
 from gateway.console.meetings import local_text
 from gateway.console.texts import t
 from gateway.core import audit
-from gateway.core.spreadsheet import neutralise_row
+from gateway.core.untrusted import csv_row
 from gateway.meetings.attendance import invitees
 from gateway.meetings.desk import parse_ref, visible_meeting
 from gateway.staff.roles import PHONE_ROLES
@@ -31,7 +31,7 @@ def attendance_csv(people, with_phone: bool) -> str:
         row.append(local_text(person.answered_at))
         if with_phone:
             row.append(person.phone)
-        writer.writerow(neutralise_row(row))
+        writer.writerow(csv_row(row))
     return out.getvalue()
 
 

@@ -34,6 +34,11 @@ def csv_cell(value: object) -> str:
     return NEUTRALISER + text if text.startswith(FORMULA_STARTS) else text
 
 
+def csv_row(cells) -> list[str]:
+    """Every cell of a CSV row through `csv_cell`."""
+    return [csv_cell(cell) for cell in cells]
+
+
 def from_csv_cell(text: str, always: bool = False) -> str:
     """A cell read back from a CSV: the neutralising `'` of `csv_cell` removed (from any cell when `always`, as
     for phone numbers and Telegram ids, which never begin with an apostrophe)."""

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.core.spreadsheet import neutralise_row
+from gateway.core.untrusted import csv_row
 from gateway.directory.import_export import COLUMNS, OPTIONAL_COLUMNS
 from gateway.models import Contact
 
@@ -49,7 +49,7 @@ def write_contacts(contacts: Iterable[Contact], identity: bool = True) -> str:
     writer.writerow(columns)
     for contact in contacts:
         cells = _cells(contact)
-        writer.writerow(neutralise_row(cells[column] for column in columns))
+        writer.writerow(csv_row(cells[column] for column in columns))
     return out.getvalue()
 
 

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from gateway.core.spreadsheet import FORMULA_STARTS
+from gateway.core.untrusted import FORMULA_STARTS
 from gateway.models import Contact
 from tests.gateway.console.auth_support import PASSWORD, add_staff, code_now
 from tests.gateway.console.browser import browser_session, fresh_start, screenshot, serving

@@ -10,7 +10,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from gateway.core.spreadsheet import FORMULA_STARTS
+from gateway.core.untrusted import FORMULA_STARTS
 from gateway.directory.import_export import COLUMNS, OPTIONAL_COLUMNS
 from gateway.models import AuditEntry, Contact
 from tests.gateway.console.contacts_support import NUMBERS, ROLES, browser_as, first_leader, footprint
