@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from gateway.models import Contact, District, Message, MessageKind, MessageStatus
@@ -24,10 +24,6 @@ DIRECTIONS = ("in", "out")
 STATUSES = tuple(s.value for s in MessageStatus)
 KINDS = tuple(k.value for k in MessageKind)
 MAX_ID = 10**15  # a cursor or contact number beyond any row: refused rather than overflowing the database
-# `created_at` has no index, but ids grow with it (rows are stamped when inserted): a date bound is first turned into
-# an id bound by bisection on the primary key, widened by this margin (a transaction open that long, whose rows would
-# carry older times than rows committed before it, does not happen), then the exact date test is kept.
-ID_BOUND_MARGIN = timedelta(days=1)
 
 
 @dataclass
@@ -114,26 +110,6 @@ def _midnight(text: str, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
-def first_id_at(session: Session, moment: datetime) -> int | None:
-    """The id of the first message stamped at or after `moment` (None: none is), found by bisection on the primary
-    key: a few dozen index lookups instead of a scan of the table."""
-    best = session.scalar(select(func.max(Message.id)))
-    if best is None or session.scalar(select(Message.created_at).where(Message.id == best)) < moment:
-        return None
-    low, high = session.scalar(select(func.min(Message.id))), best - 1
-    while low <= high:
-        middle = (low + high) // 2
-        first = select(Message.id, Message.created_at).where(Message.id >= middle).order_by(Message.id).limit(1)
-        found, stamped = session.execute(first).one()  # exists: `best` is one
-        if found > high:  # no message between middle and high
-            high = middle - 1
-        elif stamped >= moment:
-            best, high = found, middle - 1
-        else:
-            low = found + 1
-    return best
-
-
 def filtered(session: Session, scope: Scope, filters: LogFilters, zone: ZoneInfo) -> Select:
     """The scope's messages under the filters, newest first, one page and one more (to know there is a next)."""
     query = scoped_messages(session, scope)
@@ -146,17 +122,9 @@ def filtered(session: Session, scope: Scope, filters: LogFilters, zone: ZoneInfo
         in_district = select(Contact.id).join(District, Contact.district_id == District.id)
         query = query.where(Message.contact_id.in_(in_district.where(District.code == filters.district)))
     if filters.since:
-        start = _midnight(filters.since, zone)
-        query = query.where(Message.created_at >= start)
-        if (floor := first_id_at(session, start - ID_BOUND_MARGIN)) is not None:
-            query = query.where(Message.id >= floor)  # the walk down the primary key stops there
-        else:
-            query = query.where(false())  # nothing is that recent
+        query = query.where(Message.created_at >= _midnight(filters.since, zone))  # ix_messages_created_at
     if filters.until:
-        end = _midnight(filters.until, zone) + timedelta(days=1)
-        query = query.where(Message.created_at < end)
-        if (ceiling := first_id_at(session, end + ID_BOUND_MARGIN)) is not None:
-            query = query.where(Message.id < ceiling)  # the walk starts there, not at the newest message
+        query = query.where(Message.created_at < _midnight(filters.until, zone) + timedelta(days=1))
     if filters.before:
         query = query.where(Message.id < int(filters.before))
     return query.order_by(Message.id.desc()).limit(PAGE_SIZE + 1)

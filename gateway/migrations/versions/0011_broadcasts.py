@@ -1,5 +1,5 @@
-"""Broadcasts (mass sendings followed in the console), each outbox row's broadcast, and why a contact's channel is
-unreachable.
+"""Broadcasts (mass sendings followed in the console), each outbox row's broadcast, why a contact's channel is
+unreachable, and an index on messages.created_at (the console's message log filters on dates).
 
 Revision ID: 0011
 Revises: 0010
@@ -41,6 +41,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("broadcast_id", sa.Integer()))
         batch.create_foreign_key("fk_messages_broadcast_id_broadcasts", "broadcasts", ["broadcast_id"], ["id"])
         batch.create_index("ix_messages_broadcast_id", ["broadcast_id"])
+        batch.create_index("ix_messages_created_at", ["created_at"])  # the console's message log filters on dates
     with op.batch_alter_table("contacts") as batch:
         batch.add_column(sa.Column("sms_unreachable_reason", sa.String(40)))
         batch.add_column(sa.Column("telegram_unreachable_reason", sa.String(40)))
@@ -52,6 +53,7 @@ def downgrade() -> None:
         batch.drop_column("telegram_unreachable_reason")
         batch.drop_column("sms_unreachable_reason")
     with op.batch_alter_table("messages") as batch:
+        batch.drop_index("ix_messages_created_at")
         batch.drop_index("ix_messages_broadcast_id")
         batch.drop_constraint("fk_messages_broadcast_id_broadcasts", type_="foreignkey")
         batch.drop_column("broadcast_id")
