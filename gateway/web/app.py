@@ -80,9 +80,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # MAX_CONTENT_LENGTH alone only applies when a view reads the body; refuse early on every route. A view
         # that takes files (the directory CSV upload) says how much it takes with a `max_body_bytes` attribute.
         limit = getattr(app.view_functions.get(request.endpoint), "max_body_bytes", MAX_REQUEST_BYTES)
-        if not session.get("uid"):
+        if limit != MAX_REQUEST_BYTES and not session.get("uid"):
             # Only a signed-in browser may send that much: the console's CSRF check parses a form before any view
-            # looks at the login, and a stranger must not get 10 MB parsed.
+            # looks at the login, and a stranger must not get 10 MB parsed. (Webhooks never open the session.)
             limit = MAX_REQUEST_BYTES
         if limit != MAX_REQUEST_BYTES:
             request.max_content_length = limit  # also stops a chunked body without Content-Length
