@@ -130,10 +130,14 @@ def send(session: Session, runtime: Runtime, scope: Scope, fields: Mapping) -> t
 
 
 def sms_segments(runtime: Runtime, queued: list[tuple[str, str]]) -> int:
-    """SMS segments of queued (channel, body) rows; Telegram costs nothing."""
+    """SMS segments of queued (channel, body) rows; Telegram costs nothing. A broadcast has one text: each distinct
+    body is counted once (bench/office.py: 10,000 counts were 0.28 s of a send)."""
     total = 0
+    per_body: dict[str, int] = {}
     for channel, body in queued:
         adapter = runtime.channels.get(channel)
         if adapter is not None and adapter.address_kind == AddressKind.PHONE:
-            total += count_segments(body).segments
+            if body not in per_body:
+                per_body[body] = count_segments(body).segments
+            total += per_body[body]
     return total
