@@ -249,6 +249,7 @@ def writes(table: Table, runtime, found: dict, args) -> None:
 
 
 def main() -> None:
+    """Seed, measure, record the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--leaders", type=int, default=10_000)
