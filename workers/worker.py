@@ -6,6 +6,7 @@ import logging
 import os
 
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
@@ -106,6 +107,10 @@ class GatewayWorker(PromptStopWorker):
         if self.gateway_runtime is not None:
             try:
                 sweep_once(self.gateway_runtime)
+            except StopRequested:
+                # SIGTERM arrived during the sweep (RQ raises it from its signal handler): stop now, as RQ's own loop
+                # does. Swallowed, the worker kept serving until the second signal's cold shut-down.
+                raise
             except Exception:  # noqa: BLE001 - a failed sweep is retried next tick; the worker keeps serving
                 log.warning("sweep failed; will retry", exc_info=True)
 

@@ -1,12 +1,15 @@
 """The gateway's RQ worker stops promptly: stopping never waits a minute on the thread that listens to the worker's
-command channel."""
+command channel, and a stop requested during the outbox sweep is obeyed."""
 
 from __future__ import annotations
 
 import time
 
+import pytest
+from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 
+import workers.worker as worker_module
 from workers.queues import QUEUES, queue
 from workers.worker import PromptStopWorker
 
@@ -29,3 +32,33 @@ def test_a_stopping_worker_never_waits_on_its_command_channel(runtime):
     stuck = worker.pubsub_thread.is_alive()
     worker.pubsub.close()
     assert not stuck, "the command channel's thread still waits: a worker's stop would hang"
+
+
+def test_a_stop_requested_during_the_sweep_stops_the_worker(runtime, monkeypatch):
+    """SIGTERM during the outbox sweep: RQ's signal handler raises StopRequested inside the sweep. The worker must let
+    it through to RQ's loop (which then stops); swallowed as a failed sweep, the worker kept serving until a second
+    signal cold-killed it (seen as a traceback and a 15 s hang when `gateway run` was stopped)."""
+
+    def interrupted(_runtime):
+        raise StopRequested()
+
+    monkeypatch.setattr(worker_module, "sweep_once", interrupted)
+    monkeypatch.setattr(worker_module.GatewayWorker, "gateway_runtime", runtime)
+    worker = worker_module.GatewayWorker([queue(runtime.redis, name) for name in QUEUES], connection=runtime.redis,
+                                         serializer=JSONSerializer)  # fmt: skip
+    with pytest.raises(StopRequested):
+        worker.run_maintenance_tasks()
+
+
+def test_a_failed_sweep_is_logged_and_the_worker_keeps_serving(runtime, monkeypatch, caplog):
+    """Any other error of a sweep is retried next tick: the worker goes on."""
+
+    def broken(_runtime):
+        raise RuntimeError("database locked")
+
+    monkeypatch.setattr(worker_module, "sweep_once", broken)
+    monkeypatch.setattr(worker_module.GatewayWorker, "gateway_runtime", runtime)
+    worker = worker_module.GatewayWorker([queue(runtime.redis, name) for name in QUEUES], connection=runtime.redis,
+                                         serializer=JSONSerializer)  # fmt: skip
+    worker.run_maintenance_tasks()
+    assert "sweep failed; will retry" in caplog.text
