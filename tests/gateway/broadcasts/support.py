@@ -1,4 +1,4 @@
-"""Helpers of the broadcast tests: staff accounts as scopes, what the sending wrote (broadcasts, outbox rows,
+"""Helpers of the broadcast tests: what the sending wrote (broadcasts, outbox rows,
 audit rows), and the directory's expected recipients computed straight from the sample rows."""
 
 from __future__ import annotations
@@ -6,30 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from gateway.models import AuditEntry, Broadcast, Contact, District, Message
-from gateway.staff.accounts import add_user, find_user
 from gateway.staff.roles import fold
-from gateway.staff.scope import Scope
-
-# name → (role, region, district): the accounts of the scope tables (as tests/gateway/api/conftest.py).
-ACCOUNTS = {
-    "admin": ("admin", None, None),
-    "coord_mopti": ("coordinator", "Mopti", None),
-    "coord_segou": ("coordinator", "Ségou", None),
-    "fac_koro": ("facilitator", None, "KORO"),
-    "fac_macina": ("facilitator", None, "MACINA"),
-    "officer_koro": ("officer", None, "KORO"),
-    "observer": ("observer", None, None),
-}
-
-
-def scope_of(runtime, name: str) -> Scope:
-    """The scope of the account `name` (created on first use)."""
-    role, region, district = ACCOUNTS[name]
-    email = f"{name}@example.org"
-    with runtime.db.transaction() as session:
-        user = find_user(session, email) or add_user(session, email, name.title(), role, region, district, None)
-        session.flush()
-        return Scope.of(user)
 
 
 def footprint(runtime) -> dict:

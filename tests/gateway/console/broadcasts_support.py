@@ -6,24 +6,16 @@ from __future__ import annotations
 import re
 
 from gateway.broadcasts import service
-from tests.gateway.broadcasts.support import ACCOUNTS, scope_of
-from tests.gateway.console.auth_support import add_staff, code_now, log_in
+from tests.staff_users import logged_in, scope_of
 
 FORM_TOKEN = re.compile(r'name="form_token" value="([^"]*)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def browser(runtime, app, name: str):
-    """A test client logged in as the account `name` of ACCOUNTS (the admin with its second factor)."""
-    role, region, district = ACCOUNTS[name]
-    scope = {"region": region} if region else {"district": district} if district else {}
-    email = f"{name}@console.example.org"
-    factor = add_staff(runtime, email, role=role, totp=role == "admin", **scope)
-    client = app.test_client()
-    extra = {"otp": code_now(factor.secret)} if factor else {}
-    response = log_in(client, email, **extra)
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return client
+    """A test client logged in as the account `name` of ROLES (the admin with its second factor), under its own
+    email so that it never meets the account `scope_of` makes for the same name."""
+    return logged_in(runtime, app, name, domain="console.example.org")
 
 
 def sent(runtime, who: str, **fields) -> int:
