@@ -16,26 +16,13 @@ from twilio.request_validator import RequestValidator
 from gateway.models import AlertStatus, Contact, District, Notification
 from tests.conftest import wait_for
 from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL, new_sid
-from tests.gateway.console.browser import browser_session, fresh_start, log_in, screenshot, serving
+from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
 from tests.gateway.console.desk_support import PASSWORD, alert_row, audit_rows, make_user, report
 
 pytestmark = pytest.mark.e2e
 
 REPORT = "ALERTE 3 les jeunes et les gendarmes s'affrontent au marche"
 POLL_DEADLINE = 15  # seconds: a duty officer sees a new urgent alert within this, without touching the page
-
-
-@pytest.fixture(scope="module")
-def driver():
-    """One headless Chromium for the module."""
-    yield from browser_session()
-
-
-@pytest.fixture
-def browser(driver, app):
-    """The browser, logged out, on this test's gateway served over HTTP."""
-    with serving(app) as base_url:
-        yield fresh_start(driver, base_url)
 
 
 @pytest.fixture
