@@ -5,26 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import current_app, g, jsonify, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import g, jsonify, request
 from sqlalchemy import select
 
 from gateway.alerts import desk
 from gateway.api import ApiError, api, json_body, not_found, require_writer, runtime
+from gateway.api.pages import next_cursor, page_request
 from gateway.api.serialise import alert_object, escalations_of, timeline
 from gateway.messaging.sms_text import count_segments
 from gateway.models import Alert, AlertStatus, District
 from gateway.staff.scope import scoped_alerts, visible_alert
 
-DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 MAX_REF = 2**31 - 1  # a bigger number is no alert (and would overflow the database's integer)
 CURSOR_SALT = "gateway-api-alerts-cursor"
 FILTERS = ("district", "status", "severity", "since")
-
-
-def _serializer() -> URLSafeSerializer:
-    # Signed with the app's secret: a client cannot forge a position or change the filters a cursor carries.
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
 
 
 def _parse_since(text: str) -> datetime:
@@ -39,14 +33,6 @@ def _parse_since(text: str) -> datetime:
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ApiError(422, f"since: {text[:40]!r} is not YYYY-MM-DD nor an ISO date and time") from None
-
-
-def _limit(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_LIMIT
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        raise ApiError(422, f"limit is a whole number from 1 to {MAX_LIMIT}")
-    return int(text)
 
 
 def _filters(args) -> dict:
@@ -67,26 +53,10 @@ def _filters(args) -> dict:
     return filters
 
 
-def _page_request() -> tuple[dict, int, int | None]:
-    """(filters, limit, the last ref already seen): from the query string, or from the cursor, which carries
-    the filters and the limit of the first page (other parameters are then ignored, except a new `limit`)."""
-    cursor = request.args.get("cursor")
-    if cursor is None:
-        return _filters(request.args), _limit(request.args.get("limit")), None
-    try:
-        state = _serializer().loads(cursor)
-        filters, before, limit = dict(state["f"]), int(state["b"]), int(state["l"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        raise ApiError(400, "this cursor is not one the API gave: start again without it", "bad_cursor") from None
-    if "limit" in request.args:
-        limit = _limit(request.args["limit"])
-    return filters, limit, before
-
-
 @api.get("/alerts")
 def list_alerts():
     """Alerts and untriaged reports of the caller's scope, newest first, a page at a time."""
-    filters, limit, before = _page_request()
+    filters, limit, before = page_request(CURSOR_SALT, lambda: _filters(request.args))
     with runtime().db.transaction() as db:
         query = select(Alert).order_by(Alert.id.desc())
         if "district" in filters:
@@ -106,8 +76,7 @@ def list_alerts():
         page = rows[:limit]
         escalations = escalations_of(db, [a.id for a in page])
         items = [alert_object(a, escalations.get(a.id), g.scope) for a in page]
-    following = _serializer().dumps({"f": filters, "b": page[-1].id, "l": limit}) if len(rows) > limit else None
-    return jsonify(alerts=items, next=following)
+    return jsonify(alerts=items, next=next_cursor(CURSOR_SALT, filters, rows, limit))
 
 
 def _ref(ref: str) -> int:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, g, jsonify, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import g, jsonify
 from sqlalchemy import select
 
 from gateway.api import ApiError, api, json_body, require_writer, runtime
 from gateway.api.openapi import document
+from gateway.api.pages import DEFAULT_LIMIT, MAX_LIMIT, next_cursor, page_request
 from gateway.broadcasts import service
 from gateway.broadcasts.errors import BroadcastError
 from gateway.messaging.deliveries import delivery_counts
@@ -21,7 +21,6 @@ from gateway.staff.scope import scoped_broadcasts, visible_broadcast
 
 NOT_FOUND = "no such broadcast in your scope"
 MAX_ID = 2**31 - 1
-DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 CURSOR_SALT = "gateway-api-broadcasts-cursor"
 
 
@@ -89,38 +88,17 @@ def show_broadcast(broadcast_id: str):
         return jsonify(broadcast_object(db, broadcast))
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
-
-
-def _page_request() -> tuple[int, int | None]:
-    text = request.args.get("limit")
-    limit = DEFAULT_LIMIT
-    if text is not None:
-        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-            raise ApiError(422, f"limit is a whole number from 1 to {MAX_LIMIT}")
-        limit = int(text)
-    cursor = request.args.get("cursor")
-    if cursor is None:
-        return limit, None
-    try:
-        return limit, int(_serializer().loads(cursor)["b"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        raise ApiError(400, "this cursor is not one the API gave: start again without it", "bad_cursor") from None
-
-
 @api.get("/broadcasts")
 def list_broadcasts():
     """The scope's broadcasts (and meeting sendings), newest first, without delivery counts (see `/<id>`)."""
-    limit, before = _page_request()
+    filters, limit, before = page_request(CURSOR_SALT)
     query = select(Broadcast).order_by(Broadcast.id.desc())
     if before is not None:
         query = query.where(Broadcast.id < before)
     with runtime().db.sessions() as db:
         rows = list(db.scalars(scoped_broadcasts(db, g.scope, query).limit(limit + 1)))
         items = [broadcast_object(db, b, with_status=False) for b in rows[:limit]]
-    following = _serializer().dumps({"b": items[-1]["id"]}) if len(rows) > limit else None
-    return jsonify(broadcasts=items, next=following)
+    return jsonify(broadcasts=items, next=next_cursor(CURSOR_SALT, filters, rows, limit))
 
 
 def _schema(name: str) -> dict:

@@ -4,33 +4,20 @@ the roles that see numbers (admin, coordinator); the observer, who never sees id
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import g, jsonify, request
 from sqlalchemy import select
 
 from gateway.api import ApiError, api, runtime
 from gateway.api.openapi import _error, _json, _query, _ref, document
+from gateway.api.pages import next_cursor, page_request
 from gateway.directory import search
 from gateway.models import Contact
 from gateway.staff.roles import PHONE_ROLES, StaffRole
 
-DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 CURSOR_SALT = "gateway-api-contacts-cursor"
 FILTERS = ("district", "commune", "role", "language", "channel", "opted_out", "unreachable")
 # The API's yes/no filters take JSON-ish booleans too.
 BOOLEANS = {"true": "yes", "false": "no", "yes": "yes", "no": "no", "1": "yes", "0": "no"}
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
-
-
-def _limit(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_LIMIT
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        raise ApiError(422, f"limit is a whole number from 1 to {MAX_LIMIT}")
-    return int(text)
 
 
 def _filters(db, args) -> dict:
@@ -54,20 +41,6 @@ def _filters(db, args) -> dict:
         raise ApiError(422, f"{name}: {given[name][:40]!r} is not one of: {choices}")
     filters.active = "all"  # the API lists deactivated contacts too, with `active`
     return filters.args()
-
-
-def _page_request(db) -> tuple[dict, int, int | None]:
-    cursor = request.args.get("cursor")
-    if cursor is None:
-        return _filters(db, request.args), _limit(request.args.get("limit")), None
-    try:
-        state = _serializer().loads(cursor)
-        filters, after, limit = dict(state["f"]), int(state["a"]), int(state["l"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        raise ApiError(400, "this cursor is not one the API gave: start again without it", "bad_cursor") from None
-    if "limit" in request.args:
-        limit = _limit(request.args["limit"])
-    return filters, limit, after
 
 
 def contact_object(contact: Contact, identity: bool) -> dict:
@@ -104,15 +77,14 @@ def list_contacts():
         raise ApiError(403, "an observer never sees who is in the directory")
     identity = g.scope.role in PHONE_ROLES
     with runtime().db.transaction() as db:
-        filters, limit, after = _page_request(db)
+        filters, limit, after = page_request(CURSOR_SALT, lambda: _filters(db, request.args))
         query = search.filtered_contacts(db, g.scope, search.ContactFilters(**filters), select(Contact))
         if after is not None:
             query = query.where(Contact.id > after)
         rows = list(db.scalars(query.order_by(Contact.id).limit(limit + 1)))
         page = rows[:limit]
         items = [contact_object(c, identity) for c in page]
-    following = _serializer().dumps({"f": filters, "a": page[-1].id, "l": limit}) if len(rows) > limit else None
-    return jsonify(contacts=items, next=following)
+    return jsonify(contacts=items, next=next_cursor(CURSOR_SALT, filters, rows, limit))
 
 
 NULLABLE_TEXT = {"type": ["string", "null"]}

@@ -4,12 +4,12 @@ the CLI, the console and `REUNION` by SMS."""
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import g, jsonify
 from sqlalchemy import select
 
 from gateway.api import ApiError, api, json_body, require_writer, runtime
 from gateway.api.openapi import _body, _error, _json, _ref, document
+from gateway.api.pages import next_cursor, page_request
 from gateway.meetings import desk
 from gateway.meetings.attendance import answer_counts, invitees, local_text
 from gateway.meetings.desk import MeetingRefusal
@@ -17,7 +17,6 @@ from gateway.meetings.texts import tally
 from gateway.models import Meeting
 from gateway.staff.roles import PHONE_ROLES
 
-DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 CURSOR_SALT = "gateway-api-meetings-cursor"
 NOT_FOUND = "no such meeting in your scope"
 
@@ -26,30 +25,6 @@ NOT_FOUND = "no such meeting in your scope"
 def meeting_refusal(exc: MeetingRefusal):
     """A refused meeting request: 403, 409 or 422 with its code."""
     return jsonify(error={"code": exc.code, "message": exc.message}), exc.http_status
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
-
-
-def _page_request() -> tuple[int, int | None]:
-    """(limit, the last ref already seen) from the query string or the signed cursor."""
-    text = request.args.get("limit")
-    limit = DEFAULT_LIMIT
-    if text is not None:
-        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-            raise ApiError(422, f"limit is a whole number from 1 to {MAX_LIMIT}")
-        limit = int(text)
-    cursor = request.args.get("cursor")
-    if cursor is None:
-        return limit, None
-    try:
-        state = _serializer().loads(cursor)
-        before = int(state["b"])
-        limit = limit if text is not None else int(state["l"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        raise ApiError(400, "this cursor is not one the API gave: start again without it", "bad_cursor") from None
-    return limit, before
 
 
 def meeting_object(meeting: Meeting) -> dict:
@@ -69,7 +44,7 @@ def meeting_object(meeting: Meeting) -> dict:
 @api.get("/meetings")
 def list_meetings():
     """Meetings of the caller's scope, newest reference first, a page at a time."""
-    limit, before = _page_request()
+    filters, limit, before = page_request(CURSOR_SALT)
     with runtime().db.transaction() as db:
         query = select(Meeting).order_by(Meeting.id.desc())
         if before is not None:
@@ -77,8 +52,7 @@ def list_meetings():
         rows = list(db.scalars(desk.scoped_meetings(db, g.scope, query).limit(limit + 1)))
         page = rows[:limit]
         items = [meeting_object(m) for m in page]
-    following = _serializer().dumps({"b": page[-1].id, "l": limit}) if len(rows) > limit else None
-    return jsonify(meetings=items, next=following)
+    return jsonify(meetings=items, next=next_cursor(CURSOR_SALT, filters, rows, limit))
 
 
 def _meeting(db, ref: str) -> Meeting:

@@ -15,6 +15,7 @@ from gateway.core import audit
 from gateway.core.privacy import mask_address
 from gateway.directory import search
 from gateway.directory.edit import ContactEditError, apply_change, read_change, set_active
+from gateway.directory.export import profile_cells
 from gateway.directory.telegram_identity import LINK_CODE_TTL_SECONDS, create_link_code
 from gateway.models import Contact, Language, PreferredChannel, Role
 from gateway.staff.roles import StaffRole
@@ -70,14 +71,7 @@ def _facts(contact: Contact) -> dict:
         "name": contact.name,
         "phone": shown_phone(contact),
         "telegram": shown_telegram(contact),
-        "role": contact.role,
-        "region": contact.region or "",
-        "district": contact.district.code if contact.district else "",
-        "commune": contact.commune or "",
-        "village": contact.village or "",
-        "language": contact.language,
-        "channel": contact.channel,
-        "escalation_level": contact.escalation_level or "",
+        **profile_cells(contact),
         "discreet": contact.discreet,
         "active": contact.active,
     }

@@ -23,11 +23,10 @@ def export_columns(identity: bool) -> tuple[str, ...]:
     return columns if identity else tuple(c for c in columns if c not in IDENTITY_COLUMNS)
 
 
-def _cells(contact: Contact) -> dict[str, object]:
+def profile_cells(contact: Contact) -> dict[str, object]:
+    """The contact's role, place, language, channel and escalation level as the directory shows them ("" for none):
+    the columns of the export that are no identity, and the facts of the console's contact page."""
     return {
-        "name": contact.name,
-        "phone": contact.phone,
-        "telegram_id": contact.telegram_id or "",
         "role": contact.role,
         "region": contact.region or "",
         "district": contact.district.code if contact.district else "",
@@ -36,6 +35,15 @@ def _cells(contact: Contact) -> dict[str, object]:
         "language": contact.language,
         "channel": contact.channel,
         "escalation_level": contact.escalation_level or "",
+    }
+
+
+def _cells(contact: Contact) -> dict[str, object]:
+    return {
+        "name": contact.name,
+        "phone": contact.phone,
+        "telegram_id": contact.telegram_id or "",
+        **profile_cells(contact),
         "discreet": "yes" if contact.discreet else "",
     }
 

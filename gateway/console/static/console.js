@@ -21,12 +21,11 @@
     return true;
   }
 
+  function transliterate(ch) { return Object.prototype.hasOwnProperty.call(FRENCH, ch) ? FRENCH[ch] : ch; }
+
   function toGsm7(text) {
     var out = "";
-    for (var i = 0; i < text.length; i++) {
-      var ch = text.charAt(i);
-      out += Object.prototype.hasOwnProperty.call(FRENCH, ch) ? FRENCH[ch] : ch;
-    }
+    for (var i = 0; i < text.length; i++) { out += transliterate(text.charAt(i)); }
     return isGsm7(out) ? out : text;
   }
 
@@ -75,7 +74,8 @@
     });
   }
 
-  window.gatewayConsole = { countSegments: countSegments };
+  // For the pages' own scripts (static/broadcasts.js), loaded after this one on every console page.
+  window.gatewayConsole = { countSegments: countSegments, isGsm7: isGsm7, transliterate: transliterate };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", wire);
   } else {

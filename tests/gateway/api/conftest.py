@@ -12,27 +12,7 @@ from sqlalchemy import func, select
 from gateway.models import Alert, AlertUpdate, AuditEntry, Escalation, Message, StaffUser
 from gateway.staff.accounts import add_user, issue_token
 from tests.chat import Chat
-
-# name → (role, region, district): the seven accounts every access table runs through.
-ROLES = {
-    "admin": ("admin", None, None),
-    "coord_mopti": ("coordinator", "Mopti", None),
-    "coord_segou": ("coordinator", "Ségou", None),
-    "fac_koro": ("facilitator", None, "KORO"),
-    "fac_macina": ("facilitator", None, "MACINA"),
-    "officer_koro": ("officer", None, "KORO"),
-    "observer": ("observer", None, None),
-}
-# Which of the two reports each account may see.
-SEES = {
-    "admin": {"KORO", "MACINA"},
-    "coord_mopti": {"KORO"},
-    "coord_segou": {"MACINA"},
-    "fac_koro": {"KORO"},
-    "fac_macina": {"MACINA"},
-    "officer_koro": {"KORO"},
-    "observer": {"KORO", "MACINA"},
-}
+from tests.staff_users import ROLES, display_name, email_of
 
 KORO_LEADER = "+22371581530"  # Abdoulaye Tangara, KORO
 MACINA_LEADER = "+22365262635"  # Aminata Sow, MACINA
@@ -54,8 +34,8 @@ def staff(runtime, directory) -> Staff:
     tokens, emails = {}, {}
     with runtime.db.transaction() as session:
         for name, (role, region, district) in ROLES.items():
-            email = f"{name}@example.org"
-            user = add_user(session, email, name.replace("_", " ").title(), role, region, district, None)
+            email = email_of(name)
+            user = add_user(session, email, display_name(name), role, region, district, None)
             tokens[name] = issue_token(session, user, "tests").secret
             emails[name] = email
     return Staff(tokens=tokens, emails=emails)

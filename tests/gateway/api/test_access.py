@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gateway.api.conftest import KORO_LEADER, MACINA_LEADER, ROLES, SEES, assert_error, footprint
+from tests.gateway.api.conftest import KORO_LEADER, MACINA_LEADER, assert_error, footprint
+from tests.staff_users import ROLES, SEES
 
 DESK = {"admin", "coord_mopti", "coord_segou", "fac_koro", "fac_macina", "officer_koro"}
 RESPONDERS = {"admin", "coord_mopti", "coord_segou", "officer_koro"}  # take, resolve, false alarm

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from gateway.broadcasts import service
 from gateway.messaging.sms_text import count_segments
 from gateway.models import Broadcast, Message, MessageStatus
-from tests.gateway.api.conftest import ROLES, assert_error
-from tests.gateway.broadcasts.support import footprint, scope_of
+from tests.gateway.api.conftest import assert_error
+from tests.gateway.broadcasts.support import footprint
+from tests.staff_users import ROLES, scope_of
 
 TEXT = "Réunion de paix samedi à 10h à la mairie"
 CONVENERS = {"admin", "coord_mopti", "coord_segou", "fac_koro", "fac_macina"}

@@ -8,17 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from gateway.models import Contact, District
-from tests.gateway.api.conftest import ROLES, assert_error, footprint
-
-SCOPE = {
-    "admin": {"KORO", "MACINA"},
-    "coord_mopti": {"KORO"},
-    "coord_segou": {"MACINA"},
-    "fac_koro": {"KORO"},
-    "fac_macina": {"MACINA"},
-    "officer_koro": {"KORO"},
-}
-NUMBERS = {"admin", "coord_mopti", "coord_segou"}
+from tests.gateway.api.conftest import assert_error, footprint
+from tests.staff_users import PHONE_SEERS, ROLES, SEES
 
 
 def everything(api, who: str, **args) -> list[dict]:
@@ -44,16 +35,16 @@ def test_each_role_gets_its_scope_and_its_fields(api, runtime, directory, who):
         return
     for district in ("KORO", "MACINA"):
         response = api("GET", "/contacts", who, query_string={"district": district})
-        if district not in SCOPE[who]:
+        if district not in SEES[who]:
             assert_error(response, 422, "invalid")
             continue
         contacts = response.get_json()["contacts"]
         assert contacts and {c["district"] for c in contacts} == {district}
         for contact in contacts:
-            assert ("phone" in contact) == ("telegram_id" in contact) == (who in NUMBERS)
+            assert ("phone" in contact) == ("telegram_id" in contact) == (who in PHONE_SEERS)
     listed = everything(api, who)
     districts = {c["district"] for c in listed}
-    assert {"KORO", "MACINA"} & districts == SCOPE[who]
+    assert {"KORO", "MACINA"} & districts == SEES[who]
     assert footprint(runtime) == before
 
 

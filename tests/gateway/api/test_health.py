@@ -7,7 +7,8 @@ import pytest
 
 from gateway.messaging.outbox import queue_message
 from gateway.models import Priority
-from tests.gateway.api.conftest import ROLES, assert_error
+from tests.gateway.api.conftest import assert_error
+from tests.staff_users import ROLES
 from workers.outbound import send_message
 
 LEADER = "+22371139685"

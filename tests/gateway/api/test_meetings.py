@@ -20,10 +20,8 @@ from gateway.models import (
     Message,
     MessageStatus,
 )
-from tests.gateway.api.conftest import ROLES, SEES, assert_error
-
-CONVENERS = {"admin", "coord_mopti", "coord_segou", "fac_koro", "fac_macina"}
-PHONE_SEERS = {"admin", "coord_mopti", "coord_segou"}
+from tests.gateway.api.conftest import assert_error
+from tests.staff_users import CONVENERS, PHONE_SEERS, ROLES, SEES
 
 
 def ahead(days: int = 3, clock: str = "10:00") -> str:

@@ -14,7 +14,8 @@ from gateway.models import Alert, AuditEntry
 from gateway.staff.accounts import find_user
 from gateway.staff.scope import Scope
 from tests.chat import Chat
-from tests.gateway.api.conftest import KORO_LEADER, KORO_REPORT, MACINA_REPORT, SEES, assert_error, footprint
+from tests.gateway.api.conftest import KORO_LEADER, KORO_REPORT, MACINA_REPORT, assert_error, footprint
+from tests.staff_users import SEES
 
 OFFICER_KORO_PHONE = "+22379678122"  # Seydou Traoré, KORO's duty officer in the sample directory
 REPLY = "Merci, une équipe arrive au marché."

@@ -1,35 +1,20 @@
-"""Helpers of the broadcast tests: staff accounts as scopes, what the sending wrote (broadcasts, outbox rows,
-audit rows), and the directory's expected recipients computed straight from the sample rows."""
+"""Helpers of the broadcast tests: what the sending wrote (broadcasts, outbox rows, audit rows), the directory's
+expected recipients computed straight from the sample rows, broadcasts sent through the domain, and for the
+console's pages a logged-in browser per account of the scope tables and the forms' tokens read from the pages."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
+from gateway.broadcasts import service
 from gateway.models import AuditEntry, Broadcast, Contact, District, Message
-from gateway.staff.accounts import add_user, find_user
 from gateway.staff.roles import fold
-from gateway.staff.scope import Scope
+from tests.staff_users import logged_in, scope_of
 
-# name → (role, region, district): the accounts of the scope tables (as tests/gateway/api/conftest.py).
-ACCOUNTS = {
-    "admin": ("admin", None, None),
-    "coord_mopti": ("coordinator", "Mopti", None),
-    "coord_segou": ("coordinator", "Ségou", None),
-    "fac_koro": ("facilitator", None, "KORO"),
-    "fac_macina": ("facilitator", None, "MACINA"),
-    "officer_koro": ("officer", None, "KORO"),
-    "observer": ("observer", None, None),
-}
-
-
-def scope_of(runtime, name: str) -> Scope:
-    """The scope of the account `name` (created on first use)."""
-    role, region, district = ACCOUNTS[name]
-    email = f"{name}@example.org"
-    with runtime.db.transaction() as session:
-        user = find_user(session, email) or add_user(session, email, name.title(), role, region, district, None)
-        session.flush()
-        return Scope.of(user)
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]*)"')
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def footprint(runtime) -> dict:
@@ -62,3 +47,27 @@ def contacts_of(runtime, district: str, role: str = "leader") -> list[Contact]:
         rows = list(session.scalars(query.order_by(Contact.id)))
         session.expunge_all()
         return rows
+
+
+def browser(runtime, app, name: str):
+    """A test client logged in as the account `name` of ROLES (the admin with its second factor), under its own
+    email so that it never meets the account `scope_of` makes for the same name."""
+    return logged_in(runtime, app, name, domain="console.example.org")
+
+
+def sent(runtime, who: str, **fields) -> int:
+    """A broadcast sent by the account `who` (through the domain); its id."""
+    with runtime.db.transaction() as session:
+        broadcast, _ = service.send(session, runtime, scope_of(runtime, who), {"text": "Bonjour à tous", **fields})
+        return broadcast.id
+
+
+def compose_form(client) -> dict:
+    """The composer's hidden fields (CSRF and one-time form tokens), read from GET /console/broadcasts/new."""
+    page = client.get("/console/broadcasts/new").get_data(as_text=True)
+    return {"csrf_token": CSRF.search(page).group(1), "form_token": FORM_TOKEN.search(page).group(1)}
+
+
+def csrf_of(client, path: str) -> str:
+    """The CSRF token of a page's forms."""
+    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)

@@ -16,8 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.models import Message, MessageStatus
 from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL, twilio_error
-from tests.gateway.broadcasts.support import contacts_of
-from tests.gateway.console.broadcasts_support import browser, csrf_of
+from tests.gateway.broadcasts.support import browser, contacts_of, csrf_of
 from workers.queues import QUEUES, queue
 from workers.worker import PromptStopWorker
 

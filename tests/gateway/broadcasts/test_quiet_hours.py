@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gateway.broadcasts import service
 from gateway.models import Message, MessageStatus
-from tests.gateway.broadcasts.support import scope_of
+from tests.staff_users import scope_of
 
 
 @pytest.fixture

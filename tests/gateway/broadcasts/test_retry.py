@@ -13,7 +13,8 @@ from gateway.broadcasts.retry import retry_failed, retryable_count
 from gateway.messaging.deliveries import delivery_counts
 from gateway.messaging.routing import NO_SMS_CHANNEL_ERROR, SMS_UNREACHABLE_ERROR
 from gateway.models import AuditEntry, Broadcast, BroadcastKind, Contact, Message, MessageStatus
-from tests.gateway.broadcasts.support import footprint, scope_of
+from tests.gateway.broadcasts.support import footprint
+from tests.staff_users import scope_of
 from workers.queues import QUEUE_BULK, queue
 
 # error code of each failed row → retried?

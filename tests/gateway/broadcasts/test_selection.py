@@ -9,7 +9,8 @@ import pytest
 from gateway.broadcasts.errors import BroadcastError
 from gateway.broadcasts.selection import parse_selection, resolve
 from gateway.models import Contact
-from tests.gateway.broadcasts.support import expected, scope_of
+from tests.gateway.broadcasts.support import expected
+from tests.staff_users import scope_of
 
 MOPTI = {"BANDIAGARA", "BANKASS", "DJENNE", "KORO", "MOPTI"}
 SEGOU = {"MACINA", "SEGOU"}

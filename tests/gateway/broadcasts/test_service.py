@@ -12,7 +12,8 @@ from gateway.broadcasts import service
 from gateway.broadcasts.errors import BroadcastError
 from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import AuditEntry, Broadcast, Message, MessageKind, MessageStatus, Priority
-from tests.gateway.broadcasts.support import footprint, scope_of
+from tests.gateway.broadcasts.support import footprint
+from tests.staff_users import scope_of
 
 UCS2_TEXT = "Réunion à Ségou – «urgent» ✓"
 FRENCH_TEXT = "Réunion à Ségou – «urgent» : venez nombreux, ça compte…"

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.gateway.console.auth_support import code_now
+
 CHROMIUM = os.environ.get("CONSOLE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CONSOLE_CHROMEDRIVER", "/usr/bin/chromedriver")
 ROOT = Path(__file__).resolve().parents[3]
@@ -81,6 +83,20 @@ def browser_session() -> Iterator:
         browser.quit()
 
 
+# The two fixtures of every browser test module, which imports them (`chromium, live_browser`) and takes `browser`.
+@pytest.fixture(scope="module", name="driver")
+def chromium():
+    """One headless Chromium for the test module."""
+    yield from browser_session()
+
+
+@pytest.fixture(name="browser")
+def live_browser(driver, app):
+    """The module's browser, logged out, on this test's gateway served over HTTP."""
+    with serving(app) as base_url:
+        yield fresh_start(driver, base_url)
+
+
 @contextmanager
 def serving(app) -> Iterator[str]:
     """The app served over HTTP on a free port of 127.0.0.1 while the block runs; its base URL."""
@@ -102,8 +118,9 @@ def fresh_start(driver, base_url: str):
     return driver
 
 
-def log_in(browser, email: str, password: str) -> None:
-    """Fill and submit the login form as a person would."""
+def log_in(browser, email: str, password: str, totp_secret: str | None = None) -> None:
+    """Fill and submit the login form as a person would (then the second factor's form, given the account's TOTP
+    secret, as an admin does); wait for the desk."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -112,6 +129,10 @@ def log_in(browser, email: str, password: str) -> None:
     browser.find_element(By.NAME, "email").send_keys(email)
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
+    if totp_secret:
+        WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.NAME, "otp"))
+        browser.find_element(By.NAME, "otp").send_keys(code_now(totp_secret))
+        browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
     WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "desk-list")))
 
 

@@ -35,8 +35,8 @@ def log_in(client, email: str) -> None:
     assert response.status_code == 302, response.data[:500]
 
 
-def leader_of(runtime, district: str, channel: str | None = None) -> Contact:
-    """The first leader of a district (on a channel, when given)."""
+def leaders_of(runtime, district: str, channel: str | None = None) -> list[Contact]:
+    """The leaders of a district (on a channel, when given), in the directory's order."""
     with runtime.db.transaction() as session:
         query = (
             select(Contact)
@@ -46,7 +46,12 @@ def leader_of(runtime, district: str, channel: str | None = None) -> Contact:
         )
         if channel:
             query = query.where(Contact.channel == channel)
-        return session.scalars(query).first()
+        return list(session.scalars(query))
+
+
+def leader_of(runtime, district: str, channel: str | None = None) -> Contact | None:
+    """The first leader of a district (on a channel, when given)."""
+    return next(iter(leaders_of(runtime, district, channel)), None)
 
 
 def fresh_leader(runtime, district: str) -> Contact:

@@ -1,5 +1,5 @@
-"""Helpers of the meetings' console tests: one account per role, meetings in KORO (Mopti) and MACINA (Ségou) made
-the way the console makes them, a footprint of everything a meeting write touches, and dates ahead in local time."""
+"""Helpers of the meetings' console tests: meetings in KORO (Mopti) and MACINA (Ségou) made the way the console
+makes them, a footprint of everything a meeting write touches, and dates ahead in local time."""
 
 from __future__ import annotations
 
@@ -11,53 +11,7 @@ from sqlalchemy import func, select
 from gateway.meetings import desk
 from gateway.models import AuditEntry, Broadcast, Invitation, Meeting, MeetingReminder, Message, StaffUser
 from gateway.staff.scope import Scope
-from tests.gateway.console import auth_support
 from tests.gateway.console.desk_support import csrf_token, make_user
-
-# name → (role, region, district): the accounts every access table runs through.
-ROLES = {
-    "admin": ("admin", None, None),
-    "coord_mopti": ("coordinator", "Mopti", None),
-    "coord_segou": ("coordinator", "Ségou", None),
-    "fac_koro": ("facilitator", None, "KORO"),
-    "fac_macina": ("facilitator", None, "MACINA"),
-    "officer_koro": ("officer", None, "KORO"),
-    "observer": ("observer", None, None),
-}
-SEES = {
-    "admin": {"KORO", "MACINA"},
-    "coord_mopti": {"KORO"},
-    "coord_segou": {"MACINA"},
-    "fac_koro": {"KORO"},
-    "fac_macina": {"MACINA"},
-    "officer_koro": {"KORO"},
-    "observer": {"KORO", "MACINA"},
-}
-CONVENERS = {"admin", "coord_mopti", "coord_segou", "fac_koro", "fac_macina"}
-PHONE_SEERS = {"admin", "coord_mopti", "coord_segou"}
-
-
-def email_of(name: str) -> str:
-    """The test account's email."""
-    return f"{name}@example.org"
-
-
-def logged_in(runtime, app, name: str):
-    """A fresh test client logged in as one of ROLES (its account created; the admin with its second factor)."""
-    client = app.test_client()
-    if name == "admin":
-        factor = auth_support.add_staff(runtime, email_of(name), role="admin", totp=True)
-        response = auth_support.log_in(client, email_of(name), otp=auth_support.code_now(factor.secret))
-        assert response.status_code == 302
-        return client
-    role, region, district = ROLES[name]
-    auth_support.add_staff(runtime, email_of(name), role=role, **_scope(region, district))
-    assert auth_support.log_in(client, email_of(name)).status_code == 302
-    return client
-
-
-def _scope(region: str | None, district: str | None) -> dict:
-    return {k: v for k, v in (("region", region), ("district", district)) if v}
 
 
 def token_of(client) -> str:

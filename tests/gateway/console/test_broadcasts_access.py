@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from gateway.models import Message, MessageStatus
-from tests.gateway.broadcasts.support import footprint
-from tests.gateway.console.broadcasts_support import browser, compose_form, csrf_of, sent
+from tests.gateway.broadcasts.support import browser, compose_form, csrf_of, footprint, sent
 
 # account → can it see the KORO broadcast, the MACINA broadcast; may it compose and retry.
 SEES = {

@@ -13,8 +13,7 @@ from gateway.broadcasts.errors import REASONS
 from gateway.console.texts import catalogue
 from gateway.messaging.sms_text import count_segments, to_gsm7
 from gateway.models import Broadcast, Message, MessageStatus
-from tests.gateway.broadcasts.support import footprint
-from tests.gateway.console.broadcasts_support import browser, compose_form, csrf_of
+from tests.gateway.broadcasts.support import browser, compose_form, csrf_of, footprint
 
 UCS2_TEXT = "Réunion à Ségou – «urgent» ✓"
 FRENCH_TEXT = "Réunion à Ségou – «urgent»"

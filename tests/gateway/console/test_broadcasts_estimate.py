@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from gateway.messaging.sms_text import count_segments
 from gateway.models import Broadcast, Message, MessageStatus
-from tests.gateway.console.broadcasts_support import browser, compose_form
+from tests.gateway.broadcasts.support import browser, compose_form
 
 TEXT = "Rappel : la réunion de paix de Koro se tient samedi à 10h à la mairie. " * 3  # 2 segments
 

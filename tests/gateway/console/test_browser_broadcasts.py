@@ -12,25 +12,12 @@ from sqlalchemy import select
 
 from gateway.models import Broadcast
 from tests.gateway.broadcasts.test_broadcast_delivery import run_jobs
-from tests.gateway.console.browser import browser_session, fresh_start, log_in, screenshot, serving
+from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
 from tests.gateway.console.desk_support import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
 
 UCS2_TEXT = "Réunion à Koro – «urgent» ✓ venez"
-
-
-@pytest.fixture(scope="module")
-def driver():
-    """One headless Chromium for the module."""
-    yield from browser_session()
-
-
-@pytest.fixture
-def browser(driver, app):
-    """The browser, logged out, on this test's gateway served over HTTP."""
-    with serving(app) as base_url:
-        yield fresh_start(driver, base_url)
 
 
 def test_a_facilitator_composes_previews_confirms_and_watches_the_delivery(runtime, directory, browser):

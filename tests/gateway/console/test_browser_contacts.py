@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from gateway.core.untrusted import FORMULA_STARTS
 from gateway.models import Contact
-from tests.gateway.console.auth_support import PASSWORD, add_staff, code_now
-from tests.gateway.console.browser import browser_session, fresh_start, screenshot, serving
+from tests.gateway.console.auth_support import PASSWORD, add_staff
+from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
 from tests.gateway.console.contacts_support import csv_text, footprint
 from tests.gateway.console.test_browser_desk import still_the_same_page
 
@@ -27,31 +27,6 @@ FORMULA = '=HYPERLINK("http://x","y")'
 GOOD = f'"{FORMULA.replace(chr(34), chr(34) * 2)}",+22376123456,,leader,Mopti,KORO,Konna,Kotaka,fr,sms,,'
 OTHER = "Moussa Diarra,76 12 34 57,,leader,Ségou,MACINA,Macina,,bm,sms,,"
 BAD = "Ali Cissé,12,,leader,Mopti,KORO,Koro,,fr,sms,,"
-
-
-@pytest.fixture(scope="module")
-def driver():
-    """One headless Chromium for the module."""
-    yield from browser_session()
-
-
-@pytest.fixture
-def browser(driver, app):
-    """The browser, logged out, on this test's gateway served over HTTP."""
-    with serving(app) as base_url:
-        yield fresh_start(driver, base_url)
-
-
-def log_in_with_code(browser, email: str, secret: str) -> None:
-    """The login form, then the second factor's form, as an admin does."""
-    browser.get(browser.base_url + "/console/login")
-    browser.find_element(By.NAME, "email").send_keys(email)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.NAME, "otp"))
-    browser.find_element(By.NAME, "otp").send_keys(code_now(secret))
-    browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "desk-list"))
 
 
 def upload(browser, path) -> None:
@@ -64,7 +39,7 @@ def upload(browser, path) -> None:
 
 def test_an_admin_imports_a_corrected_file_and_exports_no_live_formula(runtime, directory, browser, tmp_path):
     factor = add_staff(runtime, "chef@example.org", role="admin", totp=True)
-    log_in_with_code(browser, "chef@example.org", factor.secret)
+    log_in(browser, "chef@example.org", PASSWORD, factor.secret)
     browser.get(browser.base_url + "/console/contacts")
     browser.find_element(By.ID, "contacts-import").click()
     WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "import-file"))
@@ -115,7 +90,7 @@ def test_the_list_and_a_contact_explain_why_a_leader_gets_no_sms(runtime, direct
         leader.sms_unreachable, leader.sms_unreachable_reason = True, "21610"
         leader_id, name = leader.id, leader.name
     factor = add_staff(runtime, "chef@example.org", role="admin", totp=True)
-    log_in_with_code(browser, "chef@example.org", factor.secret)
+    log_in(browser, "chef@example.org", PASSWORD, factor.secret)
     browser.get(browser.base_url + "/console/contacts?unreachable=sms")
     rows = browser.find_elements(By.CSS_SELECTOR, "tr[data-contact]")
     assert [row.get_attribute("data-contact") for row in rows] == [str(leader_id)]

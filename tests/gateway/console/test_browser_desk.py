@@ -13,11 +13,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from gateway.models import AlertStatus, Contact, District, Notification
+from gateway.models import AlertStatus, Contact, Notification
 from tests.conftest import wait_for
 from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL, new_sid
-from tests.gateway.console.browser import browser_session, fresh_start, log_in, screenshot, serving
-from tests.gateway.console.desk_support import PASSWORD, alert_row, audit_rows, make_user, report
+from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
+from tests.gateway.console.desk_support import PASSWORD, alert_row, audit_rows, leader_of, make_user, report
 
 pytestmark = pytest.mark.e2e
 
@@ -25,35 +25,10 @@ REPORT = "ALERTE 3 les jeunes et les gendarmes s'affrontent au marche"
 POLL_DEADLINE = 15  # seconds: a duty officer sees a new urgent alert within this, without touching the page
 
 
-@pytest.fixture(scope="module")
-def driver():
-    """One headless Chromium for the module."""
-    yield from browser_session()
-
-
-@pytest.fixture
-def browser(driver, app):
-    """The browser, logged out, on this test's gateway served over HTTP."""
-    with serving(app) as base_url:
-        yield fresh_start(driver, base_url)
-
-
 @pytest.fixture
 def env(base_env, fake_twilio):
     """The gateway (and its worker) sending SMS to the fake Twilio."""
     return {**base_env, **fake_twilio.env()}
-
-
-def sms_leader(runtime, district: str) -> Contact:
-    """A leader of the district who reports by SMS and has reported nothing yet."""
-    with runtime.db.transaction() as session:
-        query = (
-            select(Contact)
-            .join(District, Contact.district_id == District.id)
-            .where(Contact.role == "leader", Contact.channel == "sms", District.code == district)
-            .order_by(Contact.id)
-        )
-        return session.scalars(query).first()
 
 
 def post_signed_sms(base_url: str, fake, phone: str, body: str) -> None:
@@ -91,7 +66,7 @@ def click(browser, element_id: str) -> None:
 def test_an_officer_follows_an_sms_alert_from_arrival_to_resolution(
     runtime, directory, browser, fake_twilio, start_process
 ):
-    leader = sms_leader(runtime, "KORO")
+    leader = leader_of(runtime, "KORO", "sms")  # a leader who reports by SMS
     email = make_user(runtime, "moussa@example.org", "officer", district="KORO")
     start_process("worker")
     log_in(browser, email, PASSWORD)

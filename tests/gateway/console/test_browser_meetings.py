@@ -11,10 +11,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from gateway.messaging.sms_text import count_segments
-from gateway.models import Broadcast, Contact, District, Invitation
+from gateway.models import Broadcast, Invitation
 from tests.conftest import wait_for
-from tests.gateway.console.browser import browser_session, fresh_start, log_in, screenshot, serving
-from tests.gateway.console.desk_support import PASSWORD, make_user
+from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
+from tests.gateway.console.desk_support import PASSWORD, leaders_of, make_user
 from tests.gateway.console.meetings_support import ahead
 from tests.gateway.console.test_browser_desk import post_signed_sms, still_the_same_page
 
@@ -24,35 +24,10 @@ DELIVERY_DEADLINE = 60  # seconds for the worker to hand ~26 notices to the fake
 ANSWER_DEADLINE = 20  # the answers section polls every 5 s
 
 
-@pytest.fixture(scope="module")
-def driver():
-    """One headless Chromium for the module."""
-    yield from browser_session()
-
-
 @pytest.fixture
 def env(base_env, fake_twilio):
     """SMS through the fake Twilio, no quiet hours (base_env), a segment cost for the preview."""
     return {**base_env, **fake_twilio.env(), "SMS_SEGMENT_COST": "25 XOF", "QUIET_HOURS": ""}
-
-
-@pytest.fixture
-def browser(driver, app):
-    """The browser, logged out, on this test's gateway served over HTTP."""
-    with serving(app) as base_url:
-        yield fresh_start(driver, base_url)
-
-
-def sms_leaders(runtime, district: str, count: int) -> list[Contact]:
-    """The first leaders of a district on SMS."""
-    with runtime.db.transaction() as session:
-        query = (
-            select(Contact)
-            .join(District, Contact.district_id == District.id)
-            .where(Contact.role == "leader", Contact.channel == "sms", District.code == district)
-            .order_by(Contact.id)
-        )
-        return list(session.scalars(query))[:count]
 
 
 def fill(browser, name: str, value: str) -> None:
@@ -115,7 +90,7 @@ def test_a_facilitator_runs_a_meeting_from_the_console(runtime, directory, brows
     assert {form["To"] for form in notices} <= invited
     assert sum(count_segments(form["Body"]).segments for form in notices) == segments, "what Twilio was asked"
 
-    yes, no = sms_leaders(runtime, "KORO", 2)
+    yes, no = leaders_of(runtime, "KORO", "sms")[:2]
     post_signed_sms(browser.base_url, fake_twilio, yes.phone, f"OUI {ref}")
     post_signed_sms(browser.base_url, fake_twilio, no.phone, f"NON #{ref}")
     WebDriverWait(browser, ANSWER_DEADLINE).until(

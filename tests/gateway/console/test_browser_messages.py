@@ -11,25 +11,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from gateway.messaging.outbox import queue_message
 from tests.fakes.twilio_api import server_error
-from tests.gateway.console.browser import browser_session, fresh_start, log_in, screenshot, serving
+from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
 from tests.gateway.console.desk_support import PASSWORD, audit_rows, make_user
 from tests.gateway.console.message_log_support import MOPTI_LEADER, add_message, contact_by_phone
 from workers.outbound import send_message
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def driver():
-    """One headless Chromium for the module."""
-    yield from browser_session()
-
-
-@pytest.fixture
-def browser(driver, app):
-    """The browser, logged out, on this test's gateway served over HTTP."""
-    with serving(app) as base_url:
-        yield fresh_start(driver, base_url)
 
 
 @pytest.fixture

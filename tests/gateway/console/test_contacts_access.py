@@ -9,16 +9,8 @@ import io
 import pytest
 
 from gateway.core.privacy import mask_address
-from tests.gateway.console.contacts_support import (
-    NUMBERS,
-    ROLES,
-    SEES,
-    browser_as,
-    csv_text,
-    first_leader,
-    footprint,
-    form_post,
-)
+from tests.gateway.console.contacts_support import SEES, csv_text, first_leader, footprint, form_post
+from tests.staff_users import PHONE_SEERS, ROLES, logged_in
 
 ADMIN_ONLY = {"admin"}
 READERS = set(ROLES) - {"observer"}
@@ -57,7 +49,7 @@ def test_contact_routes_table(runtime, directory, app, route, who, district):
     method, path, form, _, _ = ROUTES[route]
     contact = first_leader(runtime, district)
     contact.district_code = district
-    browser = browser_as(runtime, app, who)
+    browser = logged_in(runtime, app, who)
     before = footprint(runtime)
     url = path.format(id=contact.id)
     if method == "GET":
@@ -78,7 +70,7 @@ def test_contact_routes_table(runtime, directory, app, route, who, district):
         assert after["contacts"] != before["contacts"] or route == "telegram_link"
     if route == "show":
         assert contact.name in page
-        if who in NUMBERS:
+        if who in PHONE_SEERS:
             assert contact.phone in page
         else:
             assert contact.phone not in page and mask_address(contact.phone) in page
@@ -89,7 +81,7 @@ LIST_CASES = [(who, path) for who in ROLES for path in ("/console/contacts", "/c
 
 @pytest.mark.parametrize("who,path", LIST_CASES, ids=["-".join(case) for case in LIST_CASES])
 def test_list_and_export_show_exactly_the_scope(runtime, directory, app, who, path):
-    browser = browser_as(runtime, app, who)
+    browser = logged_in(runtime, app, who)
     koro, macina = first_leader(runtime, "KORO"), first_leader(runtime, "MACINA")
     before = footprint(runtime)
     for contact, district in ((koro, "KORO"), (macina, "MACINA")):
@@ -111,7 +103,7 @@ IMPORT_CASES = [(who, method) for who in ROLES for method in ("GET", "POST", "CO
 
 @pytest.mark.parametrize("who,method", IMPORT_CASES, ids=["-".join(case) for case in IMPORT_CASES])
 def test_the_import_is_for_the_admin_only(runtime, directory, app, who, method):
-    browser = browser_as(runtime, app, who)
+    browser = logged_in(runtime, app, who)
     before = footprint(runtime)
     line = "Awa Traoré,+22376123456,,leader,Mopti,KORO,Konna,Kotaka,fr,sms,,"
     if method == "GET":

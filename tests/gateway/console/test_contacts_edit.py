@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from gateway.directory.telegram_identity import LINK_CODE_KEY
 from gateway.models import AuditEntry, Contact
-from tests.gateway.console.contacts_support import browser_as, first_leader, footprint, form_post
+from tests.gateway.console.contacts_support import first_leader, footprint, form_post
+from tests.staff_users import logged_in
 
 
 @pytest.fixture
 def admin(runtime, directory, app):
-    return browser_as(runtime, app, "admin")
+    return logged_in(runtime, app, "admin")
 
 
 def form_of(contact: Contact, **changes) -> dict:
@@ -175,7 +176,7 @@ def test_why_a_contact_is_unreachable_is_explained(runtime, directory, app, name
         contact = db.get(Contact, leader.id)
         for key, value in values.items():
             setattr(contact, key, value)
-    browser = browser_as(runtime, app, "fac_koro")  # read by a facilitator too
+    browser = logged_in(runtime, app, "fac_koro")  # read by a facilitator too
     page = browser.get(f"/console/contacts/{leader.id}").get_data(as_text=True)
     assert words in page.split('id="reachability"')[1]
     assert "<form" not in page.split("<main>")[1], "no edit form for a facilitator"

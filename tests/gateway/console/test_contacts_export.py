@@ -13,8 +13,9 @@ from sqlalchemy import select
 from gateway.core.untrusted import FORMULA_STARTS
 from gateway.directory.import_export import COLUMNS, OPTIONAL_COLUMNS
 from gateway.models import AuditEntry, Contact
-from tests.gateway.console.contacts_support import NUMBERS, ROLES, browser_as, first_leader, footprint
+from tests.gateway.console.contacts_support import first_leader, footprint
 from tests.gateway.console.test_contacts_import import TOKEN, confirm, send
+from tests.staff_users import PHONE_SEERS, ROLES, logged_in
 
 FORMULA = '=HYPERLINK("http://x","y")'
 
@@ -25,14 +26,14 @@ def rows(response) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("who", [who for who in ROLES if who != "observer"])
 def test_columns_by_role(runtime, directory, app, who):
-    browser = browser_as(runtime, app, who)
+    browser = logged_in(runtime, app, who)
     response = browser.get("/console/contacts/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     body = response.get_data(as_text=True)
     header = body.splitlines()[0].split(",")
     full = list(COLUMNS + OPTIONAL_COLUMNS)
-    if who in NUMBERS:
+    if who in PHONE_SEERS:
         assert header == full
     else:
         assert header == [c for c in full if c not in ("phone", "telegram_id")]
@@ -42,11 +43,11 @@ def test_columns_by_role(runtime, directory, app, who):
     with runtime.db.sessions() as db:
         [entry] = db.scalars(select(AuditEntry).where(AuditEntry.action == "contacts_export"))
     assert entry.actor == f"{who}@example.org"
-    assert ("with numbers" if who in NUMBERS else "without numbers") in entry.detail
+    assert ("with numbers" if who in PHONE_SEERS else "without numbers") in entry.detail
 
 
 def test_the_filters_apply_to_the_export(runtime, directory, app):
-    browser = browser_as(runtime, app, "admin")
+    browser = logged_in(runtime, app, "admin")
     exported = rows(browser.get("/console/contacts/export.csv?district=MACINA&role=leader"))
     assert exported and {(r["district"], r["role"]) for r in exported} == {("MACINA", "leader")}
     assert browser.get("/console/contacts/export.csv?district=NOWHERE").status_code == 400
@@ -57,7 +58,7 @@ def test_formula_cells_are_neutralised_and_the_export_imports_back_unchanged(run
     with runtime.db.transaction() as db:
         contact = db.get(Contact, leader.id)
         contact.name, contact.village = FORMULA, "@SUM(1+1)"
-    browser = browser_as(runtime, app, "admin")
+    browser = logged_in(runtime, app, "admin")
     response = browser.get("/console/contacts/export.csv?active=all")
     exported = rows(response)
     [cells] = [r for r in exported if r["name"].endswith('HYPERLINK("http://x","y")')]

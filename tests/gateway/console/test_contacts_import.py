@@ -13,7 +13,8 @@ from sqlalchemy import select
 from gateway.directory import upload
 from gateway.models import AuditEntry, Contact
 from tests.gateway.console.auth_support import add_staff, code_now, log_in
-from tests.gateway.console.contacts_support import browser_as, csv_text, footprint, form_post
+from tests.gateway.console.contacts_support import csv_text, footprint, form_post
+from tests.staff_users import logged_in
 
 NEW = "Awa Traoré,+22376123456,,leader,Mopti,KORO,Konna,Kotaka,fr,sms,,"
 BAD_PHONE = "Ali Cissé,12,,leader,Mopti,KORO,Koro,,fr,sms,,"
@@ -23,7 +24,7 @@ TOKEN = re.compile(r'name="token" value="([^"]+)"')
 @pytest.fixture
 def admin(runtime, directory, app):
     """A browser logged in as the admin."""
-    return browser_as(runtime, app, "admin")
+    return logged_in(runtime, app, "admin")
 
 
 def send(browser, data: bytes, name: str = "directory.csv", language: str = "fr"):

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from gateway.core.privacy import mask_address
 from gateway.models import Contact, District
-from tests.gateway.console.contacts_support import browser_as, first_leader, footprint
+from tests.gateway.console.contacts_support import first_leader, footprint
 from tests.gateway.directory.search_support import meetings_with_answers
+from tests.staff_users import logged_in
 
 
 def listed(response) -> set[int]:
@@ -33,7 +34,7 @@ def ids(runtime, **where) -> set[int]:
 
 @pytest.fixture
 def coordinator(runtime, directory, app):
-    return browser_as(runtime, app, "coord_mopti")
+    return logged_in(runtime, app, "coord_mopti")
 
 
 def test_search_by_name_and_by_number(runtime, coordinator):
@@ -43,7 +44,7 @@ def test_search_by_name_and_by_number(runtime, coordinator):
 
 
 def test_search_ignores_accents_and_case(runtime, directory, app):
-    admin = browser_as(runtime, app, "admin")
+    admin = logged_in(runtime, app, "admin")
     with runtime.db.sessions() as db:
         toure = set(db.scalars(select(Contact.id).where(Contact.name.like("%Touré%"), Contact.active.is_(True))))
     assert toure
@@ -53,7 +54,7 @@ def test_search_ignores_accents_and_case(runtime, directory, app):
 
 def test_a_facilitator_sees_masked_numbers_and_cannot_search_by_them(runtime, directory, app):
     leader = first_leader(runtime, "KORO")
-    facilitator = browser_as(runtime, app, "fac_koro")
+    facilitator = logged_in(runtime, app, "fac_koro")
     page = facilitator.get("/console/contacts", query_string={"q": leader.name}).get_data(as_text=True)
     assert mask_address(leader.phone) in page and leader.phone not in page
     assert listed(facilitator.get("/console/contacts", query_string={"q": leader.phone[-8:]})) == set()
@@ -70,7 +71,7 @@ FILTERS = {
 
 @pytest.mark.parametrize("name", list(FILTERS))
 def test_each_filter(runtime, directory, app, name):
-    admin = browser_as(runtime, app, "admin")
+    admin = logged_in(runtime, app, "admin")
     args, where = FILTERS[name]
     expected = ids(runtime, **where)
     assert expected and len(expected) <= 50
@@ -84,7 +85,7 @@ def test_flags_opted_out_unreachable_and_telegram(runtime, directory, app):
         db.get(Contact, koro.id).opted_out = True
         contact = db.get(Contact, macina.id)
         contact.sms_unreachable, contact.sms_unreachable_reason = True, "21610"
-    admin = browser_as(runtime, app, "admin")
+    admin = logged_in(runtime, app, "admin")
     assert listed(admin.get("/console/contacts?opted_out=yes")) == {koro.id}
     assert listed(admin.get("/console/contacts?unreachable=sms")) == {macina.id}
     assert listed(admin.get("/console/contacts?unreachable=any")) == {macina.id}
@@ -100,13 +101,13 @@ def test_flags_opted_out_unreachable_and_telegram(runtime, directory, app):
 
 def test_no_answer_to_the_last_notices(runtime, directory, app):
     silent, answered = meetings_with_answers(runtime, "KORO", 3)
-    admin = browser_as(runtime, app, "admin")
+    admin = logged_in(runtime, app, "admin")
     assert listed(admin.get("/console/contacts?silent=3")) == silent
     assert answered and not answered & silent
 
 
 def test_pages_of_fifty(runtime, directory, app):
-    admin = browser_as(runtime, app, "admin")
+    admin = logged_in(runtime, app, "admin")
     everyone = ids(runtime)
     seen, page = set(), 1
     while True:
@@ -135,7 +136,7 @@ BAD = {
 
 @pytest.mark.parametrize("name", list(BAD))
 def test_a_bad_filter_value_answers_400_naming_it(runtime, directory, app, name):
-    admin = browser_as(runtime, app, "admin")
+    admin = logged_in(runtime, app, "admin")
     before = footprint(runtime)
     response = admin.get("/console/contacts", query_string={name: BAD[name]}, headers={"Accept-Language": "en"})
     assert response.status_code == 400
@@ -144,7 +145,7 @@ def test_a_bad_filter_value_answers_400_naming_it(runtime, directory, app, name)
 
 
 def test_a_district_outside_the_scope_is_a_bad_filter(runtime, directory, app):
-    facilitator = browser_as(runtime, app, "fac_koro")
+    facilitator = logged_in(runtime, app, "fac_koro")
     assert facilitator.get("/console/contacts?district=MACINA").status_code == 400
     assert facilitator.get("/console/contacts?page=0").status_code == 400
     assert facilitator.get("/console/contacts?page=x").status_code == 400

@@ -7,16 +7,8 @@ import re
 
 import pytest
 
-from tests.gateway.console.meetings_support import (
-    CONVENERS,
-    ROLES,
-    SEES,
-    ahead,
-    footprint,
-    logged_in,
-    make_meeting,
-    token_of,
-)
+from tests.gateway.console.meetings_support import ahead, footprint, make_meeting, token_of
+from tests.staff_users import CONVENERS, ROLES, SEES, logged_in
 
 READERS = set(ROLES) - {"observer"}  # the attendance list has names: never for the observer
 

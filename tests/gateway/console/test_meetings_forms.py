@@ -25,7 +25,8 @@ from gateway.models import (
     MessageStatus,
 )
 from tests.gateway.console.desk_support import audit_rows
-from tests.gateway.console.meetings_support import ahead, email_of, footprint, logged_in, make_meeting, token_of
+from tests.gateway.console.meetings_support import ahead, footprint, make_meeting, token_of
+from tests.staff_users import email_of, logged_in
 
 LONG_PLACE = (
     "Salle de réunion de la mairie de Koro, à côté du marché au bétail, derrière le centre de santé communautaire"

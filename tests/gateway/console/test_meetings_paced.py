@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.gateway.console.meetings_support import ahead, footprint, logged_in, token_of
+from tests.gateway.console.meetings_support import ahead, footprint, token_of
+from tests.staff_users import logged_in
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from gateway.meetings.service import record_answer
 from gateway.models import Contact, Invitation, MeetingReminder
 from tests.gateway.console.desk_support import audit_rows
-from tests.gateway.console.meetings_support import PHONE_SEERS, ROLES, email_of, logged_in, make_meeting
+from tests.gateway.console.meetings_support import make_meeting
+from tests.staff_users import PHONE_SEERS, ROLES, email_of, logged_in
 
 HOSTILE = '=HYPERLINK("http://evil.example","clic")'
 
