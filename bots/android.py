@@ -89,6 +89,9 @@ def our_id(message_id: int, resend: int = 0) -> str:
 _OUR_ID = re.compile(rf"^{ID_PREFIX}(\d{{1,18}})(?:r\d{{1,6}})?$")
 
 
+PROVIDER_ID_MAX = 120  # messages.provider_id's length
+
+
 def message_id_from(phone_id: str) -> int | None:
     """Our message id back from the phone's `messageId`, if the message is ours."""
     found = _OUR_ID.match(phone_id)
@@ -171,6 +174,9 @@ class AndroidSmsChannel(Channel):
             phone_id = str(payload.get("messageId") or "")
             if not phone_id:
                 raise InvalidEvent("'payload.messageId' missing")
+            if clean_text(phone_id) != phone_id or len(phone_id) > PROVIDER_ID_MAX:
+                # Never an id the phone got from us (a fuzzer's NUL made PostgreSQL refuse the lookup: a 503).
+                raise InvalidEvent("'payload.messageId' is not a message id")
             return AndroidEvent(
                 event,
                 status=StatusUpdate(

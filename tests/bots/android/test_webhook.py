@@ -169,6 +169,10 @@ UNUSABLE = [
         id="sender-not-a-phone",
     ),
     pytest.param(lambda fake: envelope_bytes(fake, "sms:delivered", {"deliveredAt": "x"}), id="status-no-messageId"),
+    # PostgreSQL refuses a NUL in a query: the lookup of such an id answered 503 (found by the fuzzer, fault case 6).
+    pytest.param(lambda fake: envelope_bytes(fake, "sms:failed", {"messageId": "a\u0000b"}), id="status-id-with-nul"),
+    pytest.param(lambda fake: envelope_bytes(fake, "sms:sent", {"messageId": "gw1\u0000"}), id="status-ours-nul"),
+    pytest.param(lambda fake: envelope_bytes(fake, "sms:delivered", {"messageId": "x" * 500}), id="status-id-too-long"),
 ]
 
 
