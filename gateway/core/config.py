@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from gateway.core.pulse_schedule import PulseSchedule, parse_pulse
 
 # Android lets one app send at most 30 SMS parts a minute before it stops on a confirmation dialog; the
 # gateway keeps two parts of margin because its minute and the phone's start a fraction of a second apart.
@@ -77,6 +79,9 @@ class Settings:
     secret_key: str | None = None  # signs console sessions; unset: generated once into the instance folder
     console_require_2fa: str = "admin"  # "admin": admins must use a second factor; "all": everyone must
     sms_segment_cost: tuple[Decimal, str] | None = None  # (amount, currency) of one SMS segment, for previews
+    # The weekly service-return pulse (PULSE_EVERY, PULSE_AT): None when off; aggregates shown from this many answers.
+    pulse_schedule: PulseSchedule | None = PulseSchedule(0, time(9, 0))
+    pulse_min_answers: int = 3
     proxy_hops: int = 1  # reverse proxies in front of the web process whose X-Forwarded-* are trusted; 0: none
 
     @property
@@ -285,7 +290,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         console_require_2fa=(get("CONSOLE_REQUIRE_2FA") or "admin").lower(),
         proxy_hops=_int(env, "PROXY_HOPS", 1),
         sms_segment_cost=_segment_cost(get("SMS_SEGMENT_COST")),
+        pulse_min_answers=_int(env, "PULSE_MIN_ANSWERS", 3, minimum=1),
     )
+    try:
+        schedule = parse_pulse(get("PULSE_EVERY"), get("PULSE_AT"), settings.quiet_hours)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    settings = replace(settings, pulse_schedule=schedule)
     if settings.console_require_2fa not in ("admin", "all"):
         raise ConfigError("CONSOLE_REQUIRE_2FA must be 'admin' (the default) or 'all'")
     if settings.secret_key is not None and len(settings.secret_key) < 32:

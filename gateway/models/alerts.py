@@ -32,6 +32,7 @@ class AlertSource(StrEnum):
     GUIDED = "guided"  # the ALERTE conversation
     ONESHOT = "oneshot"  # ALERTE 3 <text> in one message
     FREETEXT = "freetext"  # free text that matched nothing: an untriaged report
+    PULSE = "pulse"  # the pulse showed a service closed: an untriaged "service disruption" report, no reporter
 
 
 class Alert(Base):

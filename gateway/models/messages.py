@@ -62,6 +62,9 @@ class MessageKind(StrEnum):
     UNKNOWN_SENDER = "unknown_sender"
     IDENTIFY = "identify"
     BROADCAST = "broadcast"  # composed by staff in the console or the API
+    PULSE = "pulse"  # the weekly service-return question to a leader
+    PULSE_NEWS = "pulse_news"  # a service closed or back, told to the district's facilitators
+    BULLETIN = "bulletin"  # the weekly bulletin (a document on Telegram, its summary by SMS)
 
 
 FALLBACK_KINDS = frozenset(
@@ -87,6 +90,9 @@ QUIET_KINDS = frozenset(
         MessageKind.OFFICER_NOTICE,
         MessageKind.DESK_NOTICE,
         MessageKind.BROADCAST,
+        MessageKind.PULSE,
+        MessageKind.PULSE_NEWS,
+        MessageKind.BULLETIN,
     }
 )
 
