@@ -58,7 +58,7 @@ def items_query(
     status: str | None = None,
     overdue_on: date | None = None,
 ) -> Select:
-    """Items ordered by district, commune, village, service and id; `district_ids` None means every district,
+    """Items ordered by district, commune and id (the file's order); `district_ids` None means every district,
     `overdue_on` keeps only the items overdue on that day."""
     query = select(RoadmapItem)
     if district_ids is not None:
@@ -67,9 +67,7 @@ def items_query(
         query = query.where(RoadmapItem.status == status)
     if overdue_on is not None:
         query = query.where(_overdue_clause(overdue_on))
-    return query.order_by(
-        RoadmapItem.district_id, RoadmapItem.commune, RoadmapItem.village, RoadmapItem.service, RoadmapItem.id
-    )
+    return query.order_by(RoadmapItem.district_id, RoadmapItem.commune, RoadmapItem.id)
 
 
 def overdue_items(session: Session, today: date, district_ids: Iterable[int] | None = None) -> list[RoadmapItem]:
