@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("directory")
 @pytest.fixture
 def run(env):
     """Invoke the real `gateway` command with the test environment (stdout and stderr apart)."""
-    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+    runner = CliRunner()
 
     def invoke(*args: str):
         return runner.invoke(main, list(args), env=env, catch_exceptions=False)
