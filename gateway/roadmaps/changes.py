@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from gateway.models import Meeting, RoadmapItem, RoadmapMeetingLink, RoadmapStatus, RoadmapStatusChange
+from gateway.models import District, Meeting, RoadmapItem, RoadmapMeetingLink, RoadmapStatus, RoadmapStatusChange
 from gateway.roadmaps.items import ref
 from gateway.staff.roles import StaffRole, fold
 from gateway.staff.scope import Scope, region_district_ids
@@ -100,3 +100,14 @@ def may_edit(scope: Scope, item: RoadmapItem) -> bool:
     if scope.role == StaffRole.COORDINATOR:
         return bool(scope.region) and fold(item.district.region) == fold(scope.region)
     return scope.role == StaffRole.FACILITATOR and scope.district_id == item.district_id
+
+
+def scoped_districts(session: Session, scope: Scope) -> list[District]:
+    """The districts whose roadmaps the scope reads, by name."""
+    query = select(District).order_by(District.name)
+    if scope.role in (StaffRole.ADMIN, StaffRole.OBSERVER):
+        return list(session.scalars(query))
+    if scope.role == StaffRole.COORDINATOR:
+        ids = region_district_ids(session, scope.region)
+        return list(session.scalars(query.where(District.id.in_(ids)))) if ids else []
+    return list(session.scalars(query.where(District.id == scope.district_id))) if scope.district_id else []
