@@ -82,8 +82,16 @@ def item_detail(db, item: RoadmapItem) -> dict:
     """The item with its history (oldest first), its meetings and the alerts about it (references and states)."""
     zone = runtime().settings.timezone
     out = as_record(item, local_today(zone))
+    # Like an alert's notes and the staff who took it: free text and names are not for the observer.
+    full = g.scope.reads_bodies
     out["history"] = [
-        {"at": c.created_at.isoformat(), "status": c.status, "previous": c.previous, "note": c.note, "actor": c.actor}
+        {
+            "at": c.created_at.isoformat(),
+            "status": c.status,
+            "previous": c.previous,
+            "note": c.note if full else None,
+            "actor": c.actor if full else None,
+        }
         for c in item.history
     ]
     meetings = db.scalars(

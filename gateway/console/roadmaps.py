@@ -84,16 +84,18 @@ def _item_context(db, item: RoadmapItem) -> dict:
     linked_ids = {m.id for m in item.meetings}
     in_scope = scoped_meetings(db, g.scope, select(Meeting).where(Meeting.district_id == item.district_id))
     district_meetings = list(db.scalars(in_scope.order_by(Meeting.starts_at.desc()).limit(LINKABLE_MEETINGS)))
+    full = g.scope.reads_bodies
     return {
         "item": {**_row(item, _today()), "district": item.district.name, "code": item.district.code},
+        # Free text and staff names are not for the observer (as on an alert's page).
         "history": [
             {
                 "at": local_text(c.created_at, zone),
                 "status": c.status,
                 "previous": c.previous,
-                "note": c.note,
-                "actor": c.actor,
-            }  # fmt: skip
+                "note": c.note if full else None,
+                "actor": c.actor if full else None,
+            }
             for c in reversed(item.history)
         ],
         "meetings": [

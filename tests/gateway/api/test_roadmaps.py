@@ -175,3 +175,11 @@ def test_malformed_bodies_and_unknown_items(api, runtime, items):
     assert_error(api("GET", "/roadmaps/S1", "admin"), 404)
     assert_error(api("GET", "/roadmaps", None), 401)
     assert footprint(runtime) == before
+
+
+def test_the_observer_reads_the_history_without_notes_or_names(api, staff, items):
+    api("POST", "/roadmaps/R1/status", "fac_koro", {"status": "stalled", "note": "le chef de village refuse"})
+    seen = {who: api("GET", "/roadmaps/R1", who).get_json()["history"][-1] for who in ("observer", "coord_mopti")}
+    assert seen["coord_mopti"]["note"] == "le chef de village refuse"
+    assert seen["coord_mopti"]["actor"] == staff.emails["fac_koro"]
+    assert (seen["observer"]["status"], seen["observer"]["note"], seen["observer"]["actor"]) == ("stalled", None, None)

@@ -166,3 +166,12 @@ def test_unknown_pages_are_not_found(runtime, app, roadmap):
     for path in ("/console/roadmaps/ATLANTIS", "/console/roadmaps/item/R99", "/console/roadmaps/item/abc"):
         assert client.get(path).status_code == 404, path
     assert app.test_client().get("/console/roadmaps").status_code == 302, "a login first"
+
+
+def test_the_observer_sees_statuses_but_no_note_or_name(runtime, app, roadmap):
+    editor = logged_in(runtime, app, "fac_koro")
+    editor.post("/console/roadmaps/item/R1/status",
+                data={"csrf_token": token_of(editor), "status": "stalled", "note": "le chef refuse"})  # fmt: skip
+    assert "le chef refuse" in editor.get("/console/roadmaps/item/R1").get_data(as_text=True)
+    page = logged_in(runtime, app, "observer").get("/console/roadmaps/item/R1").get_data(as_text=True)
+    assert "bloqué" in page and "le chef refuse" not in page and "fac_koro@" not in page
