@@ -103,6 +103,7 @@ def _register() -> None:
         meetings,
         processes,
         retention,
+        roadmaps,
         simulate,
         telegram,
         users,
@@ -118,6 +119,7 @@ def _register() -> None:
     main.add_command(android.android)
     main.add_command(audit.audit)
     main.add_command(retention.purge_command)
+    main.add_command(roadmaps.roadmaps)
     main.add_command(users.users)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
