@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.models import Contact, District, Message, MessageKind, PulseQuestion, RoadmapItem
+from gateway.models import Contact, District, Message, MessageKind, PulseAnswer, PulseQuestion, PulseRound, RoadmapItem
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_ROADMAP = ROOT / "gateway" / "sample" / "roadmap.csv"
@@ -71,3 +71,21 @@ def questions_of(runtime, phone: str) -> list[PulseQuestion]:
         return list(
             session.scalars(select(PulseQuestion).where(PulseQuestion.contact_id == who).order_by(PulseQuestion.id))
         )
+
+
+KONNA_THREE = [{"district": "MOPTI", "commune": "Konna", "service": s} for s in ("school", "health", "security")]
+KONNA_ONE = [{"district": "MOPTI", "commune": "Konna", "service": "security"}]
+# The other Konna leaders (all French, SMS).
+KONNA_OTHERS = ("+22376611228", "+22378429376", "+22370312436", "+22371739655")
+
+
+def answers_of(runtime, phone: str) -> dict[tuple[str, str], str]:
+    """(week, service) → presence of one leader's recorded answers."""
+    with runtime.db.transaction() as session:
+        who = session.scalar(select(Contact.id).where(Contact.phone == phone))
+        rows = session.execute(
+            select(PulseRound.week, PulseAnswer.service, PulseAnswer.presence)
+            .join(PulseRound, PulseRound.id == PulseAnswer.round_id)
+            .where(PulseAnswer.contact_id == who)
+        )
+        return {(week, service): presence for week, service, presence in rows}

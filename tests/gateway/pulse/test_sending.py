@@ -26,11 +26,17 @@ from gateway.models import (
     Role,
 )
 from gateway.pulse.sending import PulseError, send_pulse
-from tests.gateway.pulse.support import KONNA_SMS, KONNA_TG, KONNA_TG_ID, add_items, load_sample_roadmap, pulse_rows
+from tests.gateway.pulse.support import (
+    KONNA_SMS,
+    KONNA_TG,
+    KONNA_TG_ID,
+    KONNA_THREE,
+    add_items,
+    load_sample_roadmap,
+    pulse_rows,
+)
 
 pytestmark = pytest.mark.usefixtures("directory")
-
-KONNA_THREE = [{"district": "MOPTI", "commune": "Konna", "service": s} for s in ("school", "health", "security")]
 
 
 @pytest.fixture
