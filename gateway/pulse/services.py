@@ -1,5 +1,5 @@
 """Tracked services: every roadmap item makes its service tracked in its (district, commune); a commune with more
-than four is asked four a round, those asked least recently first, so that every service comes round in turn."""
+than four is asked four a round, the window sliding round after round, so that every service comes round in turn."""
 
 from __future__ import annotations
 
@@ -52,18 +52,15 @@ def tracked_communes(session: Session, district_id: int | None = None) -> list[T
 
 
 def asked_this_round(commune: TrackedCommune, history: list[str]) -> list[str]:
-    """The services to ask now, at most four: those asked least recently first (never asked: first of all), ties in
-    the pulse's order; shown in the pulse's order. `history` holds the commune's earlier rounds' `services`, oldest
-    first."""
-    if len(commune.services) <= MAX_PER_ROUND:
-        return list(commune.services)
-    last_asked = {service: -1 for service in commune.services}
-    for index, asked in enumerate(history):
-        for service in asked.split(","):
-            if service in last_asked:
-                last_asked[service] = index
-    chosen = sorted(commune.services, key=lambda s: (last_asked[s], SERVICE_ORDER[s]))[:MAX_PER_ROUND]
-    return sorted(chosen, key=SERVICE_ORDER.get)
+    """The services to ask now, at most four, shown in the pulse's order. Beyond four, a window of four slides along
+    the commune's services by four each round (`history`: its earlier rounds' `services`): with five services, each
+    is left out one round in five, in turn."""
+    services, count = list(commune.services), len(commune.services)
+    if count <= MAX_PER_ROUND:
+        return services
+    start = (len(history) * MAX_PER_ROUND) % count
+    chosen = {services[(start + offset) % count] for offset in range(MAX_PER_ROUND)}
+    return [service for service in services if service in chosen]
 
 
 def round_history(session: Session, district_id: int | None) -> dict[tuple[int, str], list[str]]:

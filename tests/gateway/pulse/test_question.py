@@ -96,6 +96,7 @@ def test_a_commune_with_more_than_four_services_asks_each_in_turn():
             asked_in[service].append(round_number)
         history.append(",".join(asked))
     assert history[:2] == ["school,health,security,administration", "school,health,security,justice"]
+    assert {service: len(rounds) for service, rounds in asked_in.items()} == dict.fromkeys(bondo.services, 8)
     for service, rounds in asked_in.items():  # never two rounds running without being asked
         assert all(b - a <= 2 for a, b in zip([-1, *rounds], [*rounds, 10], strict=True)), (service, rounds)
 
