@@ -24,12 +24,14 @@ DUE = datetime(2026, 12, 7, 9, tzinfo=UTC)  # Monday of 2026-W50, 09:00 in Bamak
 
 @pytest.fixture
 def extra_env() -> dict[str, str]:
+    """Settings a test adds."""
     return {}
 
 
 @pytest.fixture
 def env(base_env, extra_env) -> dict[str, str]:
-    return {**base_env, **extra_env}
+    """The weekly pulse on (tests/conftest.py turns it off), MON 09:00 unless a test says otherwise."""
+    return {**base_env, "PULSE_EVERY": "weekly", "PULSE_AT": "MON 09:00", **extra_env}
 
 
 def runs(runtime) -> list[PulseRun]:

@@ -46,7 +46,7 @@ CLOSED_WEEKS = (4, 5, 6)  # Konna's health centre closed, then back
 @pytest.fixture
 def env(base_env) -> dict[str, str]:
     """Monday 09:00 (the default PULSE_AT), quiet hours from 21:00 to 07:00."""
-    return {**base_env, "QUIET_HOURS": "21:00-07:00", "PULSE_AT": "MON 09:00"}
+    return {**base_env, "QUIET_HOURS": "21:00-07:00", "PULSE_EVERY": "weekly", "PULSE_AT": "MON 09:00"}
 
 
 class Clock:
