@@ -1,15 +1,20 @@
 """Sending the pulse: one run, one round per tracked commune that has leaders, one question (and outbox row) per
-active, not-opted-out leader of that commune; a dry run counts recipients, SMS segments and cost and writes nothing."""
+active, not-opted-out leader of that commune; a dry run counts recipients, SMS segments and cost and writes nothing.
+
+By the clock, the sweeper calls `send_due`: once the local time has passed this week's PULSE_AT, the first worker to
+insert the week's `PulseRun(schedule_key=week)` sends it. A gateway that was down at the due time still sends within
+LATE_LIMIT of it; later than that, the week is skipped (the next one comes as usual)."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.core import audit
@@ -21,6 +26,11 @@ from gateway.pulse.question import buttons, question_text, week_of
 from gateway.pulse.services import TrackedCommune, asked_this_round, commune_key, round_history, tracked_communes
 
 log = logging.getLogger(__name__)
+
+# A question that arrives a day late still gets the week's answers; a Thursday question about "this week" would mix
+# two weeks in one round, and the leaders would get two pulses within days.
+LATE_LIMIT = timedelta(hours=24)
+SCHEDULE_ACTOR = "schedule"
 
 
 class PulseError(ValueError):
@@ -188,3 +198,23 @@ def _write(session: Session, runtime: Runtime, run: PulseRun, planned: list[Plan
             session.add(
                 PulseQuestion(round_id=pulse_round.id, contact_id=leader.id, message_id=message.id, created_at=now)
             )
+
+
+def send_due(runtime: Runtime, now: datetime | None = None) -> PulseSummary | None:
+    """Send the week's scheduled pulse if it is due, not too late, and not sent yet; the summary, or None."""
+    schedule = runtime.settings.pulse_schedule
+    if schedule is None:  # PULSE_EVERY=off
+        return None
+    now = now or utcnow()
+    local = now.astimezone(ZoneInfo(runtime.settings.timezone))
+    due = schedule.last_due(local)
+    if local - due > LATE_LIMIT:
+        return None  # too late for this week: skipped
+    try:
+        # `now=due`: the run belongs to the week it was due, even when a Sunday pulse goes out on Monday.
+        return send_pulse(runtime, actor=SCHEDULE_ACTOR, now=due.astimezone(now.tzinfo), scheduled=True)
+    except IntegrityError:
+        return None  # another worker (or an earlier sweep) claimed this week
+    except PulseError:
+        log.debug("scheduled pulse: nothing to send (no tracked service)")
+        return None

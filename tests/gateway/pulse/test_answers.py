@@ -43,6 +43,7 @@ def konna(runtime) -> Chat:
 
 
 def alerts(runtime) -> list[Alert]:
+    """Every alert and report, oldest first."""
     with runtime.db.transaction() as session:
         return list(session.scalars(select(Alert).order_by(Alert.id)))
 
@@ -153,6 +154,7 @@ def meeting_notice(runtime) -> None:
 
 
 def invitation_answer(runtime) -> bool | None:
+    """Mamadou's answer to the meeting (None: none yet)."""
     with runtime.db.transaction() as session:
         who = session.scalar(select(Contact.id).where(Contact.phone == KONNA_SMS))
         return session.scalar(select(Invitation.answer).where(Invitation.contact_id == who))

@@ -44,6 +44,7 @@ def news(runtime) -> list[str]:
 
 
 def reports(runtime) -> list[Alert]:
+    """The pulse's disruption reports."""
     with runtime.db.transaction() as session:
         return list(session.scalars(select(Alert).where(Alert.source == AlertSource.PULSE)))
 

@@ -41,6 +41,7 @@ def test_a_closure_answered_by_sms_reaches_the_facilitators_phone(
     assert signed_post(client, fake_twilio.auth_token, "/webhooks/twilio/sms", form).status_code == 200
 
     def news():
+        """The closure news the fake Twilio got for the facilitator."""
         return [r for r in sent_to(fake_twilio, MOPTI_FACILITATOR) if "sante ferm" in r.form["Body"]]
 
     [told] = wait_for(news, timeout=30, message=f"the facilitator's news\n{worker.output()}")

@@ -31,6 +31,7 @@ def sample_communes() -> dict[tuple[str, str], list[str]]:
 
 
 def one_sms(text: str) -> bool:
+    """True when the text, as sent, is one GSM-7 segment."""
     count = count_segments(to_gsm7(text))
     return count.encoding == "GSM-7" and count.segments == 1
 

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.models import PulseQuestion, PulseRun
-from gateway.pulse.schedule import send_due
-from gateway.pulse.sending import send_pulse
+from gateway.pulse.sending import send_due, send_pulse
 from tests.gateway.pulse.support import KONNA_THREE, add_items, load_sample_roadmap
 from workers.sweeper import sweep_once
 
@@ -35,6 +34,7 @@ def env(base_env, extra_env) -> dict[str, str]:
 
 
 def runs(runtime) -> list[PulseRun]:
+    """The pulse runs, oldest first."""
     with runtime.db.transaction() as session:
         return list(session.scalars(select(PulseRun).order_by(PulseRun.id)))
 
@@ -97,6 +97,7 @@ def test_communes_asked_by_hand_this_week_are_not_asked_again(runtime):
 
 
 def pulse_at_an_hour_ago() -> dict[str, str]:
+    """PULSE_AT an hour before the real local time: due now for a sweeper that reads the real clock."""
     local = datetime.now(ZoneInfo("Africa/Bamako")) - timedelta(hours=1)
     return {"PULSE_AT": f"{local:%a %H:%M}".upper()}
 

@@ -61,6 +61,7 @@ def counts(runtime) -> tuple[int, ...]:
 
 
 def konna_leaders(runtime) -> list[Contact]:
+    """Every leader of Konna in the directory, active or not."""
     with runtime.db.transaction() as session:
         return list(
             session.scalars(
@@ -176,6 +177,7 @@ def run(env):
 
 
 def one_line_error(result, fragment: str) -> None:
+    """Non-zero exit and one `Error:` line holding `fragment`, no traceback."""
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert result.exit_code != 0 and len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0], (
         result.output

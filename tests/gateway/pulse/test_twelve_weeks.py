@@ -29,7 +29,7 @@ from gateway.models import (
     PulseRound,
     PulseRun,
 )
-from gateway.pulse.schedule import send_due
+from gateway.pulse.sending import send_due
 from tests.chat import Chat
 from tests.gateway.pulse.support import KONNA_OTHERS, KONNA_SMS, MOPTI_FACILITATOR, add_items, sample_rows
 
@@ -61,6 +61,7 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
+    """The simulated clock, injected where the outbox (quiet hours) and the answers read the time."""
     clock = Clock()
     for module in (gateway.messaging.outbox, gateway.messaging.estimate, gateway.pulse.answers):
         monkeypatch.setattr(module, "utcnow", clock)
@@ -156,10 +157,12 @@ def answer_week(runtime, week: int) -> None:
 
 
 def rounds_of(session, commune: str) -> list[PulseRound]:
+    """A commune's rounds, oldest first."""
     return list(session.scalars(select(PulseRound).where(PulseRound.commune == commune).order_by(PulseRound.id)))
 
 
 def tally(session, pulse_round: PulseRound, service: str) -> Counter:
+    """Presence → number of answers about a service in a round."""
     rows = select(PulseAnswer.presence).where(PulseAnswer.round_id == pulse_round.id, PulseAnswer.service == service)
     return Counter(session.scalars(rows))
 
@@ -182,6 +185,7 @@ def assert_people(session, weeks: list[str]) -> None:
     """The leader who opted out is not asked after; the one who moved answered for Konna, then is asked in Fatoma."""
 
     def asked(phone: str) -> list[tuple[str, str]]:
+        """(week, commune) of the questions one leader got."""
         rows = session.execute(
             select(PulseRound.week, PulseRound.commune)
             .join(PulseQuestion, PulseQuestion.round_id == PulseRound.id)
