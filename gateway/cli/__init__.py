@@ -102,6 +102,7 @@ def _register() -> None:
         database,
         meetings,
         processes,
+        pulse,
         retention,
         simulate,
         telegram,
@@ -113,6 +114,7 @@ def _register() -> None:
     main.add_command(alerts.alerts)
     main.add_command(alerts.officers_command)
     main.add_command(meetings.meetings)
+    main.add_command(pulse.pulse)
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
     main.add_command(android.android)
