@@ -105,6 +105,7 @@ def _register() -> None:
         pulse,
         pulse_results,
         retention,
+        roadmaps,
         simulate,
         telegram,
         users,
@@ -122,6 +123,7 @@ def _register() -> None:
     main.add_command(android.android)
     main.add_command(audit.audit)
     main.add_command(retention.purge_command)
+    main.add_command(roadmaps.roadmaps)
     main.add_command(users.users)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
