@@ -5,6 +5,7 @@ round per commune × service, with "too few answers" instead of numbers below PU
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import abort, g, render_template
@@ -12,7 +13,7 @@ from flask import abort, g, render_template
 from gateway.console import console, login_required, runtime
 from gateway.console.texts import t
 from gateway.models import ServiceKind
-from gateway.pulse.results import pulse_results, trend, week_window
+from gateway.pulse.results import ServiceWeek, pulse_results, trend, week_window
 from gateway.pulse.visibility import visible_district, visible_districts
 from gateway.reports import charts
 from gateway.reports.output import svg_data_uri, svg_text
@@ -38,6 +39,22 @@ def chart_labels() -> charts.ChartLabels:
         services={kind.value: t(f"pulse.service.{kind.value}") for kind in ServiceKind},
         statuses={key: t(f"pulse.status.{key}") for key in PROGRESS_KEYS},
     )
+
+
+@lru_cache(maxsize=64)
+def chart_uri(
+    kind: str, language: str, rows: tuple[ServiceWeek, ...] = (), weeks: tuple[str, ...] = (), progress: tuple = ()
+) -> str:
+    """A chart as a data URI, kept for the same data and language: drawing one takes a second or two, and the data
+    change only when answers come in (`language` is part of the key because the labels depend on it)."""
+    labels = chart_labels()
+    if kind == "multiples":
+        figure = charts.service_multiples(rows, weeks, labels)
+    elif kind == "rate":
+        figure = charts.response_rate(rows, weeks, labels)
+    else:
+        figure = charts.roadmap_progress(dict(progress), labels)
+    return svg_data_uri(svg_text(figure))
 
 
 @console.get("/pulse")
@@ -72,12 +89,12 @@ def pulse_district(code: str):
                              today=today)  # fmt: skip
         progress = progress_counts(db, district.id, today)
         name = district.name
-    weeks = week_window(today, WEEKS)
-    labels = chart_labels()
+    weeks = tuple(week_window(today, WEEKS))
+    language, data = g.language, tuple(rows)
     images = {
-        "multiples": svg_data_uri(svg_text(charts.service_multiples(rows, weeks, labels))),
-        "rate": svg_data_uri(svg_text(charts.response_rate(rows, weeks, labels))),
-        "progress": svg_data_uri(svg_text(charts.roadmap_progress(progress, labels))),
+        "multiples": chart_uri("multiples", language, data, weeks),
+        "rate": chart_uri("rate", language, data, weeks),
+        "progress": chart_uri("progress", language, progress=tuple(progress.items())),
     }
     return render_template("console/pulse_district.html", code=district.code, name=name, trends=trend(rows),
                            images=images, progress=progress, weeks=weeks,

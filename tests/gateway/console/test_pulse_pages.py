@@ -89,3 +89,17 @@ def test_english_page(runtime, app, rounds):
 
 def test_unknown_district_is_404(runtime, app, rounds):
     assert logged_in(runtime, app, "admin").get("/console/pulse/NOWHERE").status_code == 404
+
+
+def test_charts_follow_new_answers(runtime, app, rounds):
+    client = logged_in(runtime, app, "fac_koro")
+    before = client.get("/console/pulse/KORO").get_data(as_text=True)
+    assert _images(before) == _images(client.get("/console/pulse/KORO").get_data(as_text=True)), "same data"
+    with runtime.db.transaction() as db:
+        koro = district(db, "KORO")
+        more = leaders(db, koro, "Yoro", 3)
+        answers(db, pulse_round(db, koro, "Yoro", rounds, ["health"], more), more, ["1", "1", "1"])
+    after = client.get("/console/pulse/KORO").get_data(as_text=True)
+    assert _images(after)[0] != _images(before)[0]
+    yoro = after.split('data-commune="Yoro"')[1].split("</tr>")[0]
+    assert "3 ouvert · 0 fermé · 0 partiel · 0 sans réponse" in yoro
