@@ -46,6 +46,14 @@ WORST_CASE = {
     "s0": "40",
     "open": "12",
     "meetings": "7",
+    # The pulse (its question with the sample data's communes is checked in tests/gateway/pulse/test_question.py).
+    "week": "53",
+    "services": "ecole? sante? gendarmerie? prefet?",
+    "digits": "4",
+    "example": "1131",
+    "service": "gendarmerie",
+    "presence": "partiel",
+    "before": "partiel",
 }
 # Texts allowed more than one segment (the issue allows two for officers' escalation notices).
 SEGMENT_ALLOWANCE = {"escalation.alert": 2, "escalation.notice": 2}
