@@ -88,7 +88,7 @@ def pulse_district(code: str):
         rows = pulse_results(db, district_ids=[district.id], weeks=WEEKS, min_answers=settings.pulse_min_answers,
                              today=today)  # fmt: skip
         progress = progress_counts(db, district.id, today)
-        name = district.name
+        code, name = district.code, district.name
     weeks = tuple(week_window(today, WEEKS))
     language, data = g.language, tuple(rows)
     images = {
@@ -96,6 +96,6 @@ def pulse_district(code: str):
         "rate": chart_uri("rate", language, data, weeks),
         "progress": chart_uri("progress", language, progress=tuple(progress.items())),
     }
-    return render_template("console/pulse_district.html", code=district.code, name=name, trends=trend(rows),
+    return render_template("console/pulse_district.html", code=code, name=name, trends=trend(rows),
                            images=images, progress=progress, weeks=weeks,
                            min_answers=settings.pulse_min_answers)  # fmt: skip
