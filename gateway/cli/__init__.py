@@ -103,6 +103,7 @@ def _register() -> None:
         meetings,
         processes,
         pulse,
+        pulse_results,
         retention,
         roadmaps,
         simulate,
@@ -116,6 +117,7 @@ def _register() -> None:
     main.add_command(alerts.officers_command)
     main.add_command(meetings.meetings)
     main.add_command(pulse.pulse)
+    pulse.pulse.add_command(pulse_results.results)
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
     main.add_command(android.android)

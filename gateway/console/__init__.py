@@ -27,6 +27,7 @@ NAV = (
     ("console.inbox", "nav.inbox", None),
     ("console.meetings", "nav.meetings", None),
     ("console.roadmaps", "nav.roadmaps", None),
+    ("console.pulse_districts", "nav.pulse", None),
     ("console.contacts", "nav.contacts", None),
     ("console.broadcasts", "nav.broadcasts", None),
     ("console.message_log", "nav.messages", frozenset({"admin", "coordinator"})),
@@ -124,6 +125,7 @@ def register(app) -> None:
         meetings_forms,
         message_log,
         roadmaps,
+        pulse_pages,
         two_factor,
     )
 

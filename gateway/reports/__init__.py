@@ -1,0 +1,1 @@
+"""Reports drawn from the records: charts of the pulse and the roadmaps, and the weekly bulletin."""
