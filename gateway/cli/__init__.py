@@ -102,7 +102,10 @@ def _register() -> None:
         database,
         meetings,
         processes,
+        pulse,
+        pulse_results,
         retention,
+        roadmaps,
         simulate,
         telegram,
         users,
@@ -113,11 +116,14 @@ def _register() -> None:
     main.add_command(alerts.alerts)
     main.add_command(alerts.officers_command)
     main.add_command(meetings.meetings)
+    main.add_command(pulse.pulse)
+    pulse.pulse.add_command(pulse_results.results)
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
     main.add_command(android.android)
     main.add_command(audit.audit)
     main.add_command(retention.purge_command)
+    main.add_command(roadmaps.roadmaps)
     main.add_command(users.users)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
