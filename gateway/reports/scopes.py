@@ -1,0 +1,49 @@
+"""Whose bulletin: one district, one region (its coordinators'), or all districts (head office's); the key is what
+`BulletinSending.scope` records (a district code, a region's name, or `all`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.models import District
+from gateway.reports.texts import text
+from gateway.roadmaps.items import fold
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A bulletin's readership: its key, the title it is shown under, its districts (None: all of them)."""
+
+    key: str
+    title: str
+    district_ids: tuple[int, ...] | None
+
+
+def district_scope(district: District) -> Scope:
+    """One district's bulletin, titled with its name."""
+    return Scope(district.code, district.name, (district.id,))
+
+
+def region_scope(session: Session, region: str, language: str = "fr") -> Scope:
+    """A region's bulletin: its districts (the region's name matched without regard to case or accents)."""
+    districts = [d for d in session.scalars(select(District).order_by(District.code)) if fold(d.region) == fold(region)]
+    name = districts[0].region if districts else region
+    return Scope(name or region, text(language, "region", region=name), tuple(d.id for d in districts))
+
+
+def all_scope(language: str = "fr") -> Scope:
+    """Every district's bulletin (head office)."""
+    return Scope(ALL, text(language, "all"), None)
+
+
+def regions(session: Session) -> list[str]:
+    """The regions the districts belong to, each once (as the directory spells them), in alphabetical order."""
+    seen: dict[str, str] = {}
+    for region in session.scalars(select(District.region).where(District.region.is_not(None)).order_by(District.region)):
+        seen.setdefault(fold(region), region)
+    return sorted(seen.values(), key=fold)
