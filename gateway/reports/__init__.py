@@ -1,1 +1,1 @@
-"""Reports for staff: the pulse's charts and the weekly bulletin (data, HTML and PDF, and its weekly delivery)."""
+"""Reports drawn from the records: charts of the pulse and the roadmaps, and the weekly bulletin."""
