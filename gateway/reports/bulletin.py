@@ -161,7 +161,8 @@ def _overdue(session: Session, scope: Scope, week: IsoWeek) -> tuple[OverdueLine
 
 def _alerts(session: Session, scope: Scope, week: IsoWeek, timezone: str) -> tuple[AlertCount, ...]:
     start, end = week.bounds(timezone)
-    query = select(Alert.category, Alert.severity, func.count()).where(Alert.created_at >= start, Alert.created_at < end)
+    query = select(Alert.category, Alert.severity, func.count())
+    query = query.where(Alert.created_at >= start, Alert.created_at < end)
     if scope.district_ids is not None:
         query = query.where(Alert.district_id.in_(scope.district_ids))
     rows = session.execute(query.group_by(Alert.category, Alert.severity)).all()

@@ -44,6 +44,7 @@ def all_scope(language: str = "fr") -> Scope:
 def regions(session: Session) -> list[str]:
     """The regions the districts belong to, each once (as the directory spells them), in alphabetical order."""
     seen: dict[str, str] = {}
-    for region in session.scalars(select(District.region).where(District.region.is_not(None)).order_by(District.region)):
+    query = select(District.region).where(District.region.is_not(None)).order_by(District.region)
+    for region in session.scalars(query):
         seen.setdefault(fold(region), region)
     return sorted(seen.values(), key=fold)
