@@ -92,6 +92,11 @@ class Bulletin:
         """Share of the leaders asked this week who answered (None when no pulse went out)."""
         return self.answered / self.asked if self.asked else None
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to tell: no pulse in the chart's weeks, no change, nothing overdue, no alert."""
+        return not (self.history or self.changes or self.overdue or self.alerts)
+
     def changes_of(self, kind: str) -> int:
         """How many changes of one kind (`closed`, `returned`)."""
         return sum(1 for c in self.changes if c.change == kind)

@@ -62,7 +62,7 @@ def _p(value: object, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(value)), style)
 
 
-def _table(header: list[str], rows: list[list[object]], widths: list[float], s: dict) -> Table:
+def _table(header: list[str], rows: list[list[object]], widths: list[float], s: dict, extra: tuple = ()) -> Table:
     data = [[_p(h, s["head"]) for h in header]] + [[c if isinstance(c, Paragraph) else _p(c, s["cell"]) for c in row]
                                                    for row in rows]  # fmt: skip
     table = Table(data, colWidths=[w * FRAME_WIDTH for w in widths], repeatRows=1)
@@ -74,6 +74,9 @@ def _table(header: list[str], rows: list[list[object]], widths: list[float], s: 
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                *extra,
             ]
         )
     )
@@ -102,10 +105,15 @@ def _services(b: Bulletin, w: Words, s: dict) -> list:
         return [_p(w("services.none"), s["body"])]
     header = [w(f"col.{k}") for k in ("district", "commune", "service", "week", "open", "partial", "closed",
                                       "no_answer", "rate", "trend")]  # fmt: skip
-    rows = [[line.district, line.row.commune, w.service(line.row.service), line.row.week, *w.counts(line.row),
-             w.percent(line.row.response_rate), w.trend(line.trend)] for line in b.services]  # fmt: skip
-    widths = [0.11, 0.13, 0.11, 0.09, 0.09, 0.09, 0.09, 0.09, 0.09, 0.11]
-    return [_table(header, rows, widths, s)]
+    rows, spans = [], []
+    for number, line in enumerate(b.services, start=1):
+        counts = [w("too_few"), "", "", ""] if line.row.too_few else list(w.counts(line.row))
+        if line.row.too_few:  # one cell across the four withheld counts
+            spans.append(("SPAN", (4, number), (7, number)))
+        rows.append([line.district, line.row.commune, w.service(line.row.service), line.row.week, *counts,
+                     w.percent(line.row.response_rate), w.trend(line.trend)])  # fmt: skip
+    widths = [0.10, 0.13, 0.12, 0.11, 0.08, 0.08, 0.08, 0.09, 0.10, 0.11]
+    return [_table(header, rows, widths, s, tuple(spans))]
 
 
 def _overdue(b: Bulletin, w: Words, s: dict) -> list:
@@ -116,7 +124,7 @@ def _overdue(b: Bulletin, w: Words, s: dict) -> list:
     rows = [[i.ref, i.district, f"{i.commune} ({i.village})" if i.village else i.commune, w.service(i.service),
              i.commitment, i.responsible or "", w.day(i.due), w.status(i.status), w("days", days=i.days_late)]
             for i in b.overdue]  # fmt: skip
-    return [_table(header, rows, [0.06, 0.09, 0.11, 0.1, 0.24, 0.14, 0.1, 0.08, 0.08], s)]
+    return [_table(header, rows, [0.06, 0.09, 0.11, 0.09, 0.22, 0.13, 0.11, 0.09, 0.10], s)]
 
 
 def _alerts(b: Bulletin, w: Words, s: dict) -> list:
