@@ -60,9 +60,12 @@ def bulletin_command(district: str | None, every: bool, week: str | None, out: P
             content = RENDERERS[out.suffix.lower()](bulletin)
     finally:
         database.dispose()
-    try:
-        out.write_bytes(content)
+    partial = out.with_name(f".{out.name}.part")
+    try:  # written whole, then renamed: a failure leaves no half-written bulletin behind
+        partial.write_bytes(content)
+        partial.replace(out)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise click.ClickException(f"--out {str(out)!r}: cannot write there ({exc.strerror})") from None
     say(f"{out}: {scope.title}, {wanted.label}")
 

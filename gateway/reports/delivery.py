@@ -29,6 +29,7 @@ from gateway.reports.bulletin import Bulletin, collect
 from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import ALL, Scope, all_scope, region_scope, regions
 from gateway.reports.weeks import IsoWeek
+from gateway.reports.texts import LANGUAGES
 from gateway.reports.words import Words
 from gateway.roadmaps.items import fold
 
@@ -65,7 +66,7 @@ def summary(language: str | None, bulletin: Bulletin) -> str:
         returned=bulletin.changes_of("returned"),
         overdue=len(bulletin.overdue),
         alerts=bulletin.alerts_total,
-        rate=Words("fr").percent(bulletin.response_rate).replace("\u00a0", " "),
+        rate=Words(language if language in LANGUAGES else "fr").percent(bulletin.response_rate).replace("\u00a0", " "),
     )
 
 

@@ -17,6 +17,7 @@ from gateway.reports.bulletin import collect
 from gateway.reports.render_html import render_html
 from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import all_scope, district_scope
+from gateway.reports.texts import texts
 from tests.gateway.reports.support import HOSTILE, REPORTER_NAME, REPORTER_PHONE, SECRET, WEEK, koro_week
 
 LEAKS = (REPORTER_NAME, REPORTER_PHONE, REPORTER_PHONE[4:], SECRET, "groupe armé est")
@@ -146,3 +147,15 @@ def test_all_districts_pdf_names_each_district(runtime, koro, tmp_path):
     text = pdf_text(tmp_path, render_pdf(koro_bulletin(runtime, every=True)))
     assert "Bulletin hebdomadaire — Tous les cercles — semaine 2026-W49" in text
     assert "École de Konna" in text and "Total : 5" in text
+
+
+def test_both_languages_have_the_same_texts():
+    french, english = texts("fr"), texts("en")
+    assert set(french) == set(english)
+    for key, value in french.items():
+        assert set(re.findall(r"{(\w+)}", value)) == set(re.findall(r"{(\w+)}", english[key])), key
+
+
+def test_english_bulletin(runtime, koro):
+    text, _ = Text.of(render_html(koro_bulletin(runtime), language="en"))
+    assert "Weekly bulletin — Koro — week 2026-W49" in text and "reported closed" in text and "too few answers" in text
