@@ -28,8 +28,8 @@ from gateway.models import BulletinSending, Contact, MessageKind, Priority, Role
 from gateway.reports.bulletin import Bulletin, collect
 from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import ALL, Scope, all_scope, region_scope, regions
-from gateway.reports.weeks import IsoWeek
 from gateway.reports.texts import LANGUAGES
+from gateway.reports.weeks import IsoWeek
 from gateway.reports.words import Words
 from gateway.roadmaps.items import fold
 
