@@ -32,6 +32,7 @@ from gateway.models import (
     Role,
     utcnow,
 )
+from gateway.roadmaps.digest import overdue_refs, with_overdue
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +137,15 @@ def _digest(session: Session, runtime: Runtime, district: District, since: datet
         .where(Meeting.district_id == district.id, Meeting.status == MeetingStatus.SCHEDULED)
         .where(Meeting.starts_at > now, Invitation.answer.is_(None))
     )
+    overdue = overdue_refs(session, district.id, now.astimezone(ZoneInfo(runtime.settings.timezone)).date())
     total = sum(counts.values())
-    if not (total or open_escalations or pending_meetings):
+    alert_news = bool(total or open_escalations or pending_meetings)
+    if not (alert_news or overdue):
         return 0  # nothing to say: nothing is sent
-    recipients = facilitators_of(session, district.id) + list(
+    facilitators = facilitators_of(session, district.id)
+    # The roadmap is the facilitators' business: the duty officers' digest stays about alerts, and is not sent
+    # when overdue commitments are all there is to say.
+    recipients = facilitators + list(
         session.scalars(
             select(Contact).where(
                 Contact.district_id == district.id,
@@ -149,6 +155,8 @@ def _digest(session: Session, runtime: Runtime, district: District, since: datet
                 Contact.opted_out.is_(False),
             )
         )
+        if alert_news
+        else []
     )
     for contact in recipients:
         body = catalogue.text(
@@ -163,5 +171,7 @@ def _digest(session: Session, runtime: Runtime, district: District, since: datet
             open=open_escalations,
             meetings=pending_meetings,
         )
-        queue_message(session, runtime, body=body, contact=contact, priority=Priority.BULK, kind=MessageKind.DIGEST)
+        bodies = with_overdue(body, contact.language, overdue) if contact in facilitators else [body]
+        for text in bodies:
+            queue_message(session, runtime, body=text, contact=contact, priority=Priority.BULK, kind=MessageKind.DIGEST)
     return len(recipients)

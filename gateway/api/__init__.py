@@ -153,6 +153,6 @@ def json_body() -> dict:
 
 def register(app) -> None:
     """Mount the API on the app."""
-    from gateway.api import alerts, broadcasts, contacts, health, indicators, meetings, openapi  # noqa: F401 - their routes register on the blueprint
+    from gateway.api import alerts, broadcasts, contacts, health, indicators, meetings, openapi, roadmaps  # noqa: F401 - their routes register on the blueprint
 
     app.register_blueprint(api)

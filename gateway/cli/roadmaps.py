@@ -17,7 +17,7 @@ from gateway.models import District, Meeting, RoadmapItem
 from gateway.roadmaps.changes import RoadmapError
 from gateway.roadmaps.csv_import import RoadmapFileError, apply_rows, read_rows, validate
 from gateway.roadmaps.desk import cli_change_status, link
-from gateway.roadmaps.items import find_district, is_overdue, items_query, local_today, parse_ref, ref, statuses
+from gateway.roadmaps.items import as_record, find_district, items_query, local_today, parse_ref, ref, statuses
 
 # Show at most this many row errors; the rest are counted.
 MAX_ERRORS_SHOWN = 50
@@ -126,26 +126,11 @@ def list_command(district: str | None, status: str | None, overdue: bool, fmt: s
     with database.transaction() as session:
         ids = [_district(session, district).id] if district else None
         query = items_query(ids, _status(status) if status else None, today if overdue else None)
-        rows = [_row(item, today) for item in session.scalars(query)]
+        rows = [as_record(item, today) for item in session.scalars(query)]
     if fmt == "table":
         for row in rows:
             row["late"] = "OVERDUE" if row["overdue"] else ""
     emit(rows, LIST_COLUMNS, fmt, empty="no roadmap items")
-
-
-def _row(item: RoadmapItem, today) -> dict:
-    return {
-        "ref": ref(item.id),
-        "district": item.district.code,
-        "commune": item.commune,
-        "village": item.village,
-        "service": item.service,
-        "commitment": item.commitment,
-        "responsible": item.responsible,
-        "due": item.due.isoformat() if item.due else None,
-        "status": item.status,
-        "overdue": is_overdue(item, today),
-    }
 
 
 @roadmaps.command("set-status")

@@ -26,6 +26,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NAV = (
     ("console.inbox", "nav.inbox", None),
     ("console.meetings", "nav.meetings", None),
+    ("console.roadmaps", "nav.roadmaps", None),
     ("console.contacts", "nav.contacts", None),
     ("console.broadcasts", "nav.broadcasts", None),
     ("console.message_log", "nav.messages", frozenset({"admin", "coordinator"})),
@@ -122,6 +123,7 @@ def register(app) -> None:
         meetings_export,
         meetings_forms,
         message_log,
+        roadmaps,
         two_factor,
     )
 

@@ -3,10 +3,18 @@ API and the CLI all go through here)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, select, update
 from sqlalchemy.orm import Session
 
-from gateway.models import Meeting, RoadmapItem, RoadmapMeetingLink, RoadmapStatus, RoadmapStatusChange
+from gateway.models import (
+    District,
+    Meeting,
+    RoadmapItem,
+    RoadmapMeetingLink,
+    RoadmapStatus,
+    RoadmapStatusChange,
+    utcnow,
+)
 from gateway.roadmaps.items import ref
 from gateway.staff.roles import StaffRole, fold
 from gateway.staff.scope import Scope, region_district_ids
@@ -34,9 +42,21 @@ def set_status(session: Session, item: RoadmapItem, status: str, note: str | Non
     note = (note or "").strip() or None
     if note and len(note) > MAX_NOTE:
         raise RoadmapError("note_too_long", f"the note is longer than {MAX_NOTE} characters")
-    change = RoadmapStatusChange(item=item, status=status, previous=item.status, note=note, actor=actor)
+    previous = item.status
+    # Conditional on the status this change was decided from: of two people moving the item at the same moment,
+    # the second is refused instead of writing a history step from a status that is no longer there.
+    moved = session.execute(
+        update(RoadmapItem)
+        .where(RoadmapItem.id == item.id, RoadmapItem.status == previous)
+        .values(status=status, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        session.expire(item, ["status"])
+        raise RoadmapError("changed_meanwhile", f"{ref(item.id)} was changed meanwhile: look again")
+    session.expire(item, ["status", "updated_at"])
+    change = RoadmapStatusChange(item=item, status=status, previous=previous, note=note, actor=actor)
     session.add(change)
-    item.status = status
     session.flush()
     return change
 
@@ -100,3 +120,14 @@ def may_edit(scope: Scope, item: RoadmapItem) -> bool:
     if scope.role == StaffRole.COORDINATOR:
         return bool(scope.region) and fold(item.district.region) == fold(scope.region)
     return scope.role == StaffRole.FACILITATOR and scope.district_id == item.district_id
+
+
+def scoped_districts(session: Session, scope: Scope) -> list[District]:
+    """The districts whose roadmaps the scope reads, by name."""
+    query = select(District).order_by(District.name)
+    if scope.role in (StaffRole.ADMIN, StaffRole.OBSERVER):
+        return list(session.scalars(query))
+    if scope.role == StaffRole.COORDINATOR:
+        ids = region_district_ids(session, scope.region)
+        return list(session.scalars(query.where(District.id.in_(ids)))) if ids else []
+    return list(session.scalars(query.where(District.id == scope.district_id))) if scope.district_id else []

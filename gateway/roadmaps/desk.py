@@ -19,6 +19,7 @@ HTTP_STATUS = {
     "unknown_status": 422,
     "note_too_long": 422,
     "same_status": 409,
+    "changed_meanwhile": 409,
     "other_district": 422,
     "unknown_meeting": 422,
     "already_linked": 409,

@@ -129,3 +129,19 @@ def statuses() -> list[str]:
 def is_status(value: str | None) -> bool:
     """Whether `value` is a roadmap status."""
     return value in statuses()
+
+
+def as_record(item: RoadmapItem, today: date) -> dict:
+    """An item as the CLI's JSON and the API show it (no reporter: roadmaps name none)."""
+    return {
+        "ref": ref(item.id),
+        "district": item.district.code,
+        "commune": item.commune,
+        "village": item.village,
+        "service": item.service,
+        "commitment": item.commitment,
+        "responsible": item.responsible,
+        "due": item.due.isoformat() if item.due else None,
+        "status": item.status,
+        "overdue": is_overdue(item, today),
+    }
