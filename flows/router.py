@@ -3,8 +3,8 @@
 Unknown senders get one neutral answer a day (`flows.unknown_sender`) or, on Telegram, are asked who they are. A
 registered contact's message is tried against `OPEN_QUESTIONS`, one ordered table at the end of this module: the
 whole-message settings and always-available keywords first, then a pending confirmation, the alert conversation,
-commands, answers to follow-ups and meetings, and last an untriaged report. Everything is written in the caller's
-transaction.
+commands, answers to the pulse, follow-ups and meetings, and last an untriaged report. Everything is written in the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from gateway.meetings import commands as meeting_commands
 from gateway.messaging import loop_guard
 from gateway.messaging.loop_guard import LoopCheck
 from gateway.models import Contact, Message, Role
+from gateway.pulse import answers as pulse_answers
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,8 @@ OPEN_QUESTIONS: tuple[tuple[str, Callable[[Turn], bool]], ...] = (
     ("pending confirmation", _pending_confirmation),
     ("alert flow", _alert_flow),
     ("staff command", _staff_command),
+    # Before the follow-up and meeting answers: "1 1 3" would read as their 1; a lone digit goes to the latest question.
+    ("pulse answer", lambda turn: pulse_answers.try_answer(turn.inbound)),
     ("follow-up answer", lambda turn: followups.try_answer(turn.inbound)),
     ("meeting answer", lambda turn: meeting_commands.try_answer(turn.inbound)),
     ("follow-up update", lambda turn: followups.try_update(turn.inbound)),

@@ -1,7 +1,7 @@
 """The sweeper: re-enqueues outbox rows still `queued` (lost queue, Redis flushed), frees rows stranded in
-`sending` by a worker that died mid-call, re-schedules overdue timers, and handles inbound messages stored but
-never handled; last, the daily retention purge. Runs inside every worker's maintenance loop, one worker at a
-time."""
+`sending` by a worker that died mid-call, re-schedules overdue timers, sends the weekly pulse when it is due
+(gateway/pulse/sending.py), and handles inbound messages stored but never handled; last, the daily retention purge.
+Runs inside every worker's maintenance loop, one worker at a time."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from gateway.meetings import reminders as meeting_reminders
 from gateway.messaging.inbox import process_pending, replay_spool
 from gateway.messaging.lost_rows import SweepReport, requeue_lost
 from gateway.models import utcnow
+from gateway.pulse.sending import send_due as send_due_pulse
 from gateway.reports.delivery import send_bulletins
 from workers.queues import SWEEP_LOCK_KEY
 from workers.retention import daily_purge
@@ -57,6 +58,7 @@ def sweep_once(runtime: Runtime) -> SweepReport | None:
     sweep_timers(runtime)
     remind_triage(runtime)
     send_digests(runtime)
+    send_due_pulse(runtime)
     send_bulletins(runtime)  # last week's, once the week's pulse time has passed
     handled = process_pending(runtime, older_than_seconds=runtime.settings.outbox_stale_seconds)
     if handled:

@@ -1,1 +1,1 @@
-"""The service-return pulse: weekly coded questions to leaders about the state services of their commune."""
+"""The service-return pulse: which services each commune tracks, the weekly question, its answers and the news."""

@@ -60,7 +60,7 @@ def summary(language: str | None, bulletin: Bulletin) -> str:
     return catalogue.text(
         language,
         "bulletin.summary",
-        week=bulletin.week.label,
+        week_label=bulletin.week.label,
         scope=bulletin.scope.title,
         closed=bulletin.changes_of("closed"),
         returned=bulletin.changes_of("returned"),

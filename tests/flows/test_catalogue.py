@@ -46,8 +46,16 @@ WORST_CASE = {
     "s0": "40",
     "open": "12",
     "meetings": "7",
+    # The pulse (its question with the sample data's communes is checked in tests/gateway/pulse/test_question.py).
+    "week": "53",
+    "services": "ecole? sante? gendarmerie? prefet?",
+    "digits": "4",
+    "example": "1131",
+    "service": "gendarmerie",
+    "presence": "partiel",
+    "before": "partiel",
     # the weekly bulletin's summary
-    "week": "2026-W49",
+    "week_label": "2026-W49",
     "scope": "Tous les cercles",
     "closed": "12",
     "returned": "12",
