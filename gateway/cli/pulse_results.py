@@ -13,6 +13,7 @@ from gateway.cli import cli_settings, open_database
 from gateway.cli.output import FORMAT_OPTION, emit, emit_json
 from gateway.models import District
 from gateway.pulse.results import ServiceWeek, pulse_results, results_json
+from gateway.roadmaps.items import find_district
 
 TOO_FEW = "too few answers"
 COLUMNS = ["district", "commune", "service", "week", "round", "answers", "rate"]
@@ -31,7 +32,7 @@ def table_row(row: ServiceWeek) -> dict:
 
 
 @click.command("results")
-@click.option("--district", help="District code, e.g. KORO (default: every district).")
+@click.option("--district", help="District code or name, e.g. KORO (default: every district).")
 @click.option("--weeks", type=click.IntRange(1, 104), default=12, show_default=True, help="ISO weeks, this one last.")
 @FORMAT_OPTION
 def results(district: str | None, weeks: int, fmt: str) -> None:
@@ -42,11 +43,11 @@ def results(district: str | None, weeks: int, fmt: str) -> None:
     with database.transaction() as session:
         ids = None
         if district is not None:
-            found = session.scalar(select(District.id).where(District.code == district.strip().upper()))
+            found = find_district(session, district)
             if found is None:
                 known = ", ".join(session.scalars(select(District.code).order_by(District.code))) or "none yet"
                 raise click.ClickException(f"unknown district {district!r} (known: {known})")
-            ids = [found]
+            ids = [found.id]
         rows = pulse_results(session, district_ids=ids, weeks=weeks, min_answers=settings.pulse_min_answers,
                              today=today)  # fmt: skip
     if fmt == "json":

@@ -27,6 +27,7 @@ NAV = (
     ("console.inbox", "nav.inbox", None),
     ("console.meetings", "nav.meetings", None),
     ("console.roadmaps", "nav.roadmaps", None),
+    ("console.pulse_districts", "nav.pulse", None),
     ("console.contacts", "nav.contacts", None),
     ("console.broadcasts", "nav.broadcasts", None),
     ("console.message_log", "nav.messages", frozenset({"admin", "coordinator"})),
@@ -123,6 +124,7 @@ def register(app) -> None:
         meetings_export,
         meetings_forms,
         message_log,
+        pulse_pages,
         roadmaps,
         two_factor,
     )

@@ -7,7 +7,7 @@ from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from gateway.models import District
-from gateway.staff.roles import StaffRole
+from gateway.staff.roles import StaffRole, fold
 from gateway.staff.scope import Scope, region_district_ids
 
 
@@ -22,6 +22,9 @@ def visible_districts(session: Session, scope: Scope) -> list[District]:
 
 
 def visible_district(session: Session, scope: Scope, code: str | None) -> District | None:
-    """The district of this code if the scope may see it; None for an unknown one or one outside (the same answer)."""
-    wanted = (code or "").strip().upper()
-    return next((d for d in visible_districts(session, scope) if d.code == wanted), None)
+    """The district of this code (or name, without regard to case or accents: `djenne`, `Djenné`) if the scope may
+    see it; None for an unknown one or one outside (the same answer)."""
+    wanted = fold(code)
+    if not wanted:
+        return None
+    return next((d for d in visible_districts(session, scope) if wanted in (fold(d.code), fold(d.name))), None)

@@ -66,6 +66,8 @@ def test_bad_weeks_is_422(api, rounds, query):
 def test_unknown_district_is_404_and_weeks_narrows(api, rounds):
     assert_error(api("GET", "/indicators?district=NOWHERE", "admin"), 404, "not_found")
     assert api("GET", "/indicators?weeks=1", "admin").get_json()["indicators"] != []
+    by_name = api("GET", "/indicators?district=djenné", "admin")  # a name, folded: DJENNE, no round there
+    assert by_name.status_code == 200 and by_name.get_json() == {"indicators": [], "next": None}
 
 
 def test_no_token_is_401(api, rounds):

@@ -1,0 +1,101 @@
+"""The pulse's pages: the districts of the user's scope (`/console/pulse`) and one district's indicators
+(`/console/pulse/<code>`): small multiples of the last 12 weeks, the response rate, roadmap progress, and the latest
+round per commune × service, with "too few answers" instead of numbers below PULSE_MIN_ANSWERS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import abort, g, render_template
+
+from gateway.console import console, login_required, runtime
+from gateway.console.texts import t
+from gateway.models import ServiceKind
+from gateway.pulse.results import ServiceWeek, pulse_results, trend, week_window
+from gateway.pulse.visibility import visible_district, visible_districts
+from gateway.reports import charts
+from gateway.reports.output import svg_data_uri, svg_text
+from gateway.roadmaps.items import PROGRESS_KEYS, progress_counts
+
+WEEKS = 12
+
+
+def _today():
+    return datetime.now(UTC).astimezone(ZoneInfo(runtime().settings.timezone)).date()
+
+
+def chart_labels() -> charts.ChartLabels:
+    """The charts' words in the page's language (console texts)."""
+    return charts.ChartLabels(
+        open=t("pulse.open"),
+        partial=t("pulse.partial"),
+        closed=t("pulse.closed"),
+        too_few=t("pulse.too_few"),
+        response_rate=t("pulse.response_rate"),
+        progress=t("pulse.progress"),
+        empty=t("pulse.empty"),
+        services={kind.value: t(f"pulse.service.{kind.value}") for kind in ServiceKind},
+        statuses={key: t(f"pulse.status.{key}") for key in PROGRESS_KEYS},
+    )
+
+
+@lru_cache(maxsize=64)
+def chart_uri(
+    kind: str, language: str, rows: tuple[ServiceWeek, ...] = (), weeks: tuple[str, ...] = (), progress: tuple = ()
+) -> str:
+    """A chart as a data URI, kept for the same data and language: drawing one takes a second or two, and the data
+    change only when answers come in (`language` is part of the key because the labels depend on it)."""
+    labels = chart_labels()
+    if kind == "multiples":
+        figure = charts.service_multiples(rows, weeks, labels)
+    elif kind == "rate":
+        figure = charts.response_rate(rows, weeks, labels)
+    else:
+        figure = charts.roadmap_progress(dict(progress), labels)
+    return svg_data_uri(svg_text(figure))
+
+
+@console.get("/pulse")
+@login_required
+def pulse_districts():
+    """The districts whose indicators the user may see, with the week of their latest round."""
+    settings = runtime().settings
+    with runtime().db.sessions() as db:
+        districts = visible_districts(db, g.scope)
+        rows = pulse_results(db, district_ids=[d.id for d in districts], weeks=WEEKS,
+                             min_answers=settings.pulse_min_answers, today=_today())  # fmt: skip
+        listed = []
+        for district in districts:
+            own = [r for r in rows if r.district == district.code]
+            communes, latest = len({r.commune for r in own}), max((r.week for r in own), default=None)
+            listed.append({"code": district.code, "name": district.name, "region": district.region,
+                           "communes": communes, "latest": latest})  # fmt: skip
+    return render_template("console/pulse.html", districts=listed, weeks=WEEKS)
+
+
+@console.get("/pulse/<code>")
+@login_required
+def pulse_district(code: str):
+    """One district of the user's scope (404 for any other): its charts and its latest rounds."""
+    settings = runtime().settings
+    today = _today()
+    with runtime().db.sessions() as db:
+        district = visible_district(db, g.scope, code)
+        if district is None:
+            abort(404)
+        rows = pulse_results(db, district_ids=[district.id], weeks=WEEKS, min_answers=settings.pulse_min_answers,
+                             today=today)  # fmt: skip
+        progress = progress_counts(db, district.id, today)
+        code, name = district.code, district.name
+    weeks = tuple(week_window(today, WEEKS))
+    language, data = g.language, tuple(rows)
+    images = {
+        "multiples": chart_uri("multiples", language, data, weeks),
+        "rate": chart_uri("rate", language, data, weeks),
+        "progress": chart_uri("progress", language, progress=tuple(progress.items())),
+    }
+    return render_template("console/pulse_district.html", code=code, name=name, trends=trend(rows),
+                           images=images, progress=progress, weeks=weeks,
+                           min_answers=settings.pulse_min_answers)  # fmt: skip
