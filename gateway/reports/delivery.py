@@ -2,7 +2,8 @@
 when the pulse is off), last week's bulletin of each region goes to the region's coordinators (officers of
 escalation level 2) and the bulletin of all districts to head office (level 3): on Telegram the PDF with a one-line
 summary as its caption, by SMS the summary alone to those without Telegram. `BulletinSending(week, scope)` is the
-claim: a second sweep, or a second worker, sends nothing more. A bulletin with nothing to tell is claimed, not sent."""
+claim: a second sweep, or a second worker, sends nothing more. A bulletin with nothing to tell is claimed, not sent.
+BULLETIN_EVERY=off sends none."""
 
 from __future__ import annotations
 
@@ -91,6 +92,8 @@ def store(runtime: Runtime, name: str, content: bytes) -> Path:
 
 def send_bulletins(runtime: Runtime, now: datetime | None = None) -> int:
     """Send the due week's bulletins not sent yet (each scope claimed once); returns the messages queued."""
+    if not runtime.settings.bulletin_weekly:  # BULLETIN_EVERY=off
+        return 0
     now = now or utcnow()
     week = due_week(runtime.settings, now)
     with runtime.db.transaction() as session:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from gateway.core.config import load_settings
+from gateway.core.config import ConfigError, load_settings
 from gateway.messaging.sms_text import count_segments
 from gateway.models import BulletinSending, Contact, Direction, Message, MessageKind, MessageStatus, Role
 from gateway.reports.delivery import due_week, send_bulletins
@@ -29,7 +29,7 @@ AMINATA_TG = 8800112233  # a second Mopti coordinator, on Telegram
 @pytest.fixture
 def env(base_env, fake_telegram) -> dict[str, str]:
     """The test gateway with Telegram pointed at the fake (SMS goes to the console channel)."""
-    return {**base_env, **fake_telegram.env()}
+    return {**base_env, **fake_telegram.env(), "BULLETIN_EVERY": "weekly"}
 
 
 @pytest.fixture
@@ -58,9 +58,13 @@ def sendings(runtime) -> dict[tuple[str, str], BulletinSending]:
 
 def test_the_week_due_follows_the_pulse_time(base_env):
     monday_0930 = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
-    cases = [({}, monday_0930, "2026-W49"), ({}, BEFORE, "2026-W48"), ({"PULSE_AT": "WED 10:00"}, monday_0930,
-             "2026-W48"), ({"PULSE_EVERY": "off", "PULSE_AT": "WED 10:00"}, monday_0930, "2026-W49"),
-             ({"GATEWAY_TIMEZONE": "Europe/Paris"}, datetime(2026, 12, 7, 7, 30, tzinfo=UTC), "2026-W48")]  # fmt: skip
+    cases = [
+        ({}, monday_0930, "2026-W49"),
+        ({}, BEFORE, "2026-W48"),
+        ({"PULSE_EVERY": "weekly", "PULSE_AT": "WED 10:00"}, monday_0930, "2026-W48"),
+        ({"PULSE_EVERY": "off", "PULSE_AT": "WED 10:00"}, monday_0930, "2026-W49"),
+        ({"GATEWAY_TIMEZONE": "Europe/Paris"}, datetime(2026, 12, 7, 7, 30, tzinfo=UTC), "2026-W48"),
+    ]
     for extra, now, week in cases:
         assert due_week(load_settings(env={**base_env, **extra}), now).label == week, (extra, now)
 
@@ -120,3 +124,13 @@ def test_a_region_without_coordinator_is_not_claimed(runtime, readers):
     send_bulletins(runtime, AFTER)
     assert ("2026-W49", "Mopti") not in sendings(runtime), "a coordinator added later this week still gets it"
     assert ("2026-W49", "all") in sendings(runtime)
+
+
+def test_bulletin_every_off_sends_nothing(runtime, readers, env, monkeypatch):
+    monkeypatch.setattr(runtime, "settings", load_settings(env={**env, "BULLETIN_EVERY": "off"}))
+    assert send_bulletins(runtime, AFTER) == 0 and sendings(runtime) == {} and bulletin_messages(runtime) == []
+
+
+def test_bulletin_every_accepts_weekly_or_off(env):
+    with pytest.raises(ConfigError, match="BULLETIN_EVERY must be 'weekly' or 'off'"):
+        load_settings(env={**env, "BULLETIN_EVERY": "daily"})
