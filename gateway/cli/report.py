@@ -16,6 +16,7 @@ from gateway.reports.render_html import render_html
 from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import all_scope, district_scope
 from gateway.reports.weeks import BadWeek, IsoWeek
+from gateway.reports.words import Words
 from gateway.roadmaps.items import find_district, local_today
 
 RENDERERS = {".pdf": render_pdf, ".html": lambda bulletin: render_html(bulletin).encode("utf-8")}
@@ -67,7 +68,7 @@ def bulletin_command(district: str | None, every: bool, week: str | None, out: P
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise click.ClickException(f"--out {str(out)!r}: cannot write there ({exc.strerror})") from None
-    say(f"{out}: {scope.title}, {wanted.label}")
+    say(f"{out}: {Words().scope(scope)}, {wanted.label}")
 
 
 def _district(session, text: str) -> District:

@@ -29,9 +29,8 @@ from gateway.models import BulletinSending, Contact, MessageKind, Priority, Role
 from gateway.reports.bulletin import Bulletin, collect
 from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import ALL, Scope, all_scope, region_scope, regions
-from gateway.reports.texts import LANGUAGES
 from gateway.reports.weeks import IsoWeek
-from gateway.reports.words import Words
+from gateway.reports.words import LANGUAGES, Words
 from gateway.roadmaps.items import fold
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def summary(language: str | None, bulletin: Bulletin) -> str:
         language,
         "bulletin.summary",
         week_label=bulletin.week.label,
-        scope=bulletin.scope.title,
+        scope=Words("fr").scope(bulletin.scope),
         closed=bulletin.changes_of("closed"),
         returned=bulletin.changes_of("returned"),
         overdue=len(bulletin.overdue),

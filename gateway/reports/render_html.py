@@ -10,8 +10,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.reports.bulletin import Bulletin
-from gateway.reports.pictures import bulletin_charts
-from gateway.reports.words import Words
+from gateway.reports.words import Words, bulletin_charts, rate_line
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -24,13 +23,6 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-def rate_line(bulletin: Bulletin, words: Words) -> str:
-    """`Taux de réponse au pulse : 64 % (16 leaders sur 25)`, or that no pulse went out."""
-    if not bulletin.asked:
-        return words("rate.none")
-    return words("rate", rate=words.percent(bulletin.response_rate), answered=bulletin.answered, asked=bulletin.asked)
 
 
 def render_html(bulletin: Bulletin, language: str = "fr") -> str:

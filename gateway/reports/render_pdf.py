@@ -21,9 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from gateway.reports.bulletin import Bulletin
-from gateway.reports.pictures import bulletin_charts
-from gateway.reports.render_html import rate_line
-from gateway.reports.words import Words
+from gateway.reports.words import Words, bulletin_charts, rate_line
 
 MARGIN = 1.4 * cm
 FRAME_WIDTH = A4[0] - 2 * MARGIN

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.models import District
-from gateway.reports.texts import text
 from gateway.roadmaps.items import fold
 
 ALL = "all"
@@ -17,28 +16,30 @@ ALL = "all"
 
 @dataclass(frozen=True)
 class Scope:
-    """A bulletin's readership: its key, the title it is shown under, its districts (None: all of them)."""
+    """A bulletin's readership: its key, what it covers (`district`, `region`, `all`) and the district's or region's
+    name (its title: gateway/reports/words.py), its districts (None: all of them)."""
 
     key: str
-    title: str
+    kind: str
+    name: str
     district_ids: tuple[int, ...] | None
 
 
 def district_scope(district: District) -> Scope:
     """One district's bulletin, titled with its name."""
-    return Scope(district.code, district.name, (district.id,))
+    return Scope(district.code, "district", district.name, (district.id,))
 
 
-def region_scope(session: Session, region: str, language: str = "fr") -> Scope:
+def region_scope(session: Session, region: str) -> Scope:
     """A region's bulletin: its districts (the region's name matched without regard to case or accents)."""
     districts = [d for d in session.scalars(select(District).order_by(District.code)) if fold(d.region) == fold(region)]
-    name = districts[0].region if districts else region
-    return Scope(name or region, text(language, "region", region=name), tuple(d.id for d in districts))
+    name = (districts[0].region if districts else None) or region
+    return Scope(name, "region", name, tuple(d.id for d in districts))
 
 
-def all_scope(language: str = "fr") -> Scope:
+def all_scope() -> Scope:
     """Every district's bulletin (head office)."""
-    return Scope(ALL, text(language, "all"), None)
+    return Scope(ALL, ALL, "", None)
 
 
 def regions(session: Session) -> list[str]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from gateway.models import District
 from gateway.reports.bulletin import AlertCount, Change, collect
 from gateway.reports.scopes import all_scope, district_scope, region_scope, regions
 from gateway.reports.weeks import BadWeek, IsoWeek
+from gateway.reports.words import Words
 from tests.gateway.reports.support import WEEK, koro_week
 
 
@@ -29,7 +31,7 @@ def koro(runtime, directory):
 
 def koro_scope(session):
     """Koro's own bulletin."""
-    return district_scope(session.get(District, next(iter(session.query(District.id).filter_by(code="KORO")))[0]))
+    return district_scope(session.scalar(select(District).where(District.code == "KORO")))
 
 
 def test_changes_are_the_weeks_news_with_service_and_commune(runtime, koro):
@@ -67,7 +69,7 @@ def test_alerts_of_the_weeks_local_days_counted_by_category_and_severity(runtime
         AlertCount("security_forces", 2, 2),
         AlertCount("service_disruption", 3, 1),
         AlertCount(None, None, 1),
-    ), "Sunday 23:59 before the week and the next Monday 00:00 (local) left out, Mopti's alert too"
+    ), "Sunday 22:59 before the week and the next Monday 00:00 (local) left out, Mopti's alert too"
     assert bulletin.alerts_total == 4
     assert bulletin_of(runtime, lambda s: all_scope()).alerts_total == 5
 
@@ -85,7 +87,7 @@ def test_region_scope_takes_its_districts_whatever_the_accents(runtime, director
         assert regions(session) == ["Mopti", "Ségou"]
         segou = region_scope(session, "SEGOU")
         codes = sorted(session.get(District, i).code for i in segou.district_ids)
-    assert (segou.key, segou.title, codes) == ("Ségou", "Région de Ségou", ["MACINA", "SEGOU"])
+    assert (segou.key, Words().scope(segou), codes) == ("Ségou", "Région de Ségou", ["MACINA", "SEGOU"])
 
 
 @pytest.mark.parametrize(

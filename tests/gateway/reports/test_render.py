@@ -17,7 +17,7 @@ from gateway.reports.bulletin import collect
 from gateway.reports.render_html import render_html
 from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import all_scope, district_scope
-from gateway.reports.texts import texts
+from gateway.reports.words import texts
 from tests.gateway.reports.support import HOSTILE, REPORTER_NAME, REPORTER_PHONE, SECRET, WEEK, koro_week
 
 LEAKS = (REPORTER_NAME, REPORTER_PHONE, REPORTER_PHONE[4:], SECRET, "groupe armé est")
