@@ -16,6 +16,7 @@ from gateway.core.config import ConfigError, load_settings
 from gateway.messaging.sms_text import count_segments
 from gateway.models import BulletinSending, Contact, Direction, Message, MessageKind, MessageStatus, Role
 from gateway.reports.delivery import due_week, send_bulletins
+from tests.conftest import wait_for
 from tests.gateway.reports.support import REPORTER_NAME, SECRET, koro_week
 from workers.outbound import send_message
 
@@ -134,3 +135,17 @@ def test_bulletin_every_off_sends_nothing(runtime, readers, env, monkeypatch):
 def test_bulletin_every_accepts_weekly_or_off(env):
     with pytest.raises(ConfigError, match="BULLETIN_EVERY must be 'weekly' or 'off'"):
         load_settings(env={**env, "BULLETIN_EVERY": "daily"})
+
+
+@pytest.mark.e2e
+def test_a_real_worker_delivers_the_document(runtime, readers, fake_telegram, start_process):
+    assert send_bulletins(runtime, AFTER) == 3
+    # The worker's own sweeps must not send another week's bulletin: only the rows queued above are its work.
+    worker = start_process("worker", extra_env={"BULLETIN_EVERY": "off"})
+    wait_for(lambda: {m.status for m in bulletin_messages(runtime)} == {MessageStatus.SENT}, timeout=60,
+             message="the worker to send the bulletins")  # fmt: skip
+    worker.stop()
+    documents = fake_telegram.calls_to("sendDocument")
+    assert sorted(call.chat_id for call in documents) == sorted([HEAD_OFFICE_TG, AMINATA_TG])
+    assert all(call.document[1].startswith(b"%PDF") and call.caption.startswith("Bulletin 2026-W49")
+               for call in documents)  # fmt: skip
