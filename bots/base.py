@@ -78,6 +78,15 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file sent with a message (the weekly bulletin's PDF): a channel that carries files sends it with the text as
+    its caption; the others send the text alone."""
+
+    path: str  # a file on this machine, readable by the worker
+    filename: str  # the name the reader sees
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """What a worker asks a channel to deliver."""
 
@@ -87,6 +96,7 @@ class OutboundMessage:
     buttons: tuple[Button, ...] = ()
     status_callback_url: str | None = None
     resend: int = 0  # how many times the provider accepted it but then reported it could not deliver it
+    document: Document | None = None
 
 
 class SendOutcome(StrEnum):

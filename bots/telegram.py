@@ -8,7 +8,8 @@ import hmac
 import logging
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from telegram import (
     Bot,
@@ -40,6 +41,8 @@ from bots.base import (
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
+MAX_CAPTION = 1024  # a document's caption, as the Bot API limits it
+UPLOAD_TIMEOUT_FACTOR = 6  # a document takes longer to send than a text over a slow link
 ALLOWED_UPDATES = ("message", "callback_query")
 CALL_TIMEOUT_SECONDS = 10
 UPDATES_ROUTE = Route("/webhooks/telegram", "updates")
@@ -184,14 +187,16 @@ class TelegramChannel(Channel):
         return asyncio.run(run())
 
     def send(self, message: OutboundMessage) -> SendResult:
-        """Send plain text (no parse mode, so a user's text never breaks formatting), split when too long."""
-        ids = []
-        pieces = split_text(message.text)
+        """Send plain text (no parse mode, so a user's text never breaks formatting), split when too long; with a
+        document, the file (sendDocument) with the text as its caption."""
+        content = None
+        if message.document is not None:
+            try:
+                content = Path(message.document.path).read_bytes()
+            except OSError:  # the file was removed (retention, a restore without it): nothing to retry
+                return SendResult(SendOutcome.FAILED, error_code="document:missing")
         try:
-            for index, piece in enumerate(pieces):
-                markup = _markup(message) if index == len(pieces) - 1 else None
-                sent = self.call("send_message", chat_id=int(message.address), text=piece, reply_markup=markup)
-                ids.append(str(sent.message_id))
+            last_id = self._send_text(message, message.text) if content is None else self._send_file(message, content)
         except Forbidden:
             return SendResult(SendOutcome.UNREACHABLE, error_code="telegram:forbidden")
         except RetryAfter as exc:
@@ -205,7 +210,35 @@ class TelegramChannel(Channel):
             return SendResult(SendOutcome.RETRY, error_code=f"telegram:{type(exc).__name__}")
         except TelegramError as exc:
             return SendResult(SendOutcome.RETRY, error_code=f"telegram:{type(exc).__name__}")
-        return SendResult(SendOutcome.SENT, provider_id=f"{message.address}:{ids[-1]}")
+        return SendResult(SendOutcome.SENT, provider_id=f"{message.address}:{last_id}")
+
+    def _send_text(self, message: OutboundMessage, text: str) -> str:
+        """The text in as many messages as it takes, the buttons under the last; the last message's id."""
+        pieces = split_text(text)
+        last_id = ""
+        for index, piece in enumerate(pieces):
+            markup = _markup(message) if index == len(pieces) - 1 else None
+            sent = self.call("send_message", chat_id=int(message.address), text=piece, reply_markup=markup)
+            last_id = str(sent.message_id)
+        return last_id
+
+    def _send_file(self, message: OutboundMessage, content: bytes) -> str:
+        """The document with the text as its caption (a text too long for a caption goes first, on its own)."""
+        caption = message.text or None
+        if caption and len(caption) > MAX_CAPTION:
+            self._send_text(replace(message, buttons=()), caption)
+            caption = None
+        timeout = self.config.timeout_seconds or CALL_TIMEOUT_SECONDS
+        sent = self.call(
+            "send_document",
+            chat_id=int(message.address),
+            document=content,
+            filename=message.document.filename,
+            caption=caption,
+            reply_markup=_markup(message),
+            write_timeout=timeout * UPLOAD_TIMEOUT_FACTOR,
+        )
+        return str(sent.message_id)
 
     def delete(self, address: str, message_id: int) -> SendResult:
         """Delete one message of a private chat (the bot's or the user's, within 48 h of its sending)."""

@@ -254,6 +254,8 @@ def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
         "DIGEST_AT": "off",
         # Likewise after PULSE_AT on a Monday: the week's pulse and bulletins. Tests that want them say so.
         "PULSE_EVERY": "off",
+        # And the weekly bulletin, due every week from Monday 09:00 (tests/gateway/reports turn it on).
+        "BULLETIN_EVERY": "off",
         "LOG_LEVEL": "INFO",
         "GATEWAY_CONSOLE_CHANNEL": "1",
     }

@@ -23,6 +23,7 @@ from gateway.core.runtime import Runtime, process_runtime
 from gateway.directory import discreet
 from gateway.messaging.channel_signals import note_send
 from gateway.messaging.delivery import mark_unreachable
+from gateway.messaging.documents import document_of
 from gateway.messaging.outbox import fall_back_to_sms
 from gateway.messaging.sms_text import count_segments
 from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, Priority, utcnow
@@ -78,6 +79,7 @@ def send_message(message_id: int) -> str:
             buttons=tuple(Button.from_list(b) for b in json.loads(message.buttons or "[]")),
             status_callback_url=channel.status_callback_url(message.id),
             resend=message.resends,
+            document=document_of(message),
         )
         try:
             result = channel.send(outbound)

@@ -18,6 +18,7 @@ from gateway.messaging.inbox import process_pending, replay_spool
 from gateway.messaging.lost_rows import SweepReport, requeue_lost
 from gateway.models import utcnow
 from gateway.pulse.sending import send_due as send_due_pulse
+from gateway.reports.delivery import send_bulletins
 from workers.queues import SWEEP_LOCK_KEY
 from workers.retention import daily_purge
 
@@ -58,6 +59,7 @@ def sweep_once(runtime: Runtime) -> SweepReport | None:
     remind_triage(runtime)
     send_digests(runtime)
     send_due_pulse(runtime)
+    send_bulletins(runtime)  # last week's, once the week's pulse time has passed
     handled = process_pending(runtime, older_than_seconds=runtime.settings.outbox_stale_seconds)
     if handled:
         log.info("inbound sweep: %s stored message(s) handled late", handled)

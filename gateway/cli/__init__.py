@@ -104,6 +104,7 @@ def _register() -> None:
         processes,
         pulse,
         pulse_results,
+        report,
         retention,
         roadmaps,
         simulate,
@@ -122,6 +123,7 @@ def _register() -> None:
     main.add_command(telegram.telegram)
     main.add_command(android.android)
     main.add_command(audit.audit)
+    main.add_command(report.report)
     main.add_command(retention.purge_command)
     main.add_command(roadmaps.roadmaps)
     main.add_command(users.users)

@@ -124,8 +124,8 @@ def register(app) -> None:
         meetings_export,
         meetings_forms,
         message_log,
-        roadmaps,
         pulse_pages,
+        roadmaps,
         two_factor,
     )
 

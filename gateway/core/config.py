@@ -82,6 +82,8 @@ class Settings:
     # The weekly service-return pulse (PULSE_EVERY, PULSE_AT): None when off; aggregates shown from this many answers.
     pulse_schedule: PulseSchedule | None = PulseSchedule(0, time(9, 0))
     pulse_min_answers: int = 3
+    # The weekly bulletin to coordinators and head office (BULLETIN_EVERY: `weekly` or `off`), at the pulse's time.
+    bulletin_weekly: bool = True
     proxy_hops: int = 1  # reverse proxies in front of the web process whose X-Forwarded-* are trusted; 0: none
 
     @property
@@ -296,7 +298,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         schedule = parse_pulse(get("PULSE_EVERY"), get("PULSE_AT"), settings.quiet_hours)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    settings = replace(settings, pulse_schedule=schedule)
+    bulletin_every = (get("BULLETIN_EVERY") or "weekly").strip().lower()
+    if bulletin_every not in ("weekly", "off"):
+        raise ConfigError(f"BULLETIN_EVERY must be 'weekly' or 'off', got {bulletin_every!r}")
+    settings = replace(settings, pulse_schedule=schedule, bulletin_weekly=bulletin_every == "weekly")
     if settings.console_require_2fa not in ("admin", "all"):
         raise ConfigError("CONSOLE_REQUIRE_2FA must be 'admin' (the default) or 'all'")
     if settings.secret_key is not None and len(settings.secret_key) < 32:

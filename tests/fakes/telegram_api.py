@@ -1,7 +1,8 @@
 """A fake Telegram Bot API: a real HTTP server on 127.0.0.1 that python-telegram-bot's own `Bot` talks to.
 
 It serves `POST /bot<TOKEN>/<method>` (form-encoded, lists and objects as JSON strings) for getMe, sendMessage,
-deleteMessage, answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo and getUpdates, records every call,
+sendDocument (multipart, the file recorded with the call), deleteMessage, answerCallbackQuery, setWebhook,
+deleteWebhook, getWebhookInfo and getUpdates, records every call,
 and answers `{"ok": true, "result": …}` unless a per-method script says otherwise. A wrong token gets Telegram's
 401 without using up the script. It also builds the updates Telegram would push, from
 tests/bots/telegram/fixtures/*.json. The `fake_telegram` fixture (tests/conftest.py) starts and stops one:
@@ -22,7 +23,9 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -92,6 +95,7 @@ class Call:
     params: dict[str, str]
     token_ok: bool
     answered: int
+    files: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)  # multipart field → (filename, content)
 
     def json(self, name: str):
         """A field PTB sends JSON-encoded (reply_markup, allowed_updates), decoded; None when absent."""
@@ -112,6 +116,16 @@ class Call:
     def message_id(self) -> int:
         """The message a deleteMessage call is about."""
         return int(self.params["message_id"])
+
+    @property
+    def document(self) -> tuple[str, bytes]:
+        """The file a sendDocument call uploaded: its name and content."""
+        return self.files["document"]
+
+    @property
+    def caption(self) -> str | None:
+        """A document's caption."""
+        return self.params.get("caption")
 
     @property
     def reply_markup(self) -> dict | None:
@@ -208,6 +222,13 @@ class FakeTelegram:
             chat = {"id": int(params["chat_id"]), "type": "private"}
             message = {"message_id": next(self._message_ids), "date": 0, "chat": chat, "text": params.get("text")}
             return 200, {"ok": True, "result": {**message, "from": BOT_USER}}
+        if method == "sendDocument":
+            chat = {"id": int(params["chat_id"]), "type": "private"}
+            document = {"file_id": f"doc-{next(self._message_ids)}", "file_unique_id": "u", "file_name": "document"}
+            message = {"message_id": next(self._message_ids), "date": 0, "chat": chat, "document": document}
+            if params.get("caption"):
+                message["caption"] = params["caption"]
+            return 200, {"ok": True, "result": {**message, "from": BOT_USER}}
         if method == "setWebhook":
             self.webhook_url = params.get("url", "")
             return 200, {"ok": True, "result": True, "description": "Webhook was set"}
@@ -243,17 +264,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
         """Answer one Bot API call, from the script or normally."""
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode()
-        if self.headers.get("Content-Type", "").startswith("application/json"):
-            params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(raw or "{}").items()}
+        body, content_type = self.rfile.read(length), self.headers.get("Content-Type", "")
+        files: dict[str, tuple[str, bytes]] = {}
+        if content_type.startswith("application/json"):
+            raw = json.loads(body.decode() or "{}")
+            params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+        elif content_type.startswith("multipart/form-data"):
+            params, files = _multipart(content_type, body)
         else:
-            params = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            params = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
         owner, match = self.owner, _PATH.match(self.path)
         token_ok = bool(match) and match["token"] == owner.token
         method = match["method"] if match else self.path
         canned = owner._next(method) if token_ok else telegram_error(401, "Unauthorized")
         status, body = (canned.status, canned.body) if canned.body is not None else owner.result(method, params)
-        owner._record(Call(method, params, token_ok, status))
+        owner._record(Call(method, params, token_ok, status, files))
         if canned.delay:
             time.sleep(canned.delay)
         data = json.dumps(body).encode()
@@ -268,6 +293,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
         """Keep the test output quiet."""
+
+
+def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """A multipart/form-data body (how PTB uploads a file): its text fields, and its files by field name."""
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    params: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[name] = (part.get_filename(), content)
+        else:
+            params[name] = content.decode()
+    return params, files
 
 
 def telegram_update(name: str, *, update_id: int | None = None, user_id: int | None = None, **fields) -> dict:

@@ -54,6 +54,14 @@ WORST_CASE = {
     "service": "gendarmerie",
     "presence": "partiel",
     "before": "partiel",
+    # the weekly bulletin's summary
+    "week_label": "2026-W49",
+    "scope": "Tous les cercles",
+    "closed": "12",
+    "returned": "12",
+    "overdue": "120",
+    "alerts": "120",
+    "rate": "100 %",
 }
 # Texts allowed more than one segment (the issue allows two for officers' escalation notices).
 SEGMENT_ALLOWANCE = {"escalation.alert": 2, "escalation.notice": 2}
