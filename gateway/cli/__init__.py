@@ -104,6 +104,7 @@ def _register() -> None:
         processes,
         retention,
         simulate,
+        status,
         telegram,
         users,
     )
@@ -119,6 +120,7 @@ def _register() -> None:
     main.add_command(audit.audit)
     main.add_command(retention.purge_command)
     main.add_command(users.users)
+    main.add_command(status.status_command)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
 
