@@ -135,7 +135,7 @@ def _channels(settings: Settings, codes: list[str], probes: dict[str, Probe], co
         state, parts = OK, []
         if found is not None:
             facts.update(found.facts, reachable=found.reachable)
-            parts.append(found.summary)
+            parts += [found.summary] + ([found.problem] if found.problem not in (None, found.summary) else [])
             state = PROBLEM if found.problem else OK
         if connection is not None:
             signal = read_signal(connection, code)
