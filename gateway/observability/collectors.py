@@ -1,9 +1,10 @@
 """Scrape-time metrics: read from the database and Redis when Prometheus asks, so that every process (gunicorn's
 workers, the RQ workers) reports the same truth once instead of each keeping a copy.
 
-The database answers four small GROUP BYs (outbox rows pending, alerts still `new`, the latest pulse round per
-district) on indexed columns; Redis answers the RQ queue lengths, the phone's pace window and the last sweep. A
-source that fails makes `gateway_scrape_error{source}` 1 and leaves its metrics out, never the whole scrape."""
+The database answers a few small queries on indexed columns (outbox rows pending and the oldest due, the oldest
+unhandled inbound message, alerts still `new`, the latest pulse round per district); Redis answers the RQ queue
+lengths, the phone's pace window and the last sweep. A source that fails makes `gateway_scrape_error{source}` 1 and
+leaves its metrics out, never the whole scrape."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ class GatewayCollector(Collector):
     def _database(self) -> Iterator[GaugeMetricFamily]:
         with self.runtime.db.sessions() as session:
             depth = readings.outbox_depth(session)
+            late_out = readings.oldest_due_outbound(session)
+            late_in = readings.oldest_unhandled_inbound(session)
             waiting = readings.unacknowledged_alerts(session)
             pulse = readings.pulse_response(session)
         outbox = GaugeMetricFamily(
@@ -58,6 +61,16 @@ class GatewayCollector(Collector):
         for (queue, status), count in sorted(depth.items()):
             outbox.add_metric([queue, status], count)
         yield outbox
+        yield GaugeMetricFamily(
+            "gateway_outbox_oldest_due_seconds",
+            "How long the longest-waiting due outbox row has been due (0: none); rows held for later are not due.",
+            value=late_out or 0.0,
+        )
+        yield GaugeMetricFamily(
+            "gateway_inbound_oldest_unhandled_seconds",
+            "Age of the oldest inbound message stored but not handled yet (0: none).",
+            value=late_in or 0.0,
+        )
         count = GaugeMetricFamily(
             "gateway_alerts_unacknowledged",
             "Alerts still new (nobody has taken them), by district.",

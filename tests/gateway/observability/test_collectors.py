@@ -4,12 +4,14 @@ truth), and a source that fails is named in `gateway_scrape_error` instead of fa
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from gateway.models import Contact, District, Role
+from gateway.models import Contact, District, Message, Role, utcnow
 from gateway.models.pulse import PulseAnswer, PulseQuestion, PulseRound, PulseRun
+from tests.chat import Chat
 from tests.gateway.observability.scrape import scrape, value
 from workers import pacing
 from workers.sweeper import sweep_once
@@ -81,3 +83,15 @@ def test_a_database_that_fails_is_named_and_the_rest_still_scraped(runtime, clie
     assert value(text, "gateway_scrape_error", source="database") == 1
     assert value(text, "gateway_scrape_error", source="redis") == 0
     assert "gateway_queue_jobs" in text and "gateway_outbox_messages" not in text
+
+
+def test_oldest_waiting_messages(runtime, directory, client):
+    text = scrape(client)
+    assert value(text, "gateway_outbox_oldest_due_seconds") == 0
+    assert value(text, "gateway_inbound_oldest_unhandled_seconds") == 0
+    Chat(runtime, "+22371139685").send("Bonjour")  # handled at once; its reply queued
+    with runtime.db.transaction() as session:
+        session.execute(update(Message).values(created_at=utcnow() - timedelta(minutes=10), processed_at=None))
+    text = scrape(client)
+    assert value(text, "gateway_outbox_oldest_due_seconds") >= 600
+    assert value(text, "gateway_inbound_oldest_unhandled_seconds") >= 600
