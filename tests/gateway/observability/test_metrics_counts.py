@@ -12,9 +12,11 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from gateway.alerts import desk
+from gateway.escalation import ladder
 from gateway.models import Alert, Contact, Direction, Message, MessageStatus
+from tests.chat import Chat
 from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL, twilio_error
-from tests.gateway.alerts.desk_helpers import ALIOU, LEADER, URGENT, act
+from tests.gateway.alerts.desk_helpers import ALIOU, LEADER, URGENT, act, due
 from tests.gateway.observability.scrape import samples, scrape, value
 from tests.inbound_jobs import handle_queued
 from tests.staff_users import make_user
@@ -109,3 +111,13 @@ def assert_no_identity_in(text: str, runtime) -> None:
     words = {w for body in bodies for w in re.findall(r"\w{5,}", body or "")}
     found = sorted(m for m in marks | words if m in text)
     assert not found, found
+
+
+def test_escalation_steps_are_counted_by_level_and_kind(runtime, directory, client):
+    before = scrape(client)
+    Chat(runtime, LEADER).send(URGENT)  # the MOPTI duty officer (level 1) is paged
+    assert ladder.step(runtime, *due(runtime)) == "level 2"  # nobody took it: the region's coordinator
+    after = scrape(client)
+    for level, kind in (("1", "start"), ("2", "up")):
+        moved = value(after, "gateway_escalation_steps_total", level=level, kind=kind)
+        assert moved - value(before, "gateway_escalation_steps_total", level=level, kind=kind) == 1, (level, kind)
