@@ -5,6 +5,7 @@ Counts, ages, codes and district codes only: never a reporter, a number or a mes
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ INBOUND_LATE_SECONDS = 300  # a stored message is handled within seconds; the sw
 OUTBOX_LATE_SECONDS = 300  # a due outbox row is sent within seconds; the sweep re-queues after OUTBOX_STALE_SECONDS
 SWEEP_STALE_MINIMUM_SECONDS = 120  # and at least 4 sweep intervals: no worker is sweeping
 HARMLESS_FAILURES = ("unsubscribed", "blocked")  # a leader's choice, not a fault of the gateway
+PING_TIMEOUT_SECONDS = 5.0  # the database's or Redis's answer to a trivial query
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,24 @@ def gather(settings: Settings, probe: Callable[[Settings, list[str]], dict[str, 
 
 
 def _reachable(checks: list[Check], name: str, ping: Callable[[], object]) -> bool:
-    try:
-        ping()
-    except Exception as exc:  # noqa: BLE001 - the class of failure, never a URL (it may hold a password)
-        checks.append(Check(name, PROBLEM, f"not reachable ({type(exc).__name__})"))
+    """Ping in a daemon thread, waiting at most PING_TIMEOUT_SECONDS: a server that accepts the connection and then
+    says nothing (a frozen PostgreSQL) makes a problem of it instead of holding the operator's terminal."""
+    failure: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            ping()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failure.append(exc)
+
+    thread = threading.Thread(target=attempt, name=f"ping-{name}", daemon=True)
+    thread.start()
+    thread.join(PING_TIMEOUT_SECONDS)
+    if thread.is_alive():
+        checks.append(Check(name, PROBLEM, f"no answer within {PING_TIMEOUT_SECONDS:.0f} s"))
+        return False
+    if failure:  # the class of failure, never a URL (it may hold a password)
+        checks.append(Check(name, PROBLEM, f"not reachable ({type(failure[0]).__name__})"))
         return False
     checks.append(Check(name, OK, "reachable"))
     return True

@@ -195,3 +195,13 @@ def test_a_database_that_does_not_answer_is_a_problem_not_a_crash(status, direct
     assert result.exit_code == 1
     assert check(body, "database")["state"] == "problem"
     assert "inbound" not in [c["name"] for c in body["checks"]]  # what needs the database is left out
+
+
+@pytest.mark.slow
+def test_a_database_that_hangs_is_a_problem_within_seconds(status, directory):
+    with silent_server() as url:
+        result = status(DATABASE_URL=url.replace("http://", "postgresql://nobody@") + "/gateway")
+    body = report(result)
+    assert result.exit_code == 1
+    assert check(body, "database")["summary"] == "no answer within 5 s"
+    assert check(body, "sweep")["state"] == "ok"  # Redis was asked all the same
