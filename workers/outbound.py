@@ -27,6 +27,7 @@ from gateway.messaging.documents import document_of
 from gateway.messaging.outbox import fall_back_to_sms
 from gateway.messaging.sms_text import count_segments
 from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, Priority, utcnow
+from gateway.observability.metrics import count_send
 from workers import pacing
 from workers.queues import QUEUE_URGENT, QUEUES, SEND_JOB_TIMEOUT, enqueue_batch, enqueue_send, queue
 from workers.schedule import backoff_seconds
@@ -81,11 +82,13 @@ def send_message(message_id: int) -> str:
             resend=message.resends,
             document=document_of(message),
         )
+        started = time.monotonic()
         try:
             result = channel.send(outbound)
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not strand the row in `sending`
             log.error("channel %s raised %s sending message %s", message.channel, type(exc).__name__, message.id)
             result = SendResult(SendOutcome.RETRY, error_code=f"exception:{type(exc).__name__}")
+        count_send(channel.code, result.outcome.value, result.error_code, time.monotonic() - started)
         grant.settle(runtime)
         note_send(runtime.redis, message.channel, result)  # the console's channel health reads it
     record_result(runtime, message, result)

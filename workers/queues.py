@@ -24,6 +24,7 @@ SWEEP_LOCK_KEY = KEY_PREFIX + "lock:sweep"
 CONVERSATION_KEY = KEY_PREFIX + "conv:"
 CONTACT_LOCK_KEY = KEY_PREFIX + "lock:contact:"
 PACE_KEY = KEY_PREFIX + "pace:"
+LAST_SWEEP_KEY = KEY_PREFIX + "sweep:last"  # epoch seconds of the last finished sweep (`gateway status`, /metrics)
 
 # Job policy: explicit timeouts, and RQ retries for crashes (provider errors are retried by the sender itself,
 # which honours Retry-After; see workers.outbound).

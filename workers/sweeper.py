@@ -17,6 +17,7 @@ from gateway.meetings import reminders as meeting_reminders
 from gateway.messaging.inbox import process_pending, replay_spool
 from gateway.messaging.lost_rows import SweepReport, requeue_lost
 from gateway.models import utcnow
+from gateway.observability.readings import record_sweep
 from gateway.pulse.sending import send_due as send_due_pulse
 from gateway.reports.delivery import send_bulletins
 from workers.queues import SWEEP_LOCK_KEY
@@ -64,4 +65,5 @@ def sweep_once(runtime: Runtime) -> SweepReport | None:
     if handled:
         log.info("inbound sweep: %s stored message(s) handled late", handled)
     daily_purge(runtime)  # last: a slow first purge never delays the sweeps above
+    record_sweep(runtime.redis)  # only a sweep that went through to the end counts (`gateway status`, /metrics)
     return report

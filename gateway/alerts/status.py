@@ -8,7 +8,9 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from gateway.core.db import on_commit
 from gateway.models import Alert, AlertStatus, Escalation, utcnow
+from gateway.observability.metrics import observe_alert
 from gateway.staff.roles import StaffRole
 
 OPEN = frozenset({AlertStatus.NEW, AlertStatus.INCOMPLETE, AlertStatus.ACKNOWLEDGED, AlertStatus.VERIFIED})
@@ -89,4 +91,13 @@ def move(session: Session, alert: Alert, target: str) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(alert)
+    if moved == 1 and target in (AlertStatus.ACKNOWLEDGED, AlertStatus.RESOLVED):
+        _time_after_commit(session, alert, target)
     return moved == 1
+
+
+def _time_after_commit(session: Session, alert: Alert, target: str) -> None:
+    """Observe how long the alert waited to be taken or resolved, once the move is committed (never on rollback)."""
+    district = alert.district.code if alert.district is not None else None
+    waited, severity = (utcnow() - alert.created_at).total_seconds(), alert.severity
+    on_commit(session, lambda: observe_alert(target, district, severity, waited))

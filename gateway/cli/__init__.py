@@ -108,6 +108,7 @@ def _register() -> None:
         retention,
         roadmaps,
         simulate,
+        status,
         telegram,
         users,
     )
@@ -127,6 +128,7 @@ def _register() -> None:
     main.add_command(retention.purge_command)
     main.add_command(roadmaps.roadmaps)
     main.add_command(users.users)
+    main.add_command(status.status_command)
     for command in (processes.run, processes.web, processes.worker):
         main.add_command(command)
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from gateway.cli import cli_settings, open_database
 from gateway.core.config import Settings
 from gateway.core.redis_server import connect, describe_redis_url
+from gateway.observability import multiproc
 
 
 @click.command()
@@ -27,6 +28,8 @@ def web(host: str, port: int, web_workers: int) -> None:
 
     settings = cli_settings(service=True)
     warn_without_sms(settings)
+    # The whole web side starts here (unless `gateway run` started it and already wiped): last run's counts go.
+    multiproc.prepare(settings.instance_path, wipe=not os.environ.get(_STARTED_BY_RUN))
 
     class GatewayServer(BaseApplication):
         """gunicorn, configured in code, serving the app factory."""
@@ -57,6 +60,7 @@ def worker(burst: bool) -> None:
     from workers.worker import run_worker
 
     settings = cli_settings(service=True)
+    multiproc.prepare(settings.instance_path)  # one worker among others: it never wipes their counts
     runtime = build_runtime(settings)
     warn_without_sms(settings)  # once it can start: a start that fails says one line, its error
     set_process_runtime(runtime)
@@ -64,10 +68,13 @@ def worker(burst: bool) -> None:
         run_worker(runtime, burst=burst)
     finally:
         runtime.close()
+        multiproc.mark_process_dead(os.getpid())
 
 
 # Set by `gateway run` for its web and worker: it has said it once already.
 _SMS_WARNING_SHOWN = "GATEWAY_SMS_WARNING_SHOWN"
+# Set by `gateway run` for its web: the metrics directory is prepared (and wiped) already.
+_STARTED_BY_RUN = "GATEWAY_STARTED_BY_RUN"
 
 
 def warn_without_sms(settings: Settings) -> None:
@@ -110,9 +117,10 @@ def run(host: str, port: int) -> None:
     settings = cli_settings(service=True)
     open_database(settings)
     handle = connect(settings.redis_url, settings.instance_path)
+    multiproc.prepare(settings.instance_path, wipe=True)  # the whole gateway starts: a fresh count for all
     env = dict(os.environ, REDIS_URL=handle.url, GATEWAY_INSTANCE_PATH=str(settings.instance_path))
     env["DATABASE_URL"] = settings.database_url
-    env[_SMS_WARNING_SHOWN] = "1"
+    env[_SMS_WARNING_SHOWN] = env[_STARTED_BY_RUN] = "1"
     base_url = settings.public_base_url or f"http://{host}:{port}"
     click.echo(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
     click.echo(f"redis: {'embedded, ' if handle.embedded else ''}{describe_redis_url(handle.url)}")

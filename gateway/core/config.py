@@ -85,6 +85,7 @@ class Settings:
     # The weekly bulletin to coordinators and head office (BULLETIN_EVERY: `weekly` or `off`), at the pulse's time.
     bulletin_weekly: bool = True
     proxy_hops: int = 1  # reverse proxies in front of the web process whose X-Forwarded-* are trusted; 0: none
+    metrics_token: str | None = field(default=None, repr=False)  # bearer token of /metrics; None: loopback only
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -96,6 +97,7 @@ class Settings:
             self.android_gateway_password,
             self.secret_key,
             self.android_gateway_signing_key,
+            self.metrics_token,
         )
         return tuple(v for v in values if v)
 
@@ -293,6 +295,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         proxy_hops=_int(env, "PROXY_HOPS", 1),
         sms_segment_cost=_segment_cost(get("SMS_SEGMENT_COST")),
         pulse_min_answers=_int(env, "PULSE_MIN_ANSWERS", 3, minimum=1),
+        metrics_token=get("METRICS_TOKEN"),
     )
     try:
         schedule = parse_pulse(get("PULSE_EVERY"), get("PULSE_AT"), settings.quiet_hours)
@@ -306,6 +309,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError("CONSOLE_REQUIRE_2FA must be 'admin' (the default) or 'all'")
     if settings.secret_key is not None and len(settings.secret_key) < 32:
         raise ConfigError("SECRET_KEY must have at least 32 characters (e.g. the output of: openssl rand -hex 32)")
+    if settings.metrics_token is not None and len(settings.metrics_token) < 16:
+        raise ConfigError("METRICS_TOKEN must have at least 16 characters (e.g. the output of: openssl rand -hex 32)")
     _check_timezone(settings.timezone)
     if settings.twilio_enabled and not (settings.twilio_from_number or settings.twilio_messaging_service_sid):
         raise ConfigError("Twilio is configured but neither TWILIO_FROM_NUMBER nor TWILIO_MESSAGING_SERVICE_SID is set")

@@ -16,6 +16,7 @@ from gateway.escalation.notify import alert_text, notified_officers, notify_offi
 from gateway.escalation.officers import first_staffed_level, officers_for_alert
 from gateway.escalation.policy import DEFAULT_POLICY, Plan
 from gateway.models import Alert, Escalation, EscalationStatus, Notification, utcnow
+from gateway.observability.metrics import count_escalation_step
 from workers.schedule import schedule_resolve_reminder, schedule_step
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def start(session: Session, runtime: Runtime, alert: Alert) -> Escalation | None
     escalation.next_step_at = now + timedelta(seconds=runtime.settings.escalation_step_seconds) if ladder else None
     session.flush()
     _notify_level(session, runtime, alert, level, "alert", every_channel=ladder)
+    on_commit(session, lambda: count_escalation_step(level, "start"))
     if ladder:
         schedule_after_commit(session, runtime, escalation)
     log.info("alert %s: %s started at level %s", alert.id, plan.value, level)
@@ -100,18 +102,22 @@ def step(runtime: Runtime, escalation_id: int, seq: int) -> str:
             _remind_lower_levels(session, runtime, alert, next_level)
             _notify_level(session, runtime, alert, next_level, "alert", every_channel=True)
             escalation.level = next_level
-            outcome = f"level {next_level}"
+            outcome, kind = f"level {next_level}", "up"
         elif escalation.repeats < runtime.settings.escalation_max_repeats:
             escalation.repeats += 1
             _notify_level(session, runtime, alert, escalation.level, "repeat", every_channel=True)
-            outcome = f"repeat {escalation.repeats} of level {escalation.level}"
+            outcome, kind = f"repeat {escalation.repeats} of level {escalation.level}", "repeat"
         else:
             escalation.status = EscalationStatus.EXHAUSTED
             escalation.next_step_at = None
             log.warning("alert %s: ladder exhausted without acknowledgement", alert.id)
+            level = escalation.level
+            on_commit(session, lambda: count_escalation_step(level, "exhausted"))
             return "exhausted"
         escalation.next_step_at = now + timedelta(seconds=runtime.settings.escalation_step_seconds)
         schedule_after_commit(session, runtime, escalation)
+        level = escalation.level
+        on_commit(session, lambda: count_escalation_step(level, kind))
     log.info("alert %s escalated: %s", escalation.alert_id, outcome)
     return outcome
 

@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from gateway.core.config import Settings, load_settings
 from gateway.core.logs import configure_logging
 from gateway.core.runtime import Runtime, build_runtime, set_process_runtime
+from gateway.observability import multiproc
 from gateway.staff.sessions import SESSION_MAX_AGE_SECONDS, secret_key
 
 # Provider webhooks are small; anything bigger is refused with 413 without being read.
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is None:
         settings = settings or load_settings()
         configure_logging(settings.log_level, settings.secrets)
+        multiproc.prepare(settings.instance_path)  # before anything counts (gunicorn's workers share the files)
         runtime = build_runtime(settings)
     set_process_runtime(runtime)
 
@@ -55,9 +57,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from gateway.api import register as register_api
     from gateway.console import register as register_console
     from gateway.web.health import health
+    from gateway.web.metrics import metrics
     from gateway.web.webhooks import register
 
     app.register_blueprint(health)
+    app.register_blueprint(metrics)
     register(app)
     register_console(app)
     register_api(app)

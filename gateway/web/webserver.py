@@ -91,6 +91,13 @@ def post_worker_init(worker) -> None:
     logging.getLogger("gunicorn.error").addFilter(SlowClientFilter())
 
 
+def child_exit(_server, worker) -> None:
+    """gunicorn hook, in the master: a worker is gone; its live gauges leave the metrics (its counters stay)."""
+    from gateway.observability.multiproc import mark_process_dead
+
+    mark_process_dead(worker.pid)
+
+
 SETTINGS = {
     "worker_class": worker_class,
     "threads": threads,
@@ -99,6 +106,7 @@ SETTINGS = {
     "graceful_timeout": graceful_timeout,
     "control_socket_disable": control_socket_disable,
     "post_worker_init": post_worker_init,
+    "child_exit": child_exit,
 }
 
 

@@ -2,7 +2,8 @@
 
 It serves `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form-encoded, HTTP Basic auth), records every
 request, and answers from a script: a queue of canned responses, then a default 201 with a fresh `SM…` sid.
-Wrong credentials get Twilio's 401 (code 20003) without using up the script.
+Wrong credentials get Twilio's 401 (code 20003) without using up the script. `GET …/Accounts/{AccountSid}.json`
+answers the account resource with `account_status` (what `gateway status` checks).
 
     def test_something(fake_twilio):
         fake_twilio.script(twilio_error(21610), accepted())
@@ -31,6 +32,7 @@ API_VERSION = "2010-04-01"
 FROM_NUMBER = "+15005550006"  # Twilio's magic test number: a valid sender
 PUBLIC_BASE_URL = "https://gateway.example.org"  # used only to sign and build callback URLs; nothing connects to it
 _MESSAGES_PATH = re.compile(rf"^/{API_VERSION}/Accounts/(?P<account>[^/]+)/Messages\.json$")
+_ACCOUNT_PATH = re.compile(rf"^/{API_VERSION}/Accounts/(?P<account>[^/.]+)\.json$")
 
 # What Twilio says for the codes the tests use (the texts of its error pages, shortened).
 ERROR_MESSAGES = {
@@ -148,6 +150,7 @@ class FakeTwilio:
     def __init__(self, account_sid: str | None = None, auth_token: str | None = None) -> None:
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or secrets.token_hex(16)
+        self.account_status = "active"  # or "suspended", "closed": what the account fetch answers
         self._lock = threading.Lock()
         self._script: deque[tuple[str | None, Canned]] = deque()
         self._requests: list[Recorded] = []
@@ -253,6 +256,21 @@ class _Handler(BaseHTTPRequestHandler):
         if canned.delay:
             time.sleep(canned.delay)
         self._answer(canned.status, body, canned.headers)
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        """Fetch the account (the credentials check); nothing else is served."""
+        owner = self.owner
+        match = _ACCOUNT_PATH.match(self.path)
+        auth_ok = owner._auth_ok(self.headers.get("Authorization"))
+        if not auth_ok or (match and match["account"] != owner.account_sid):
+            canned, auth_ok = twilio_error(20003, 401), False
+        elif not match:
+            canned = twilio_error(20404, 404)
+        else:
+            body = {"sid": owner.account_sid, "status": owner.account_status, "friendly_name": "Test account"}
+            canned = Canned(200, body, {})
+        owner._record(Recorded("GET", self.path, {}, auth_ok, canned.status, None))
+        self._answer(canned.status, canned.body, canned.headers)
 
     def _answer(self, status: int, body: Mapping, headers: Mapping[str, str]) -> None:
         data = json.dumps(body).encode()

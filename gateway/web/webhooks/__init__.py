@@ -13,6 +13,7 @@ from gateway.core.runtime import Runtime
 from gateway.messaging.channels import CHANNELS
 from gateway.messaging.delivery import apply_status
 from gateway.messaging.inbox import receive_or_spool
+from gateway.observability.metrics import count_inbound, count_webhook
 from gateway.web.telegram_updates import queue_callback_answer
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def store(runtime: Runtime, channel: Channel, events: WebhookEvents) -> None:
     """Messages stored once each (or spooled) with their handling queued; delivery reports applied forward only."""
     for message in events.messages:
         receipt = receive_or_spool(runtime, message, address_kind=channel.address_kind.value)
+        count_inbound(channel.code, None if receipt is None else receipt.duplicate)
         if receipt is None or not receipt.duplicate:  # a replayed button press was answered the first time
             queue_callback_answer(runtime, message)
     for status in events.statuses:
@@ -91,12 +93,22 @@ def _view(code: str, route: Route) -> Callable:
         return receive(code, route)
 
     view.__doc__ = f"POST {route.path}: the {code} channel's webhook."
+    view.metric_labels = (code, route.name)
     return view
+
+
+def count_answer(response: Response) -> Response:
+    """Count the webhook's answer, refusals and errors included, by channel, route and status (no I/O)."""
+    labels = getattr(current_app.view_functions.get(request.endpoint), "metric_labels", None)
+    if labels is not None:
+        count_webhook(*labels, response.status_code)
+    return response
 
 
 def webhooks_blueprint() -> Blueprint:
     """Every registered channel's routes, with the URLs the channels declare, all served by `receive`."""
     blueprint = Blueprint("webhooks", __name__)
+    blueprint.after_request(count_answer)
     for code, entry in CHANNELS.items():
         for route in entry.kind.routes:
             endpoint = f"{code}_{route.name}"
