@@ -113,6 +113,13 @@ class GatewayWorker(PromptStopWorker):
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             log.warning("worker: Redis did not answer (%s); waiting for it", type(exc).__name__)
 
+    def set_state(self, state: str, pipeline=None) -> None:
+        """RQ's worker state (shown by `rq info`); left as it was while Redis does not answer."""
+        try:
+            super().set_state(state, pipeline)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("worker: state not recorded, Redis did not answer (%s)", type(exc).__name__)
+
     def heartbeat(self, *args, **kwargs) -> None:
         """RQ's heartbeat; missed while Redis does not answer."""
         try:
