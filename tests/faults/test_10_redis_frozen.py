@@ -48,7 +48,7 @@ def env(env, private_redis):
     return {**env, "REDIS_URL": private_redis.url}
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(300)
 def test_webhooks_answer_within_2_s_while_redis_is_frozen(runtime, gateway, fake_twilio, private_redis, row):
     """10. Redis frozen (SIGSTOP) 30 s while 200 SMS webhooks arrive."""
     leaders = add_leaders(runtime, PHONES, SENDERS)
