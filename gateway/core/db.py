@@ -102,7 +102,6 @@ class Database:
 
     def __init__(self, url: str, web: bool = False) -> None:
         self.url = url
-        self.web = web
         self.engine = make_engine(url, web=web)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.sessions, "after_commit", _run_after_commit)
