@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+import redis
 from rq import SimpleWorker
 from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
@@ -101,9 +102,37 @@ class GatewayWorker(PromptStopWorker):
             self.scheduler.release_locks()
             self.scheduler.register_death()
 
+    # RQ quits its loop on a Redis timeout anywhere but in the dequeue (which it retries): a Redis that hangs for
+    # longer than the socket timeout (SIGSTOP, a stalled disk) then took the worker down for good. These steps
+    # wait for Redis instead, as the dequeue does; nothing is lost meanwhile, the next tick does them again.
+
+    def check_for_suspension(self, burst: bool) -> None:
+        """RQ's suspension check; a Redis that does not answer is not a suspension (the dequeue waits for it)."""
+        try:
+            super().check_for_suspension(burst)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("worker: Redis did not answer (%s); waiting for it", type(exc).__name__)
+
+    def set_state(self, state: str, pipeline=None) -> None:
+        """RQ's worker state (shown by `rq info`); left as it was while Redis does not answer."""
+        try:
+            super().set_state(state, pipeline)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("worker: state not recorded, Redis did not answer (%s)", type(exc).__name__)
+
+    def heartbeat(self, *args, **kwargs) -> None:
+        """RQ's heartbeat; missed while Redis does not answer."""
+        try:
+            super().heartbeat(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("worker: heartbeat missed, Redis did not answer (%s)", type(exc).__name__)
+
     def run_maintenance_tasks(self) -> None:
-        """RQ's own registry cleaning, then the outbox sweep."""
-        super().run_maintenance_tasks()
+        """RQ's own registry cleaning (and scheduler restart), then the outbox sweep."""
+        try:
+            super().run_maintenance_tasks()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("worker: maintenance skipped, Redis did not answer (%s)", type(exc).__name__)
         if self.gateway_runtime is not None:
             try:
                 sweep_once(self.gateway_runtime)

@@ -17,26 +17,51 @@ log = logging.getLogger(__name__)
 _AFTER_COMMIT = "gateway_after_commit"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets the web process read while a worker writes; busy_timeout waits for a lock instead of failing.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+# How long a writer waits for SQLite's lock: workers and commands wait long (a broadcast's insert may hold it for
+# seconds), the web process briefly, so that a webhook still answers within 2 s (the message then goes to the spool).
+BUSY_TIMEOUT_SECONDS = 10
+WEB_BUSY_TIMEOUT_SECONDS = 1
+# PostgreSQL from the web process: a pool checkout waits at most this long (the connections may all be stuck in a
+# hung server), a new connection at most libpq's minimum of 2 s; the store's own deadline is in failfast.py.
+WEB_POOL_TIMEOUT_SECONDS = 1
+WEB_CONNECT_TIMEOUT_SECONDS = 2
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for a SQLite or PostgreSQL URL with the settings this gateway relies on."""
+def _sqlite_pragmas(busy_seconds: float):
+    def set_pragmas(dbapi_connection, _record) -> None:
+        # WAL lets the web process read while a worker writes; busy_timeout waits for a lock instead of failing.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return set_pragmas
+
+
+def make_engine(url: str, web: bool = False) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL with the settings this gateway relies on; `web`: with the web
+    process's short waits."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+        busy = WEB_BUSY_TIMEOUT_SECONDS if web else BUSY_TIMEOUT_SECONDS
         # hide_parameters: an error's text must never carry a phone number or a message body into a log.
-        engine = create_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": busy}, hide_parameters=True)
+        event.listen(engine, "connect", _sqlite_pragmas(busy))
         return engine
+    if web:
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            pool_timeout=WEB_POOL_TIMEOUT_SECONDS,
+            connect_args={"connect_timeout": WEB_CONNECT_TIMEOUT_SECONDS},
+            hide_parameters=True,
+        )
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
 
 
@@ -75,9 +100,9 @@ def _forget_after_commit(session: Session) -> None:
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, web: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, web=web)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self.sessions, "after_commit", _run_after_commit)
         event.listen(self.sessions, "after_soft_rollback", lambda s, _t: _forget_after_commit(s))

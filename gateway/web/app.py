@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         settings = settings or load_settings()
         configure_logging(settings.log_level, settings.secrets)
         multiproc.prepare(settings.instance_path)  # before anything counts (gunicorn's workers share the files)
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, web=True)
     set_process_runtime(runtime)
 
     app = Flask(__name__, instance_path=str(runtime.settings.instance_path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from gateway.core import failfast
 from gateway.messaging.channels import sms_channel_code
 from gateway.messaging.routing import sms_warning
 
@@ -24,7 +25,11 @@ def readyz():
     runtime = current_app.extensions["gateway"]
     checks = {}
     try:
-        runtime.db.ping()
+        # A hung database would hold the probe (and a web thread) for ever: the web path's deadline applies.
+        if runtime.web:
+            failfast.run_within(failfast.STORE_DEADLINE_SECONDS, runtime.db.ping, name="readyz")
+        else:
+            runtime.db.ping()
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = f"unreachable ({type(exc).__name__})"

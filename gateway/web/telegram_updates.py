@@ -6,6 +6,7 @@ import logging
 
 from bots.base import InboundMessage
 from bots.telegram import TelegramUpdate
+from gateway.core import failfast
 from gateway.core.runtime import Runtime
 from gateway.messaging.inbox import receive_or_spool
 from workers.queues import QUEUE_URGENT, queue
@@ -28,6 +29,9 @@ def queue_callback_answer(runtime: Runtime, message: InboundMessage) -> None:
     seconds) so it stops spinning; nothing for a message that is not a button press."""
     if not message.callback_id:
         return
+    if runtime.web and failfast.REDIS.is_open():
+        log.warning("button press %s not answered: Redis failed moments ago", message.provider_id)
+        return
     try:
         queue(runtime.redis, QUEUE_URGENT).enqueue(
             "workers.telegram.answer_callback",
@@ -38,4 +42,6 @@ def queue_callback_answer(runtime: Runtime, message: InboundMessage) -> None:
             job_timeout=30,
         )
     except Exception as exc:  # noqa: BLE001 - best effort; the press itself is stored and will be handled
+        if runtime.web:
+            failfast.REDIS.trip()
         log.warning("button press %s not answered (%s)", message.provider_id, type(exc).__name__)

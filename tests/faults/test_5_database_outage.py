@@ -4,8 +4,9 @@ reach the database through a TCP proxy that is cut. Every webhook must end up an
 retried a second later, as a provider would), and every message stored exactly once and handled, whether it went
 straight in, waited in the disk spool, or was retried (invariant 1).
 
-SQLite writers wait up to their busy timeout (10 s) for a lock before failing, so the lock is held for that long
-plus the 10 s outage: writes then really fail for 10 s (a 10 s lock alone only delays them)."""
+SQLite writers wait up to their busy timeout for a lock before failing (workers 10 s; the web process 1 s, then it
+spools), so the lock is held for the longer one plus the 10 s outage: writes then really fail for 10 s everywhere (a
+10 s lock alone only delays the workers)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ CASE = 5
 MESSAGES = count(300, 150)
 SENDERS, TELEGRAM_SENDERS = 30, 10
 SPREAD_SECONDS, CUT_AT, OUTAGE_SECONDS = 24.0, 5.0, 10.0
-BUSY_TIMEOUT_SECONDS = 10.0  # gateway.core.db's PRAGMA busy_timeout
+BUSY_TIMEOUT_SECONDS = 10.0  # gateway.core.db.BUSY_TIMEOUT_SECONDS (workers; the web's is shorter)
 
 
 @dataclass

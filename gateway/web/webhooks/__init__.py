@@ -12,7 +12,7 @@ from bots.base import Channel, InvalidRequest, Route, WebhookEvents, WebhookRequ
 from gateway.core.runtime import Runtime
 from gateway.messaging.channels import CHANNELS
 from gateway.messaging.delivery import apply_status
-from gateway.messaging.inbox import receive_or_spool
+from gateway.messaging.inbox import on_database, receive_or_spool
 from gateway.observability.metrics import count_inbound, count_webhook
 from gateway.web.telegram_updates import queue_callback_answer
 
@@ -64,7 +64,8 @@ def store(runtime: Runtime, channel: Channel, events: WebhookEvents) -> None:
         if receipt is None or not receipt.duplicate:  # a replayed button press was answered the first time
             queue_callback_answer(runtime, message)
     for status in events.statuses:
-        apply_status(runtime, channel, status)
+        # Within the store's deadline too: a report waiting on a hung database would hold a web thread for ever.
+        on_database(runtime, lambda status=status: apply_status(runtime, channel, status))
 
 
 def receive(code: str, route: Route):

@@ -172,3 +172,26 @@ def test_an_oversized_body_answers_413_with_a_reason(echo_app, path, encoding):
     assert response.status_code == 413
     body = _json(response)
     assert body["reason"] and "Traceback" not in json.dumps(body)
+
+
+def test_readyz_of_the_web_process_says_not_ready_when_the_database_hangs(settings, runtime, monkeypatch):
+    """A frozen database never answers the ping: the probe gives up after the web path's deadline (503), instead of
+    holding a web thread for as long as the freeze lasts."""
+    import threading
+
+    from gateway.core import failfast
+    from gateway.core.runtime import build_runtime, set_process_runtime
+    from gateway.web.app import create_app
+
+    monkeypatch.setattr(failfast, "STORE_DEADLINE_SECONDS", 0.2)
+    web = build_runtime(settings, web=True)
+    thaw = threading.Event()
+    monkeypatch.setattr(web.db, "ping", lambda: thaw.wait(30))
+    try:
+        response = create_app(runtime=web).test_client().get("/readyz")
+    finally:
+        thaw.set()
+        set_process_runtime(runtime)
+        web.close()
+    assert response.status_code == 503
+    assert _json(response)["checks"]["database"] == "unreachable (DeadlineExceeded)"
