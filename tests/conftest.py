@@ -240,9 +240,8 @@ def database_url(database_template, tmp_path, request) -> str:
 
 @pytest.fixture
 def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
-    """The environment of a test gateway: test database and Redis, quick sweeps, no quiet hours, no daily digest nor
-    weekly pulse, and the console channel (never on by default: it delivers nothing) carrying SMS where a test
-    configures no provider."""
+    """The environment of a test gateway: test database and Redis, quick sweeps, no quiet hours, no daily digest, and
+    the console channel (never on by default: it delivers nothing) carrying SMS where a test configures no provider."""
     return {
         "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": database_url,
