@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import abort, g, render_template
+from flask import Response, abort, g, render_template
 
 from gateway.console import console, login_required, runtime
 from gateway.console.texts import t
@@ -16,7 +16,7 @@ from gateway.models import ServiceKind
 from gateway.pulse.results import ServiceWeek, pulse_results, trend, week_window
 from gateway.pulse.visibility import visible_district, visible_districts
 from gateway.reports import charts
-from gateway.reports.output import svg_data_uri, svg_text
+from gateway.reports.output import png_bytes, svg_data_uri, svg_text
 from gateway.roadmaps.items import PROGRESS_KEYS, progress_counts
 
 WEEKS = 12
@@ -41,20 +41,38 @@ def chart_labels() -> charts.ChartLabels:
     )
 
 
-@lru_cache(maxsize=64)
-def chart_uri(
-    kind: str, language: str, rows: tuple[ServiceWeek, ...] = (), weeks: tuple[str, ...] = (), progress: tuple = ()
-) -> str:
-    """A chart as a data URI, kept for the same data and language: drawing one takes a second or two, and the data
-    change only when answers come in (`language` is part of the key because the labels depend on it)."""
+CHARTS = ("multiples", "rate", "progress")
+
+
+def _figure(kind: str, rows: tuple[ServiceWeek, ...], weeks: tuple[str, ...], progress: tuple):
     labels = chart_labels()
     if kind == "multiples":
-        figure = charts.service_multiples(rows, weeks, labels)
-    elif kind == "rate":
-        figure = charts.response_rate(rows, weeks, labels)
-    else:
-        figure = charts.roadmap_progress(dict(progress), labels)
-    return svg_data_uri(svg_text(figure))
+        return charts.service_multiples(rows, weeks, labels)
+    if kind == "rate":
+        return charts.response_rate(rows, weeks, labels)
+    return charts.roadmap_progress(dict(progress), labels)
+
+
+@lru_cache(maxsize=64)
+def chart_uri(kind: str, language: str, rows: tuple[ServiceWeek, ...], weeks: tuple[str, ...], progress: tuple) -> str:
+    """A chart as a data URI, kept for the same data and language: drawing one takes a second or two, and the data
+    change only when answers come in (`language` is part of the key because the labels depend on it)."""
+    return svg_data_uri(svg_text(_figure(kind, rows, weeks, progress)))
+
+
+def _district_data(code: str) -> dict:
+    """A district of the user's scope (404 for any other): its rows of the last WEEKS weeks and roadmap progress."""
+    settings = runtime().settings
+    today = _today()
+    with runtime().db.sessions() as db:
+        district = visible_district(db, g.scope, code)
+        if district is None:
+            abort(404)
+        rows = pulse_results(db, district_ids=[district.id], weeks=WEEKS, min_answers=settings.pulse_min_answers,
+                             today=today)  # fmt: skip
+        progress = tuple(progress_counts(db, district.id, today).items())
+        return {"code": district.code, "name": district.name, "rows": tuple(rows), "progress": progress,
+                "weeks": tuple(week_window(today, WEEKS)), "min_answers": settings.pulse_min_answers}  # fmt: skip
 
 
 @console.get("/pulse")
@@ -79,23 +97,20 @@ def pulse_districts():
 @login_required
 def pulse_district(code: str):
     """One district of the user's scope (404 for any other): its charts and its latest rounds."""
-    settings = runtime().settings
-    today = _today()
-    with runtime().db.sessions() as db:
-        district = visible_district(db, g.scope, code)
-        if district is None:
-            abort(404)
-        rows = pulse_results(db, district_ids=[district.id], weeks=WEEKS, min_answers=settings.pulse_min_answers,
-                             today=today)  # fmt: skip
-        progress = progress_counts(db, district.id, today)
-        code, name = district.code, district.name
-    weeks = tuple(week_window(today, WEEKS))
-    language, data = g.language, tuple(rows)
-    images = {
-        "multiples": chart_uri("multiples", language, data, weeks),
-        "rate": chart_uri("rate", language, data, weeks),
-        "progress": chart_uri("progress", language, progress=tuple(progress.items())),
-    }
-    return render_template("console/pulse_district.html", code=code, name=name, trends=trend(rows),
-                           images=images, progress=progress, weeks=weeks,
-                           min_answers=settings.pulse_min_answers)  # fmt: skip
+    data = _district_data(code)
+    key = (g.language, data["rows"], data["weeks"], data["progress"])
+    images = {kind: chart_uri(kind, *key) for kind in CHARTS}
+    context = {**data, "progress": dict(data["progress"]), "trends": trend(data["rows"]), "images": images}
+    return render_template("console/pulse_district.html", **context)
+
+
+@console.get("/pulse/<code>/<kind>.png")
+@login_required
+def pulse_chart_png(code: str, kind: str):
+    """One chart of a district as a PNG file to download (for a slide or a letter to the prefect); 404 outside."""
+    if kind not in CHARTS:
+        abort(404)
+    data = _district_data(code)
+    png = png_bytes(_figure(kind, data["rows"], data["weeks"], data["progress"]))
+    name = f"{data['code'].lower()}-{kind}-{data['weeks'][-1]}.png"
+    return Response(png, mimetype="image/png", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -39,14 +39,28 @@ def rounds(runtime, directory) -> str:
     return week
 
 
-CASES = [(role, code) for role in ROLES for code in ("KORO", "MACINA")]
+ROUTES = {"page": "/console/pulse/{code}", "png": "/console/pulse/{code}/progress.png"}
+CASES = [(route, role, code) for route in ROUTES for role in ROLES for code in ("KORO", "MACINA")]
 
 
-@pytest.mark.parametrize(("role", "code"), CASES, ids=["-".join(c) for c in CASES])
-def test_district_page_access(runtime, app, rounds, role, code):
+@pytest.mark.parametrize(("route", "role", "code"), CASES, ids=["-".join(c) for c in CASES])
+def test_district_routes_access(runtime, app, rounds, route, role, code):
     client = logged_in(runtime, app, role)
-    response = client.get(f"/console/pulse/{code.lower()}")
+    response = client.get(ROUTES[route].format(code=code.lower()))
     assert response.status_code == (200 if code in SEES[role] else 404)
+    if response.status_code == 200 and route == "png":
+        assert response.mimetype == "image/png" and response.data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f'filename="{code.lower()}-progress-{rounds}.png"' in response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("kind", ["multiples", "rate"])
+def test_each_chart_downloads_as_png_and_unknown_ones_are_404(runtime, app, rounds, kind):
+    client = logged_in(runtime, app, "coord_mopti")
+    page = client.get("/console/pulse/KORO").get_data(as_text=True)
+    assert f'href="/console/pulse/KORO/{kind}.png"' in page
+    png = client.get(f"/console/pulse/KORO/{kind}.png")
+    assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n" and len(png.data) > 5000
+    assert client.get("/console/pulse/KORO/secret.png").status_code == 404
 
 
 @pytest.mark.parametrize("role", list(ROLES))
