@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from gateway.models import Alert, District, RoadmapItem, RoadmapStatus, utcnow
+from gateway.models import Alert, District, RoadmapItem, RoadmapStatus, ServiceKind, utcnow
 
 # The alert category of "school, health centre or public service closed" (flows/definitions.py).
 SERVICE_DISRUPTION = "service_disruption"
@@ -145,3 +145,16 @@ def as_record(item: RoadmapItem, today: date) -> dict:
         "status": item.status,
         "overdue": is_overdue(item, today),
     }
+
+
+def tracked_services(session: Session, district_ids: Iterable[int] | None = None) -> dict[tuple[int, str], list[str]]:
+    """(district id, commune) → the services its roadmap items track, in ServiceKind's order (the pulse's): every
+    item makes its service tracked in its commune, whatever its status."""
+    query = select(RoadmapItem.district_id, RoadmapItem.commune, RoadmapItem.service).distinct()
+    if district_ids is not None:
+        query = query.where(RoadmapItem.district_id.in_(list(district_ids)))
+    order = {kind.value: n for n, kind in enumerate(ServiceKind)}
+    tracked: dict[tuple[int, str], list[str]] = {}
+    for district_id, commune, service in session.execute(query):
+        tracked.setdefault((district_id, commune), []).append(service)
+    return {place: sorted(services, key=lambda s: order.get(s, len(order))) for place, services in tracked.items()}

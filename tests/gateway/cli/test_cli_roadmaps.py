@@ -29,6 +29,7 @@ def run(env):
 
 
 def write(tmp_path, text: str, name: str = "roadmap.csv") -> str:
+    """Write a CSV file in the test's folder; its path."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return str(path)

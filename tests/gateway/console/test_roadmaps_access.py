@@ -58,6 +58,7 @@ def footprint(runtime) -> tuple:
 
 
 def expected(route: str, role: str, district: str) -> int:
+    """404 out of scope (before anything else), 403 for a role that may not, else the route's success."""
     _, _, success, allowed = ROUTES[route]
     if district not in SEES[role]:
         return 404

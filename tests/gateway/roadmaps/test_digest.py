@@ -60,6 +60,7 @@ def digests(runtime) -> dict[str, list[str]]:
 
 
 def plain_digest(district: str, **counts) -> str:
+    """The French digest of a district without the roadmap line."""
     values = {"district": district, "total": 0, "s3": 0, "s2": 0, "s1": 0, "s0": 0, "open": 0, "meetings": 0}
     return catalogue_text("fr", "digest.text", **{**values, **counts})
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.models import District
-from gateway.roadmaps.items import local_today, overdue_items, parse_ref, progress_counts, ref
+from gateway.roadmaps.items import local_today, overdue_items, parse_ref, progress_counts, ref, tracked_services
 from tests.gateway.roadmaps.support import HEADER, import_text
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -65,3 +65,15 @@ def test_the_local_day_is_the_districts_day():
     moment = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
     assert local_today("Africa/Bamako", moment) == date(2026, 12, 6)
     assert local_today("Africa/Addis_Ababa", moment) == date(2026, 12, 7)
+
+
+def test_tracked_services_per_commune_in_the_pulse_order(runtime):
+    import_text(runtime, KORO_ROADMAP + "KORO,Bondo,Bondo,school,Cantine de Bondo,Mairie,,\n")
+    with runtime.db.transaction() as session:
+        koro = session.scalar(select(District).where(District.code == "KORO"))
+        mopti = session.scalar(select(District).where(District.code == "MOPTI"))
+        assert tracked_services(session, [koro.id]) == {
+            (koro.id, "Bondo"): ["school", "health", "security"],
+            (koro.id, "Koro"): ["water", "market"],
+        }
+        assert tracked_services(session)[(mopti.id, "Konna")] == ["justice"]
