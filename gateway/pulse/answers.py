@@ -39,7 +39,10 @@ def try_answer(inbound) -> bool:
     if answer.single and _other_question_after(session, contact, questions[0]):
         return False
     question = _question_for(answer, questions)
-    pulse_round = session.get(PulseRound, question.round_id) if question else questions[0].round
+    # The round's row is locked while its answers are counted: two leaders answering at once (PostgreSQL, two
+    # workers) must each see the other's answer, or a majority made of both would never be noticed.
+    round_id = question.round_id if question else questions[0].round_id
+    pulse_round = session.scalars(select(PulseRound).where(PulseRound.id == round_id).with_for_update()).one()
     asked = pulse_round.services.split(",")
     answered = check_digits(answer, asked) if question else None
     if not answered:

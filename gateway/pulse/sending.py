@@ -93,7 +93,8 @@ def send_pulse(
     with runtime.db.transaction() as session:
         communes = tracked_communes(session, district_id)
         if not communes:
-            raise PulseError("no tracked service: import a roadmap first (gateway roadmaps import FILE.csv)")
+            where = " in this district" if district_id is not None else ""
+            raise PulseError(f"no tracked service{where}: import a roadmap first (gateway roadmaps import FILE.csv)")
         run = None
         if scheduled and not dry_run:
             run = PulseRun(week=week, schedule_key=week, district_id=district_id, actor=actor, created_at=now)

@@ -209,4 +209,5 @@ def test_cli_errors_are_one_line(runtime, run):
     one_line_error(run("pulse", "send"), "no tracked service")
     add_items(runtime, KONNA_THREE)
     one_line_error(run("pulse", "send", "--district", "TIMBUKTU"), "unknown district 'TIMBUKTU'")
+    one_line_error(run("pulse", "send", "--district", "KORO", "--dry-run"), "no tracked service in this district")
     assert counts(runtime)[0] == 0
