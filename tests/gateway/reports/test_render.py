@@ -19,7 +19,7 @@ from gateway.reports.render_html import render_html
 from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import all_scope, district_scope
 from gateway.reports.weeks import IsoWeek
-from gateway.reports.words import texts
+from gateway.reports.words import Words, chart_labels, texts
 from gateway.roadmaps.items import tracked_services
 from tests.gateway.pulse import factory
 from tests.gateway.reports.support import HOSTILE, REPORTER_NAME, REPORTER_PHONE, SECRET, WEEK, koro_week
@@ -165,6 +165,9 @@ def test_both_languages_have_the_same_texts():
 def test_english_bulletin(runtime, koro):
     text, _ = Text.of(render_html(koro_bulletin(runtime), language="en"))
     assert "Weekly bulletin — Koro — week 2026-W49" in text and "reported closed" in text and "too few answers" in text
+    labels = chart_labels(Words("en"))
+    assert (labels.open, labels.too_few, labels.services["health"]) == ("open", "too few answers", "health")
+    assert chart_labels(Words("fr")).services["health"] == "santé"
 
 
 def twelve_weeks_of_koro(runtime) -> None:
