@@ -92,14 +92,14 @@ def fake_phone() -> Iterator[FakePhone]:
 # --- Redis -------------------------------------------------------------------------------------------------
 
 
-# Processes of the fast run: two, whatever the machine (each takes a Redis database counted down from the one named);
-# one on PostgreSQL, whose tests share one database.
+# Processes of the fast run: two, whatever the machine (each takes a Redis database counted down from the one named
+# and, on PostgreSQL, a database of its own beside the one named: see `worker_database_url`).
 XDIST_WORKERS = 2
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
-    """`-n auto` (pyproject's addopts): two processes on SQLite, one on PostgreSQL."""
-    return 0 if os.environ.get("TEST_DATABASE_URL") else XDIST_WORKERS
+    """`-n auto` (pyproject's addopts): two processes."""
+    return XDIST_WORKERS
 
 
 def xdist_worker_index() -> int:
@@ -151,12 +151,10 @@ def redis_client(redis_url) -> redis.Redis:
 def database_template(tmp_path_factory) -> str:
     """A migrated database: PostgreSQL from TEST_DATABASE_URL (schema rebuilt), else a SQLite template file."""
     pg_url = os.environ.get("TEST_DATABASE_URL")
-    if pg_url and os.environ.get("PYTEST_XDIST_WORKER"):
-        pytest.exit("the PostgreSQL run shares one database: run it in one process (pytest -n 0)", 2)
     if pg_url:
         from gateway.core.config import normalise_database_url
 
-        pg_url = normalise_database_url(pg_url)
+        pg_url = worker_database_url(normalise_database_url(pg_url), os.environ.get("PYTEST_XDIST_WORKER"))
         database = Database(pg_url)
         with database.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -169,6 +167,26 @@ def database_template(tmp_path_factory) -> str:
     upgrade(database)
     database.dispose()
     return str(path)
+
+
+def worker_database_url(url: str, worker: str | None) -> str:
+    """The PostgreSQL database of one xdist worker: the one named for a single process, else `<name>_<worker>`,
+    created on first use (each worker truncates its own tables between tests)."""
+    if not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    named = make_url(url)
+    own = named.set(database=f"{named.database}_{worker}")
+    server = Database(url)
+    try:
+        with server.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        server.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 # Set on a test whose SQLite database was copied with the sample directory already in it (see `directory`).
@@ -234,9 +252,9 @@ def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
         "QUIET_HOURS": "",
         # A sweep after 18:00 would otherwise send the day's digest in the middle of any test that runs a worker.
         "DIGEST_AT": "off",
-        # Likewise the weekly pulse, for tests that hold a roadmap on a Monday (tests/gateway/pulse turn it on).
+        # Likewise after PULSE_AT on a Monday: the week's pulse and bulletins. Tests that want them say so.
         "PULSE_EVERY": "off",
-        # And the weekly bulletin, due every week from Monday 09:00 (tests/gateway/reports turn it on).
+        # The bulletins are due from Monday 09:00 even with the pulse off (BULLETIN_EVERY): off too.
         "BULLETIN_EVERY": "off",
         "LOG_LEVEL": "INFO",
         "GATEWAY_CONSOLE_CHANNEL": "1",

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from gateway.core.config import ConfigError, load_settings
+from gateway.core.pulse_schedule import PulseSchedule
 from tests.conftest import subprocess_env
 
 SECRET = "Sup3rSecret"
 # Every variable the settings read starts with one of these (cleared when the real environment is used).
 CONFIG_PREFIXES = ("DATABASE_", "REDIS_", "GATEWAY_", "ESCALATION_", "FOLLOWUP_", "DIGEST_", "QUIET_", "SMS_")
-CONFIG_PREFIXES += ("TWILIO_", "TELEGRAM_", "ANDROID_", "TRIAGE_")
+CONFIG_PREFIXES += ("TWILIO_", "TELEGRAM_", "ANDROID_", "TRIAGE_", "PULSE_")
 TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": SECRET}
 
 
@@ -38,6 +39,8 @@ DEFAULTS = [
     ("quiet_hours", (time(21, 0), time(7, 0))),
     ("twilio_api_base_url", "https://api.twilio.com"),
     ("telegram_api_base_url", "https://api.telegram.org"),
+    ("pulse_schedule", PulseSchedule(0, time(9, 0))),
+    ("pulse_min_answers", 3),
 ]
 
 
@@ -77,6 +80,19 @@ def test_postgresql_urls_use_the_psycopg_driver(tmp_path, raw):
     assert parts == ("admin", "pw", "db.example", 5432, "gateway")
 
 
+@pytest.mark.parametrize(
+    ("every", "at", "expected"),
+    [
+        ("weekly", "MON 09:00", PulseSchedule(0, time(9, 0))),
+        ("WEEKLY", "jeudi 14h30", PulseSchedule(3, time(14, 30))),
+        ("weekly", "sam 7:05", PulseSchedule(5, time(7, 5))),
+        ("off", "MON 09:00", None),
+    ],
+)
+def test_pulse_schedule_is_read_in_english_or_french(tmp_path, every, at, expected):
+    assert _settings(tmp_path, PULSE_EVERY=every, PULSE_AT=at).pulse_schedule == expected
+
+
 def test_sqlite_url_is_kept(tmp_path):
     raw = f"sqlite:///{tmp_path / 'other.db'}"
     assert _settings(tmp_path, DATABASE_URL=raw).database_url == raw
@@ -99,6 +115,12 @@ BAD_VALUES = [
     ("twilio-no-sender", TWILIO, "TWILIO_FROM_NUMBER"),
     ("android-no-url", {"SMS_CHANNEL": "android", "ANDROID_GATEWAY_PASSWORD": SECRET}, "ANDROID_GATEWAY_URL"),
     ("timezone", {"GATEWAY_TIMEZONE": "Africa/Atlantis"}, "GATEWAY_TIMEZONE"),
+    ("pulse-every-daily", {"PULSE_EVERY": "daily"}, "PULSE_EVERY"),
+    ("pulse-at-no-day", {"PULSE_AT": "09:00"}, "PULSE_AT"),
+    ("pulse-at-bad-day", {"PULSE_AT": "FUNDAY 09:00"}, "PULSE_AT"),
+    ("pulse-at-bad-hour", {"PULSE_AT": "MON 25:00"}, "PULSE_AT"),
+    ("pulse-at-in-quiet-hours", {"PULSE_AT": "SUN 22:30"}, "QUIET_HOURS"),
+    ("pulse-min-answers-zero", {"PULSE_MIN_ANSWERS": "0"}, "PULSE_MIN_ANSWERS"),
 ]
 
 

@@ -135,7 +135,10 @@ def test_nothing_is_deleted_before_the_delay(client, runtime, directory, fake_te
     after_the_delay(runtime)
     for row in rows(runtime, YACOUBA_TG):
         since = row.sent_at or row.created_at
-        assert row.deleted_at is None and timedelta(seconds=599) < row.delete_at - since <= timedelta(seconds=601)
+        # The leader's message counts from its handling, which a loaded machine may start seconds after storing it.
+        handling = row.processed_at - row.created_at if row.sent_at is None else timedelta(0)
+        assert row.deleted_at is None
+        assert timedelta(seconds=599) < row.delete_at - since <= timedelta(seconds=601) + handling
     assert deletions(fake_telegram) == []
 
 
