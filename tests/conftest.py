@@ -251,9 +251,9 @@ def base_env(tmp_path, database_url, redis_url, redis_client) -> dict[str, str]:
         "QUIET_HOURS": "",
         # A sweep after 18:00 would otherwise send the day's digest in the middle of any test that runs a worker.
         "DIGEST_AT": "off",
-        # Likewise after PULSE_AT on a Monday: the week's pulse and bulletins. Tests that want them say so.
+        # Likewise after PULSE_AT on a Monday: the week's pulse. Tests that want it say so.
         "PULSE_EVERY": "off",
-        # And the weekly bulletin, due every week from Monday 09:00 (tests/gateway/reports turn it on).
+        # The bulletins are due from Monday 09:00 even with the pulse off (BULLETIN_EVERY): off too.
         "BULLETIN_EVERY": "off",
         "LOG_LEVEL": "INFO",
         "GATEWAY_CONSOLE_CHANNEL": "1",

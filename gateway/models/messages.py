@@ -76,6 +76,7 @@ FALLBACK_KINDS = frozenset(
         MessageKind.MEETING_NOTICE,
         MessageKind.MEETING_REMINDER,
         MessageKind.FOLLOWUP,
+        MessageKind.BULLETIN,  # a reader who blocked the bot still gets the summary
     }
 )
 # Non-urgent kinds held during QUIET_HOURS; escalations and direct replies to a leader are never held.

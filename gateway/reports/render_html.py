@@ -28,6 +28,6 @@ def _environment() -> Environment:
 def render_html(bulletin: Bulletin, language: str = "fr") -> str:
     """The bulletin's page, ready to write to a `.html` file."""
     words = Words(language)
-    charts = [f"data:image/png;base64,{base64.b64encode(png).decode()}" for png in bulletin_charts(bulletin)]
+    charts = [f"data:image/png;base64,{base64.b64encode(png).decode()}" for png in bulletin_charts(bulletin, words)]
     template = _environment().get_template("bulletin.html")
     return template.render(b=bulletin, w=words, charts=charts, rate_line=rate_line(bulletin, words))

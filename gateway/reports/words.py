@@ -13,9 +13,10 @@ from functools import cache
 from pathlib import Path
 
 from flows import catalogue
+from gateway.models.roadmaps import ServiceKind
 from gateway.pulse.results import ServiceWeek, week_window
 from gateway.reports.bulletin import CHART_WEEKS, Bulletin
-from gateway.reports.charts import service_multiples
+from gateway.reports.charts import FRENCH, ChartLabels, service_multiples
 from gateway.reports.output import png_bytes
 from gateway.reports.scopes import ALL, Scope
 
@@ -112,7 +113,21 @@ def rate_line(bulletin: Bulletin, words: Words) -> str:
     return words("rate", rate=words.percent(bulletin.response_rate), answered=bulletin.answered, asked=bulletin.asked)
 
 
-def bulletin_charts(bulletin: Bulletin) -> list[bytes]:
+def chart_labels(words: Words) -> ChartLabels:
+    """The words on the chart in the bulletin's language (the charts' own French ones for French)."""
+    if words.language == "fr":
+        return FRENCH
+    return ChartLabels(
+        open=words("col.open").lower(),
+        partial=words("col.partial").lower(),
+        closed=words("col.closed").lower(),
+        too_few=words("too_few"),
+        empty=words("charts.none"),
+        services={kind.value: words.service(kind.value) for kind in ServiceKind},
+    )
+
+
+def bulletin_charts(bulletin: Bulletin, words: Words | None = None) -> list[bytes]:
     """The small multiples of the bulletin's weeks as PNG (none when no round went out in them)."""
     rows = list(bulletin.history)
     if not rows:
@@ -120,4 +135,4 @@ def bulletin_charts(bulletin: Bulletin) -> list[bytes]:
     if len({row.district for row in rows}) > 1:  # two districts may have communes of the same name
         rows = [replace(row, commune=f"{row.commune} ({row.district})") for row in rows]
     weeks = week_window(bulletin.week.sunday, CHART_WEEKS)
-    return [png_bytes(service_multiples(rows, weeks), dpi=BULLETIN_DPI)]
+    return [png_bytes(service_multiples(rows, weeks, chart_labels(words or Words())), dpi=BULLETIN_DPI)]

@@ -17,6 +17,7 @@ from gateway.messaging.sms_text import count_segments
 from gateway.models import BulletinSending, Contact, Direction, Message, MessageKind, MessageStatus, Role
 from gateway.reports.delivery import due_week, send_bulletins
 from tests.conftest import wait_for
+from tests.fakes.telegram_api import blocked
 from tests.gateway.reports.support import REPORTER_NAME, SECRET, koro_week
 from workers.outbound import send_message
 
@@ -149,3 +150,12 @@ def test_a_real_worker_delivers_the_document(runtime, readers, fake_telegram, st
     assert sorted(call.chat_id for call in documents) == sorted([HEAD_OFFICE_TG, AMINATA_TG])
     assert all(call.document[1].startswith(b"%PDF") and call.caption.startswith("Bulletin 2026-W49")
                for call in documents)  # fmt: skip
+
+
+def test_a_reader_who_blocked_the_bot_gets_the_summary_by_sms(runtime, readers, fake_telegram):
+    fake_telegram.script("sendDocument", blocked())
+    send_bulletins(runtime, AFTER)
+    [first] = [m for m in bulletin_messages(runtime) if m.channel == "telegram"][:1]
+    send_message(first.id)
+    copies = [m for m in bulletin_messages(runtime) if m.id > first.id and m.contact_id == first.contact_id]
+    assert [(m.channel, m.body, m.meta) for m in copies] == [("console", first.body, None)], "the summary alone"

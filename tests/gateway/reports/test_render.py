@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -17,8 +18,13 @@ from gateway.reports.bulletin import collect
 from gateway.reports.render_html import render_html
 from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import all_scope, district_scope
-from gateway.reports.words import texts
+from gateway.reports.weeks import IsoWeek
+from gateway.reports.words import Words, chart_labels, texts
+from gateway.roadmaps.items import tracked_services
+from tests.gateway.pulse import factory
 from tests.gateway.reports.support import HOSTILE, REPORTER_NAME, REPORTER_PHONE, SECRET, WEEK, koro_week
+from tests.gateway.reports.support import answers as koro_answers
+from tests.gateway.roadmaps.support import import_sample
 
 LEAKS = (REPORTER_NAME, REPORTER_PHONE, REPORTER_PHONE[4:], SECRET, "groupe armé est")
 
@@ -159,3 +165,34 @@ def test_both_languages_have_the_same_texts():
 def test_english_bulletin(runtime, koro):
     text, _ = Text.of(render_html(koro_bulletin(runtime), language="en"))
     assert "Weekly bulletin — Koro — week 2026-W49" in text and "reported closed" in text and "too few answers" in text
+    labels = chart_labels(Words("en"))
+    assert (labels.open, labels.too_few, labels.services["health"]) == ("open", "too few answers", "health")
+    assert chart_labels(Words("fr")).services["health"] == "santé"
+
+
+def twelve_weeks_of_koro(runtime) -> None:
+    """The sample roadmap, and twelve weekly rounds in each of Koro's tracked communes (three leaders each, answers
+    varying with the week, Bondo's services closing and coming back)."""
+    import_sample(runtime)
+    with runtime.db.transaction() as session:
+        koro = session.scalar(select(District).where(District.code == "KORO"))
+        for (_, commune), services in tracked_services(session, [koro.id]).items():
+            people = factory.leaders(session, koro, commune, 3)
+            for back in range(12):
+                week = WEEK.monday - timedelta(weeks=back)
+                made = factory.pulse_round(session, koro, commune, IsoWeek.of(week).label, services[:4], people,
+                                           at=datetime.combine(week, time(9), tzinfo=UTC))  # fmt: skip
+                for n, service in enumerate(services[:4]):
+                    digits = "222" if (back + n) % 5 == 0 else "113" if (back + n) % 3 == 0 else "111"
+                    koro_answers(session, made, people, service, digits[: 2 if back == 7 else 3])
+
+
+@pytest.mark.slow  # twelve weeks of rounds written and drawn: about 5 s
+def test_twelve_weeks_of_a_sample_district_at_a_glance(runtime, directory, tmp_path):
+    twelve_weeks_of_koro(runtime)
+    content = render_pdf(koro_bulletin(runtime))
+    assert 1 <= pdf_pages(tmp_path, content) <= 2
+    text = pdf_text(tmp_path, content)
+    for commune in ("Bondo", "Dinangourou", "Koro", "Madougou"):
+        assert f"Koro {commune} " in text, commune
+    assert text.count("trop peu de réponses") == 0, "week 41 had too few answers, but the table shows week 49"
