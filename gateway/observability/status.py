@@ -122,6 +122,7 @@ def _reachable(checks: list[Check], name: str, ping: Callable[[], object]) -> bo
     failure: list[BaseException] = []
 
     def attempt() -> None:
+        """The ping, its failure kept for the caller."""
         try:
             ping()
         except Exception as exc:  # noqa: BLE001 - reported below
