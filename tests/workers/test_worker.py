@@ -62,3 +62,33 @@ def test_a_failed_sweep_is_logged_and_the_worker_keeps_serving(runtime, monkeypa
                                          serializer=JSONSerializer)  # fmt: skip
     worker.run_maintenance_tasks()
     assert "sweep failed; will retry" in caplog.text
+
+
+def test_a_hung_redis_outside_the_dequeue_does_not_end_the_worker(runtime, monkeypatch, caplog):
+    """RQ retries a Redis timeout in its dequeue but quits its loop on one anywhere else (state, heartbeat,
+    suspension check, registry cleaning): a Redis frozen longer than the socket timeout took the worker down for good
+    (fault case 10). Those steps now wait for Redis; the sweep still runs."""
+    import socket
+
+    import redis
+
+    from gateway.core.redis_server import client_options
+
+    swept = []
+    monkeypatch.setattr(worker_module, "sweep_once", swept.append)
+    monkeypatch.setattr(worker_module.GatewayWorker, "gateway_runtime", runtime)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # accepts, never answers: a SIGSTOPped Redis
+        frozen = redis.Redis(host="127.0.0.1", port=silent.getsockname()[1], **client_options(web=True))
+        worker = worker_module.GatewayWorker([queue(frozen, name) for name in QUEUES], connection=runtime.redis,
+                                             serializer=JSONSerializer)  # fmt: skip
+        worker.connection = frozen  # started on a live Redis, which then froze
+        worker.set_state("idle")
+        worker.heartbeat()
+        worker.check_for_suspension(burst=False)
+        worker.run_maintenance_tasks()
+        frozen.close()
+    assert swept == [runtime], "the sweep ran after RQ's maintenance failed"
+    for step in ("state not recorded", "heartbeat missed", "waiting for it", "maintenance skipped"):
+        assert step in caplog.text, f"{step}: not logged"
