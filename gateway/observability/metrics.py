@@ -6,18 +6,49 @@ reference: a scrape is readable by whoever holds the metrics token, and Promethe
 
 from __future__ import annotations
 
+import logging
 import re
-from functools import cache
+import threading
+from collections.abc import Callable
+from functools import wraps
 from types import SimpleNamespace
+
+log = logging.getLogger(__name__)
 
 _MINUTES = 60.0
 _HOURS = 3600.0
 
 
-@cache
+# Created once per process, under a lock: gunicorn's threads and the webhook's store thread count at the same time,
+# and a metric registered twice raises (prometheus_client's DuplicateTimeseries).
+_CREATING = threading.Lock()
+_METRICS: list[SimpleNamespace] = []
+
+
 def defined() -> SimpleNamespace:
     """The metrics, created on first use: prometheus_client is imported only then, after the process has set
     PROMETHEUS_MULTIPROC_DIR (gateway.observability.multiproc), so that the values go to shared files."""
+    if not _METRICS:
+        with _CREATING:
+            if not _METRICS:
+                _METRICS.append(_create())
+    return _METRICS[0]
+
+
+def _never_raises(count: Callable) -> Callable:
+    """Counting must never cost a message: a metrics failure is logged (its kind only) and the caller goes on."""
+
+    @wraps(count)
+    def guarded(*args, **kwargs) -> None:
+        try:
+            count(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - any failure of the metrics library
+            log.warning("metrics: %s not counted (%s)", count.__name__, type(exc).__name__)
+
+    return guarded
+
+
+def _create() -> SimpleNamespace:
     from prometheus_client import Counter, Histogram
 
     return SimpleNamespace(
@@ -90,17 +121,20 @@ def severity_label(severity: int | None) -> str:
     return str(severity) if isinstance(severity, int) and 0 <= severity < 10 else "unknown"
 
 
+@_never_raises
 def count_webhook(channel: str, route: str, status: int) -> None:
     """One webhook request answered."""
     defined().webhooks.labels(channel, route, str(status)).inc()
 
 
+@_never_raises
 def count_inbound(channel: str, duplicate: bool | None) -> None:
     """One inbound message from a webhook: stored, duplicate, or (None) spooled."""
     outcome = "spooled" if duplicate is None else ("duplicate" if duplicate else "stored")
     defined().inbound.labels(channel, outcome).inc()
 
 
+@_never_raises
 def count_send(channel: str, outcome: str, error_code: str | None, seconds: float) -> None:
     """One provider call: its outcome, its error code if any, its duration."""
     metrics = defined()
@@ -110,6 +144,7 @@ def count_send(channel: str, outcome: str, error_code: str | None, seconds: floa
         metrics.provider_errors.labels(channel, error_label(error_code)).inc()
 
 
+@_never_raises
 def observe_alert(target: str, district: str | None, severity: int | None, seconds: float) -> None:
     """An alert acknowledged or resolved `seconds` after its creation (other moves are not timed)."""
     metrics = defined()
@@ -120,6 +155,7 @@ def observe_alert(target: str, district: str | None, severity: int | None, secon
         histogram.labels(district_label(district), severity_label(severity)).observe(max(seconds, 0.0))
 
 
+@_never_raises
 def count_escalation_step(level: int, kind: str) -> None:
     """One escalation step fired."""
     defined().escalation_steps.labels(str(level), kind).inc()
