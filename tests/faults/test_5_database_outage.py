@@ -4,9 +4,9 @@ reach the database through a TCP proxy that is cut. Every webhook must end up an
 retried a second later, as a provider would), and every message stored exactly once and handled, whether it went
 straight in, waited in the disk spool, or was retried (invariant 1).
 
-SQLite writers wait up to their busy timeout for a lock before failing (workers 10 s; the web process 5 s, but its store gives up after 1 s and it
-spools), so the lock is held for the longer one plus the 10 s outage: writes then really fail for 10 s everywhere (a
-10 s lock alone only delays the workers)."""
+SQLite writers wait up to their busy timeout for a lock before failing (workers 10 s; the web process 5 s, but its
+store gives up after 1 s and it spools), so the lock is held for the longer one plus the 10 s outage: writes then
+really fail for 10 s everywhere (a 10 s lock alone only delays the workers)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ status and the history line; the screenshot is kept as an artefact."""
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
@@ -39,7 +40,8 @@ def test_a_facilitator_changes_a_status_through_the_form(runtime, directory, bro
     browser.find_element(By.ID, "status-note").send_keys("Deux enseignants affectés, rentrée lundi")
     browser.find_element(By.ID, "action-status").click()
 
-    WebDriverWait(browser, 10).until(
+    # The form's answer is a new page: the old page's element may go stale between finding and reading it.
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda b: b.find_element(By.ID, "item-status").get_attribute("data-status") == "in_progress"
     )
     assert "R28 : état changé en « en cours »." in browser.find_element(By.CSS_SELECTOR, "p.flash").text
