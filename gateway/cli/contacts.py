@@ -8,8 +8,8 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from gateway.cli import cli_settings, echo_error, open_database
-from gateway.cli.output import say
+from gateway.cli import cli_settings, open_database
+from gateway.cli.output import DryRun, fail_with_errors, read_csv_file, say
 from gateway.core import audit
 from gateway.core.privacy import mask_address, mask_phone_numbers
 from gateway.directory.export import export_rows
@@ -17,14 +17,8 @@ from gateway.directory.import_export import DirectoryError, apply_rows, read_row
 from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.models import Contact
 
-# Show at most this many row errors; the rest are counted.
-MAX_ERRORS_SHOWN = 50
 # Files at least this long show a progress bar while they are written.
 PROGRESS_FROM_ROWS = 500
-
-
-class _DryRun(Exception):
-    """Raised inside the transaction to roll a dry run back."""
 
 
 @click.group()
@@ -32,29 +26,19 @@ def contacts() -> None:
     """The directory of leaders, facilitators and officers."""
 
 
-def _read_file(path: str) -> str:
-    file = Path(path)
-    if not file.is_file():
-        raise click.ClickException(f"{path}: no such file")
-    try:
-        return file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from None
-
-
 @contacts.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
 def import_command(file: str, dry_run: bool) -> None:
     """Import FILE.csv: upsert by phone; nothing is written unless every line is valid."""
-    text = _read_file(file)
+    text = read_csv_file(file)
     try:
         rows = read_rows(text)
     except DirectoryError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     valid, errors = validate(rows)
     if errors:
-        _fail_with_errors(file, errors)
+        fail_with_errors(file, errors)
     database = open_database(cli_settings())
     try:
         with database.transaction() as session:
@@ -66,18 +50,18 @@ def import_command(file: str, dry_run: bool) -> None:
             else:
                 report = apply_rows(session, valid)
             if report.errors:
-                raise _DryRun
+                raise DryRun
             if dry_run:
-                raise _DryRun
+                raise DryRun
             audit.record(session, audit.cli_actor(), "contacts_import", "directory", _import_detail(file, report))
-    except _DryRun:
+    except DryRun:
         pass
     except IntegrityError:
         raise click.ClickException(
             f"{file}: conflicts with stored contacts (telegram ids); nothing was written"
         ) from None
     if report.errors:
-        _fail_with_errors(file, report.errors)
+        fail_with_errors(file, report.errors)
     verb = "would import" if dry_run else "imported"
     click.echo(
         f"{verb} {report.total} contacts: {report.created} new, {report.updated} updated, "
@@ -92,15 +76,6 @@ def _import_detail(file: str, report) -> str:
         f"{mask_phone_numbers(Path(file).name)}: {report.created} new, {report.updated} updated, "
         f"{report.unchanged} unchanged; {len(report.districts_created)} new district(s)"
     )
-
-
-def _fail_with_errors(file: str, errors: list) -> None:
-    for error in errors[:MAX_ERRORS_SHOWN]:
-        echo_error(f"{file}: {error}")
-    more = len(errors) - MAX_ERRORS_SHOWN
-    if more > 0:
-        echo_error(f"{file}: … and {more} more")
-    raise click.ClickException(f"{file}: {len(errors)} invalid line(s); nothing was written")
 
 
 @contacts.command("export")

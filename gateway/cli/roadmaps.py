@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flows.keywords import parse_reference
 from gateway.cli import cli_settings, echo_error, open_database
-from gateway.cli.output import FORMAT_OPTION, emit, say
+from gateway.cli.output import FORMAT_OPTION, DryRun, emit, fail_with_errors, read_csv_file, say
 from gateway.core import audit
 from gateway.core.privacy import mask_phone_numbers
 from gateway.models import District, Meeting, RoadmapItem
@@ -19,28 +19,12 @@ from gateway.roadmaps.csv_import import RoadmapFileError, apply_rows, read_rows,
 from gateway.roadmaps.desk import cli_change_status, link
 from gateway.roadmaps.items import as_record, find_district, items_query, local_today, parse_ref, ref, statuses
 
-# Show at most this many row errors; the rest are counted.
-MAX_ERRORS_SHOWN = 50
 LIST_COLUMNS = ("ref", "district", "commune", "village", "service", "commitment", "due", "status", "late")
-
-
-class _DryRun(Exception):
-    """Raised inside the transaction to roll a dry run back."""
 
 
 @click.group()
 def roadmaps() -> None:
     """The districts' roadmaps: commitments of the authorities and their status."""
-
-
-def _read_file(path: str) -> str:
-    file = Path(path)
-    if not file.is_file():
-        raise click.ClickException(f"{path}: no such file")
-    try:
-        return file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from None
 
 
 @roadmaps.command("import")
@@ -49,7 +33,7 @@ def _read_file(path: str) -> str:
 def import_command(file: str, dry_run: bool) -> None:
     """Import FILE.csv: upsert by district, commune, village, service and commitment; nothing is written unless
     every line is valid."""
-    text = _read_file(file)
+    text = read_csv_file(file)
     try:
         rows = read_rows(text)
     except RoadmapFileError as exc:
@@ -59,12 +43,12 @@ def import_command(file: str, dry_run: bool) -> None:
         with database.transaction() as session:
             valid, errors = validate(session, rows)
             if errors:
-                _fail_with_errors(file, errors)
+                fail_with_errors(file, errors)
             report = apply_rows(session, valid)
             if dry_run:
-                raise _DryRun
+                raise DryRun
             audit.record(session, audit.cli_actor(), "roadmaps_import", "roadmaps", _summary(file, report))
-    except _DryRun:
+    except DryRun:
         pass
     except IntegrityError:
         raise click.ClickException(
@@ -88,15 +72,6 @@ def _summary(file: str, report) -> str:
         f"{mask_phone_numbers(Path(file).name)}: {report.created} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.status_changes} status change(s)"
     )
-
-
-def _fail_with_errors(file: str, errors: list) -> None:
-    for error in errors[:MAX_ERRORS_SHOWN]:
-        echo_error(f"{file}: {error}")
-    more = len(errors) - MAX_ERRORS_SHOWN
-    if more > 0:
-        echo_error(f"{file}: … and {more} more")
-    raise click.ClickException(f"{file}: {len(errors)} invalid line(s); nothing was written")
 
 
 def _district(session, text: str) -> District:
