@@ -6,6 +6,8 @@ on an officer's terminal) or start with `=` (a formula when a CSV export is open
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 # C0 controls except newline (tab is replaced by a space first), DEL, and the C1 controls (U+0080–U+009F, among them
@@ -45,3 +47,26 @@ def from_csv_cell(text: str, always: bool = False) -> str:
     if text.startswith(NEUTRALISER) and (always or text[1:].startswith(FORMULA_STARTS)):
         return text[1:]
     return text
+
+
+def read_csv_table(
+    text: str, columns: tuple[str, ...], optional: tuple[str, ...] = (), error: type[Exception] = ValueError
+) -> list[tuple[int, dict[str, str] | None]]:
+    """A spreadsheet's CSV text (comma or semicolon separated, byte-order mark tolerated) as (line number, cells by
+    lower-cased column) with its header checked; `error` with one reason when the file is empty or its columns are
+    wrong; cells None for a line with more cells than columns. Cells are as written: the caller undoes csv_cell."""
+    text = text.lstrip("\ufeff")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    if not header or header == [""]:
+        raise error("the file is empty: expected a header line with " + ", ".join(columns))
+    missing = [c for c in columns if c not in header]
+    unknown = [h for h in header if h not in columns + optional]
+    if missing or unknown:
+        parts = ["missing column(s): " + ", ".join(missing)] if missing else []
+        parts += ["unknown column(s): " + ", ".join(unknown)] if unknown else []
+        raise error("; ".join(parts) + " (expected: " + ", ".join(columns) + ")")
+    reader.fieldnames = header
+    return [(reader.line_num, None if None in raw else raw) for raw in reader]

@@ -4,8 +4,6 @@ The last column, `discreet`, is optional (files written before it still import).
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -13,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.core.untrusted import from_csv_cell
+from gateway.core.untrusted import from_csv_cell, read_csv_table
 from gateway.directory.phones import InvalidPhone, to_e164
 from gateway.models import Contact, District, Language, PreferredChannel, Role
 
@@ -97,31 +95,14 @@ def _fold(text: str) -> str:
 
 def read_rows(text: str) -> list[dict[str, str]]:
     """Parse the CSV text (comma or semicolon separated, as spreadsheets write it) and check its columns."""
-    text = text.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    if not header or header == [""]:
-        raise DirectoryError("the file is empty: expected a header line with " + ", ".join(COLUMNS))
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS + OPTIONAL_COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("missing column(s): " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown column(s): " + ", ".join(unknown))
-        raise DirectoryError("; ".join(parts) + " (expected: " + ", ".join(COLUMNS) + ")")
-    reader.fieldnames = header
     rows = []
-    for raw in reader:
-        if None in raw:
-            rows.append({"__line__": str(reader.line_num), "__error__": "more cells than columns"})
+    for line, raw in read_csv_table(text, COLUMNS, OPTIONAL_COLUMNS, DirectoryError):
+        if raw is None:
+            rows.append({"__line__": str(line), "__error__": "more cells than columns"})
             continue
         # Undo export_rows' formula neutralising: `'+22376…` is the number +22376….
         row = {k: from_csv_cell((v or "").strip(), always=k in UNQUOTED_COLUMNS) for k, v in raw.items()}
-        row["__line__"] = str(reader.line_num)
+        row["__line__"] = str(line)
         if any(row.get(c) for c in COLUMNS + OPTIONAL_COLUMNS):
             rows.append(row)
     return rows

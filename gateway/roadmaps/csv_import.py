@@ -3,16 +3,14 @@ transaction (the directory import's rules: every bad line reported, nothing writ
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.core.untrusted import from_csv_cell
+from gateway.core.untrusted import from_csv_cell, read_csv_table
 from gateway.directory.import_export import RowError
 from gateway.models import Contact, District, RoadmapItem, RoadmapStatus, RoadmapStatusChange, ServiceKind
 from gateway.roadmaps.items import find_district_in, fold
@@ -79,30 +77,13 @@ def natural_key(district_code: str, commune: str, village: str | None, service: 
 
 def read_rows(text: str) -> list[dict[str, str]]:
     """Parse the CSV text (comma or semicolon separated, as spreadsheets write it) and check its columns."""
-    text = text.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    if not header or header == [""]:
-        raise RoadmapFileError("the file is empty: expected a header line with " + ", ".join(COLUMNS))
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("missing column(s): " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown column(s): " + ", ".join(unknown))
-        raise RoadmapFileError("; ".join(parts) + " (expected: " + ", ".join(COLUMNS) + ")")
-    reader.fieldnames = header
     rows = []
-    for raw in reader:
-        if None in raw:
-            rows.append({"__line__": str(reader.line_num), "__error__": "more cells than columns"})
+    for line, raw in read_csv_table(text, COLUMNS, error=RoadmapFileError):
+        if raw is None:
+            rows.append({"__line__": str(line), "__error__": "more cells than columns"})
             continue
         row = {k: " ".join(from_csv_cell((v or "").strip()).split()) for k, v in raw.items()}
-        row["__line__"] = str(reader.line_num)
+        row["__line__"] = str(line)
         if any(row.get(c) for c in COLUMNS):
             rows.append(row)
     return rows
