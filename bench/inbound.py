@@ -1,8 +1,9 @@
 """Benchmark 1 — inbound throughput and latency of signed Twilio webhooks, against a minimal baseline app.
 
 In one run, on a fresh database holding a directory of 10,000 contacts:
-1. the baseline (bench/minimal_app.py: verify the signature, answer empty TwiML) under gunicorn, 2 sync workers;
-2. the gateway, `python -m gateway web --port P --workers 2`: the same requests (the traffic mix of bench/load.py)
+1. the baseline (bench/minimal_app.py: verify the signature, answer empty TwiML) under the Procfile's web command
+   (gunicorn with gateway/web/webserver.py's worker class and threads, the access log), 2 workers;
+2. the gateway under that same command: the same requests (the traffic mix of bench/load.py)
    from wrk at fixed concurrency; requests/s, p50/p95/p99, and the CPU of wrk, of the web workers and the machine;
 3. the gateway at half the throughput it reached, open loop (fixed arrival rate): p50/p95/p99;
 4. the inbound messages the load stored (handled by jobs) and the replies and escalations they queued, drained by
@@ -38,7 +39,7 @@ from bench.stack import (
     outbox_left,
     start_fake,
     start_minimal,
-    start_web,
+    start_procfile_web,
     start_workers,
     web_workers,
 )
@@ -54,6 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=20_000, help="distinct signed requests for wrk")
     parser.add_argument("--rq-workers", type=int, default=0, help="RQ workers running during the load (default 0)")
     parser.add_argument("--drain-timeout", type=int, default=120, help="max seconds to drain the outbox after")
+    parser.add_argument("--threads", type=int, help="gunicorn threads per worker, both apps (default: the Procfile's)")
     parser.add_argument("--profile", action="store_true", help="py-spy the web workers during the gateway run")
     return parser.parse_args()
 
@@ -104,7 +106,8 @@ def main() -> None:
         fake = start_fake(stack)
         env = stack.env(TWILIO_API_BASE_URL=fake)
         base_port, port = free_port(), free_port()
-        minimal, web = start_minimal(stack, base_port), start_web(stack, port, 2, env)
+        minimal = start_minimal(stack, base_port, 2, args.threads)
+        web = start_procfile_web(stack, port, 2, env, args.threads)
         workers = start_workers(stack, args.rq_workers, env) if args.rq_workers else []
         sampler = RssSampler(
             {
@@ -147,6 +150,11 @@ def ms3(run: dict) -> str:
     return f"{run['p50']:.1f} / {run['p95']:.1f} / {run['p99']:.1f} ms"
 
 
+def cpu_ms(run: dict) -> float:
+    """Milliseconds of the server workers' CPU per answered request."""
+    return run["server_cores"] / run["rps"] * 1000 if run["rps"] else 0.0
+
+
 def result_rows(args, bases: list[dict], gws: list[dict], half: dict, drained: tuple, peaks: dict) -> list[tuple]:
     """The results table."""
     base, gw = median_run(bases), median_run(gws)
@@ -173,6 +181,12 @@ def result_rows(args, bases: list[dict], gws: list[dict], half: dict, drained: t
             "",
         ),
         ("open-loop sender CPU", f"{half['cpu_share']:.0%} of a core", "", ""),
+        (
+            "server workers' CPU per request, baseline / gateway (median runs)",
+            f"{cpu_ms(base):.2f} / {cpu_ms(gw):.2f} ms",
+            "",
+            "",
+        ),
         ("server workers / whole machine busy, cores: baseline runs", cores(bases), "", ""),
         ("server workers / whole machine busy, cores: gateway runs", cores(gws), "", ""),
         (
@@ -201,7 +215,8 @@ def notes(args, hooks) -> str:
     """The notes under the table."""
     text = (
         f"Mix sent to both: {counts(hooks)} (replays repeat an earlier request byte for byte). "
-        f"RQ workers during the load: {args.rq_workers}. Database: {args.db}."
+        f"RQ workers during the load: {args.rq_workers}. Database: {args.db}. Both apps under the Procfile's web "
+        f"command, 2 workers, threads: {args.threads or 'as gateway/web/webserver.py sets them'}."
     )
     if args.profile:
         text += f" Profiled with py-spy (figures perturbed): bench/profiles/inbound-web-{args.db}.txt."

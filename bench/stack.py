@@ -5,7 +5,9 @@ the in-process helpers that use the product's own runtime (the meeting notice of
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import shlex
 import signal
 import subprocess
 import tempfile
@@ -153,21 +155,35 @@ def start_web(stack: Stack, port: int, workers: int = 2, env: dict | None = None
     return proc
 
 
-def start_minimal(stack: Stack, port: int, workers: int = 2) -> Proc:
-    """The baseline app under gunicorn with the same worker count and class (sync), ready."""
-    args = [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--timeout",
-        "30",
-        "bench.minimal_app:app",
-    ]
-    proc = stack.start("minimal", args)
+def procfile_web(app: str | None, port: int, workers: int = 2, threads: int | None = None) -> list[str]:
+    """The Procfile's `web:` command as a production start runs it (gunicorn, its config module, worker class, threads
+    and access log), bound to 127.0.0.1:`port` with `workers` processes; serving `app` instead of the gateway when
+    given, and `--threads N` (which gunicorn lets the command line override) when asked."""
+    line = next(ln for ln in (ROOT / "Procfile").read_text().splitlines() if ln.startswith("web:"))
+    values = {"WEB_CONCURRENCY": str(workers), "PORT": str(port)}
+    expanded = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: values.get(m.group(1), m.group(2)), line[len("web:") :])
+    args = shlex.split(expanded)
+    if args[0] != "gunicorn":
+        raise RuntimeError(f"the Procfile's web command is not gunicorn: {args[0]}")
+    args = [PYTHON, "-m", "gunicorn", *args[1:]]
+    args = [a.replace("0.0.0.0:", "127.0.0.1:") for a in args]
+    if app is not None:
+        args[-1] = app
+    if threads is not None:
+        args[-1:-1] = ["--threads", str(threads)]
+    return args
+
+
+def start_procfile_web(stack: Stack, port: int, workers: int = 2, env: dict | None = None, threads: int | None = None):
+    """The gateway under the Procfile's web command, ready."""
+    proc = stack.start("web", procfile_web(None, port, workers, threads), env)
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    return proc
+
+
+def start_minimal(stack: Stack, port: int, workers: int = 2, threads: int | None = None) -> Proc:
+    """The baseline app under the Procfile's web command (same worker class, threads, access log), ready."""
+    proc = stack.start("minimal", procfile_web("bench.minimal_app:app", port, workers, threads))
     wait_http(f"http://127.0.0.1:{port}/healthz")
     return proc
 

@@ -1,4 +1,4 @@
-"""Run the inbound handling jobs a webhook queued: webhooks only store and queue, a worker handles.
+"""Run the inbound handling jobs a webhook queued: webhooks only store and hand the id over, a worker handles.
 
 `handle_queued(runtime)` runs them in this process through a real RQ `SimpleWorker` (`PromptStopWorker`: same
 serializer, same retries as `gateway worker`), in queue order; other jobs on the urgent queue (sends, button
@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from rq.serializers import JSONSerializer
 
+from workers.intake import move
 from workers.queues import QUEUE_URGENT, queue
 from workers.worker import PromptStopWorker
 
 
 def handle_job_ids(runtime) -> list[str]:
-    """Ids of the handling jobs waiting on the urgent queue, oldest first."""
+    """Ids of the handling jobs waiting on the urgent queue, oldest first (after queueing those the intake holds, as
+    a worker's intake thread would)."""
+    move(runtime.redis)
     return [job_id for job_id in queue(runtime.redis, QUEUE_URGENT).get_job_ids() if job_id.startswith("handle-")]
 
 

@@ -42,6 +42,7 @@ ENQUEUE_BATCH = 500
 SEND_BATCH_SIZE = 100
 SEND_BATCH_FROM = 20
 SEND_BATCH_FUNC = "workers.outbound.send_batch"
+HANDLE_FUNC = "workers.inbound.handle_message"
 FAILURE_TTL = 7 * 24 * 3600
 
 
@@ -76,7 +77,7 @@ def enqueue_handle(connection: redis.Redis, message_id: int, attempt: int = 0, d
     options = dict(retry=HANDLE_CRASH_RETRY, failure_ttl=FAILURE_TTL, timeout=HANDLE_JOB_TIMEOUT)
     when = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
     job_id = handle_job_id(message_id, attempt)
-    return schedule_job(connection, QUEUE_URGENT, job_id, when, "workers.inbound.handle_message", message_id, attempt,
+    return schedule_job(connection, QUEUE_URGENT, job_id, when, HANDLE_FUNC, message_id, attempt,
                         **options)  # fmt: skip
 
 

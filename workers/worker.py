@@ -13,6 +13,7 @@ from rq.serializers import JSONSerializer
 
 from gateway.core.redis_server import allow_blocking
 from gateway.core.runtime import Runtime
+from workers.intake import IntakeThread, move
 from workers.queues import QUEUES, queue
 from workers.sweeper import sweep_once
 
@@ -158,4 +159,15 @@ def run_worker(runtime: Runtime, burst: bool = False) -> bool:
         log_job_description=False,
     )
     log.info("worker %s serving %s", worker.name, ", ".join(QUEUES))
-    return worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
+    try:
+        move(runtime.redis)  # what webhooks handed over while no worker ran (Redis kept it)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        log.warning("worker: intake not read, Redis did not answer (%s)", type(exc).__name__)
+    intake = None if burst else IntakeThread(runtime.redis)
+    if intake is not None:
+        intake.start()
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level=runtime.settings.log_level)
+    finally:
+        if intake is not None:
+            intake.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, g, render_template
@@ -15,9 +16,13 @@ from gateway.console.texts import t
 from gateway.models import ServiceKind
 from gateway.pulse.results import ServiceWeek, pulse_results, trend, week_window
 from gateway.pulse.visibility import visible_district, visible_districts
-from gateway.reports import charts
-from gateway.reports.output import png_bytes, svg_data_uri, svg_text
 from gateway.roadmaps.items import PROGRESS_KEYS, progress_counts
+
+if TYPE_CHECKING:
+    from gateway.reports.charts import ChartLabels
+
+# matplotlib (with numpy and Pillow) is imported by the chart views only: at import time it added about 40 MB to
+# every web worker, most of which never draws a chart (bench/RESULTS.md, peak RSS).
 
 WEEKS = 12
 
@@ -26,9 +31,11 @@ def _today():
     return datetime.now(UTC).astimezone(ZoneInfo(runtime().settings.timezone)).date()
 
 
-def chart_labels() -> charts.ChartLabels:
+def chart_labels() -> ChartLabels:
     """The charts' words in the page's language (console texts)."""
-    return charts.ChartLabels(
+    from gateway.reports.charts import ChartLabels
+
+    return ChartLabels(
         open=t("pulse.open"),
         partial=t("pulse.partial"),
         closed=t("pulse.closed"),
@@ -45,6 +52,8 @@ CHARTS = ("multiples", "rate", "progress")
 
 
 def _figure(kind: str, rows: tuple[ServiceWeek, ...], weeks: tuple[str, ...], progress: tuple):
+    from gateway.reports import charts
+
     labels = chart_labels()
     if kind == "multiples":
         return charts.service_multiples(rows, weeks, labels)
@@ -57,6 +66,8 @@ def _figure(kind: str, rows: tuple[ServiceWeek, ...], weeks: tuple[str, ...], pr
 def chart_uri(kind: str, language: str, rows: tuple[ServiceWeek, ...], weeks: tuple[str, ...], progress: tuple) -> str:
     """A chart as a data URI, kept for the same data and language: drawing one takes a second or two, and the data
     change only when answers come in (`language` is part of the key because the labels depend on it)."""
+    from gateway.reports.output import svg_data_uri, svg_text
+
     return svg_data_uri(svg_text(_figure(kind, rows, weeks, progress)))
 
 
@@ -110,6 +121,8 @@ def pulse_chart_png(code: str, kind: str):
     """One chart of a district as a PNG file to download (for a slide or a letter to the prefect); 404 outside."""
     if kind not in CHARTS:
         abort(404)
+    from gateway.reports.output import png_bytes
+
     data = _district_data(code)
     png = png_bytes(_figure(kind, data["rows"], data["weeks"], data["progress"]))
     name = f"{data['code'].lower()}-{kind}-{data['weeks'][-1]}.png"

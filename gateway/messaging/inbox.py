@@ -1,10 +1,11 @@
 """Inbound messages: stored (deduplicated on the provider's id) before the webhook answers, then handled.
 
 Storing and handling are two steps on purpose: the message is kept even if handling fails. A webhook only stores
-(one transaction) and, after that commit, queues one job `workers.inbound.handle_message` on the urgent queue
-(`accept`); the job handles the sender's messages one at a time, oldest first (`handle`). `receive` stores and
-handles inline, for the terminal simulator. Whatever was stored but not handled (Redis down at enqueue, a job
-lost or always busy) is handled by the sweeper's `process_pending` after `OUTBOX_STALE_SECONDS`.
+(one statement) and, after that commit, hands the id to the workers, which queue one job
+`workers.inbound.handle_message` on the urgent queue (`accept`, `workers.intake`); the job handles the sender's
+messages one at a time, oldest first (`handle`). `receive` stores and handles inline, for the terminal simulator.
+Whatever was stored but not handled (Redis down at hand-over, a job lost or always busy) is handled by the
+sweeper's `process_pending` after `OUTBOX_STALE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bots.base import InboundMessage
 from flows.conversations import ContactBusy
@@ -28,7 +31,7 @@ from gateway.core.runtime import Runtime
 from gateway.directory import discreet
 from gateway.messaging import spool
 from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
-from workers.queues import enqueue_handle
+from workers import intake
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,38 +56,52 @@ def find_contact(session, channel_kind: str, address: str) -> Contact | None:
     return session.scalars(query.where(Contact.active.is_(True))).first()
 
 
+def _insert_once(dialect: str):
+    """`INSERT … ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id` for the database's dialect."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = Message.__table__
+    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.channel, table.c.provider_id])
+    return statement.returning(table.c.id)
+
+
 def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
-    """Store an inbound message once per provider id; a replay returns the first one's id."""
-    try:
-        with runtime.db.transaction() as session:
-            contact = find_contact(session, address_kind, inbound.address)
-            message = Message(
-                direction=Direction.IN,
-                channel=inbound.channel,
-                contact_id=contact.id if contact else None,
-                address=inbound.address,
-                provider_id=inbound.provider_id,
-                body=inbound.text,
-                meta=json.dumps(dict(inbound.extra)) if inbound.extra else None,
-                status=MessageStatus.RECEIVED,
-                priority="urgent",
-                kind="inbound",
-                attempts=0,
-            )
-            session.add(message)
-            session.flush()
-            message_id = message.id
-    except IntegrityError:
-        with runtime.db.transaction() as session:
-            message_id = session.scalar(
+    """Store an inbound message once per provider id; a replay returns the first one's id.
+
+    The webhook's whole database work: one Core statement, deduplicated by the unique (channel, provider_id) key
+    (the ORM and an IntegrityError round trip cost three times as much). The sender is looked up in the directory
+    by the handling job, which had to re-match senders anyway (`_handle_one`)."""
+    now = utcnow()
+    row = {
+        "direction": Direction.IN.value,
+        "channel": inbound.channel,
+        "contact_id": None,
+        "address": inbound.address,
+        "provider_id": inbound.provider_id,
+        "body": inbound.text,
+        "meta": json.dumps(dict(inbound.extra)) if inbound.extra else None,
+        "status": MessageStatus.RECEIVED.value,
+        "priority": "urgent",
+        "kind": "inbound",
+        "attempts": 0,
+        "resends": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    engine = runtime.db.engine
+    with engine.begin() as connection:
+        message_id = connection.execute(_insert_once(engine.dialect.name), row).scalar()
+        duplicate = message_id is None
+        if duplicate:
+            message_id = connection.scalar(
                 select(Message.id).where(Message.channel == inbound.channel, Message.provider_id == inbound.provider_id)
             )
-        if message_id is None:  # not a duplicate after all: let the caller answer 5xx so the provider retries
-            raise
+    if message_id is None:  # a conflict, yet no row: let the caller answer 5xx so the provider retries
+        raise RuntimeError(f"{inbound.channel} message neither stored nor found")
+    if duplicate:
         log.info("replayed %s message %s ignored", inbound.channel, message_id)
-        return Receipt(message_id, duplicate=True)
-    log.info("stored %s message %s from %s", inbound.channel, message_id, mask_address(inbound.address))
-    return Receipt(message_id, duplicate=False)
+    else:
+        log.info("stored %s message %s from %s", inbound.channel, message_id, mask_address(inbound.address))
+    return Receipt(message_id, duplicate=duplicate)
 
 
 def handle(runtime: Runtime, message_id: int) -> int:
@@ -153,13 +170,13 @@ def accept(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone
 
 
 def queue_handling(runtime: Runtime, message_id: int) -> None:
-    """Queue the job that handles a stored message; on failure (or, in the web process, while Redis has just
-    failed) leave it to the sweeper's `process_pending`."""
+    """Hand a stored message to the workers, which queue the job that handles it (`workers.intake`); on failure
+    (or, in the web process, while Redis has just failed) leave it to the sweeper's `process_pending`."""
     if runtime.web and failfast.REDIS.is_open():
         log.info("message %s stored; Redis failed moments ago, the sweep will queue its handling", message_id)
         return
     try:
-        enqueue_handle(runtime.redis, message_id)
+        intake.push(runtime.redis, message_id)
     except Exception as exc:  # noqa: BLE001 - stored already; process_pending handles it
         if runtime.web:
             failfast.REDIS.trip()
@@ -176,10 +193,26 @@ def receive_or_spool(runtime: Runtime, inbound: InboundMessage, address_kind: st
     except Exception as exc:  # noqa: BLE001 - any storage failure: the spool takes it
         log.error("inbound %s message not stored (%s): spooling it", inbound.channel, type(exc).__name__)
         spool.write(runtime.settings.instance_path, inbound, address_kind)
+        _next_spool_check[0] = 0.0  # the first message stored again replays it
         return None
-    if spool.pending(runtime.settings.instance_path):
+    if _spool_check_due() and spool.pending(runtime.settings.instance_path):
         replay_soon(runtime)
     return receipt
+
+
+# The web looks for spooled messages at most this often (a directory listing on every webhook cost a tenth of its
+# work), and right after this process spooled one; the sweeper replays the spool too.
+SPOOL_CHECK_SECONDS = 2.0
+_next_spool_check = [0.0]
+
+
+def _spool_check_due() -> bool:
+    """Whether it is time to look at the spool again (threads racing here only look twice)."""
+    now = time.monotonic()
+    if now < _next_spool_check[0]:
+        return False
+    _next_spool_check[0] = now + SPOOL_CHECK_SECONDS
+    return True
 
 
 def on_database(runtime: Runtime, call: Callable[[], T]) -> T:
@@ -190,7 +223,7 @@ def on_database(runtime: Runtime, call: Callable[[], T]) -> T:
     if failfast.DATABASE.is_open():
         raise failfast.Skipped("the database failed moments ago")
     try:
-        return failfast.run_within(failfast.STORE_DEADLINE_SECONDS, call, name="store")
+        return failfast.run_within(failfast.STORE_DEADLINE_SECONDS, call, name="database")
     except Exception:
         failfast.DATABASE.trip()
         raise

@@ -27,7 +27,7 @@ def readyz():
     try:
         # A hung database would hold the probe (and a web thread) for ever: the web path's deadline applies.
         if runtime.web:
-            failfast.run_within(failfast.STORE_DEADLINE_SECONDS, runtime.db.ping, name="readyz")
+            failfast.run_within(failfast.STORE_DEADLINE_SECONDS, runtime.db.ping, name="database")
         else:
             runtime.db.ping()
         checks["database"] = "ok"

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from gateway.core.failfast import Breaker, DeadlineExceeded, run_within
+from gateway.core import failfast
+from gateway.core.failfast import Breaker, DeadlineExceeded, DeadlinePool, run_within
 
 
 def test_a_call_within_its_deadline_gives_its_result_or_its_error():
@@ -29,6 +30,32 @@ def test_a_call_that_hangs_is_abandoned_and_may_finish_later():
     assert not finished.is_set(), "the caller stopped waiting before the call ended"
     release.set()
     assert finished.wait(5), "the abandoned call still runs to its end"
+
+
+def test_calls_in_a_row_reuse_one_thread_of_the_pool(monkeypatch):
+    pool = DeadlinePool(size=4)
+    monkeypatch.setattr(failfast, "POOL", pool)
+    names = {run_within(5, lambda: threading.current_thread().ident) for _ in range(50)}
+    assert len(names) == 1, "a webhook after another must not start a thread of its own"
+
+
+def test_when_hung_calls_fill_the_pool_the_next_call_times_out_and_never_starts_late(monkeypatch):
+    pool = DeadlinePool(size=2)
+    monkeypatch.setattr(failfast, "POOL", pool)
+    release, started = threading.Event(), []
+
+    def hangs() -> None:
+        started.append("hung")
+        release.wait(30)
+
+    for _ in range(2):
+        with pytest.raises(DeadlineExceeded):
+            run_within(0.05, hangs)
+    with pytest.raises(DeadlineExceeded, match="no answer from the database within 0.05 s"):
+        run_within(0.05, lambda: started.append("late"), name="database")
+    release.set()
+    assert run_within(5, lambda: "free again") == "free again"
+    assert started == ["hung", "hung"], "a call whose caller gave up was run after all"
 
 
 def test_a_breaker_skips_the_dependency_for_a_while_after_a_failure():

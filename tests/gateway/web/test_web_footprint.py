@@ -1,0 +1,33 @@
+"""The web process's footprint: libraries that only some pages need are not loaded into every gunicorn worker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Each weighs tens of MB once imported; the web worker's budget is 120 MB (bench/README.md, benchmark 4).
+HEAVY = ("matplotlib", "numpy", "PIL", "reportlab")
+
+pytestmark = pytest.mark.slow  # starts a Python process
+
+PROBE = """
+import json, sys
+from gateway.web.app import create_app
+create_app()
+print("LOADED " + json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+def test_a_web_worker_starts_without_the_charting_and_pdf_libraries(env, net_log):
+    from tests.conftest import subprocess_env
+
+    code = PROBE.format(heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=subprocess_env(env, net_log), capture_output=True, text=True, timeout=120
+    )
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("LOADED ")), None)
+    assert line is not None, done.stderr[-2000:]
+    assert json.loads(line[len("LOADED ") :]) == [], "loaded at start-up: every web worker carries them"
