@@ -10,6 +10,7 @@ from rq import SimpleWorker
 from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
+from rq.utils import now
 
 from gateway.core.redis_server import allow_blocking
 from gateway.core.runtime import Runtime
@@ -80,8 +81,6 @@ class GatewayWorker(PromptStopWorker):
         """Maintenance (RQ's and our sweeps) every sweep interval."""
         if self.last_cleaned_at is None:
             return True
-        from rq.utils import now
-
         return (now() - self.last_cleaned_at).total_seconds() >= self.sweep_interval
 
     def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None, log_format=None) -> None:
@@ -143,6 +142,10 @@ class GatewayWorker(PromptStopWorker):
                 raise
             except Exception:  # noqa: BLE001 - a failed sweep is retried next tick; the worker keeps serving
                 log.warning("sweep failed; will retry", exc_info=True)
+            finally:
+                # The next tick counts from the sweep's end: under a backlog a sweep can outlast the interval, and
+                # counted from its start the worker swept again after every single job.
+                self.last_cleaned_at = now()
 
 
 def run_worker(runtime: Runtime, burst: bool = False) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from gateway.core.runtime import Runtime
 from gateway.models import Direction, Message, MessageStatus, utcnow
-from workers.queues import SEND_JOB_TIMEOUT, enqueue_send
+from workers.queues import SEND_JOB_TIMEOUT, enqueue_send, pending_job_ids, send_job_id
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,10 @@ def requeue_lost(runtime: Runtime, now: datetime | None = None) -> SweepReport:
             .order_by(Message.id)
             .limit(SWEEP_BATCH)
         ).all()
-    requeued = sum(enqueue_send(runtime.redis, row.id, row.priority, row.attempts) for row in due)
+    # Rows of a backlog wait behind other jobs: most have theirs already; only those without one are enqueued.
+    pending = pending_job_ids(runtime.redis, [send_job_id(row.id, row.attempts) for row in due]) if due else set()
+    lost = [row for row in due if send_job_id(row.id, row.attempts) not in pending]
+    requeued = sum(enqueue_send(runtime.redis, row.id, row.priority, row.attempts) for row in lost)
     if requeued or unstuck:
         log.info("outbox sweep: %s re-enqueued, %s freed from a dead worker", requeued, unstuck)
     return SweepReport(requeued=requeued, unstuck=unstuck)

@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session
 from gateway.messaging.deliveries import failure_group
 from gateway.models import Alert, AlertStatus, Direction, District, Message, MessageStatus, utcnow
 from gateway.models.pulse import PulseAnswer, PulseQuestion, PulseRound
+from workers.intake import waiting
 from workers.queues import LAST_SWEEP_KEY, QUEUES, queue, queue_for
+
+INTAKE_QUEUE = "intake"
 
 # Outbox rows a worker still has to deal with; the others are history.
 PENDING = (MessageStatus.QUEUED, MessageStatus.SENDING)
@@ -37,8 +40,9 @@ def outbox_depth(session: Session) -> dict[tuple[str, str], int]:
 
 
 def queue_jobs(connection: redis.Redis) -> dict[tuple[str, str], int]:
-    """RQ jobs by (queue, state): waiting in the queue, scheduled for later, failed (kept for a week)."""
-    out = {}
+    """RQ jobs by (queue, state): waiting in the queue, scheduled for later, failed (kept for a week); and the stored
+    messages whose handling no worker has queued yet (`workers.intake`), as queue `intake`, state `waiting`."""
+    out = {(INTAKE_QUEUE, "waiting"): waiting(connection)}
     for name in QUEUES:
         q = queue(connection, name)
         out[(name, "waiting")] = q.count

@@ -176,6 +176,10 @@ def _queues(connection) -> Check:
     summary = "; ".join(
         f"{name}: {f['waiting']} waiting, {f['scheduled']} scheduled, {f['failed']} failed" for name, f in facts.items()
     )
+    handed = jobs[(readings.INTAKE_QUEUE, "waiting")]
+    if handed:  # a moment's worth is normal; many means no worker reads the intake (the sweep handles them later)
+        summary += f"; {handed} stored message(s) not yet picked up by a worker"
+    facts[readings.INTAKE_QUEUE] = {"waiting": handed}
     return Check("queues", WARN if failed else OK, summary, {"queues": facts})
 
 

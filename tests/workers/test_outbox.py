@@ -89,6 +89,16 @@ def test_sweeper_does_not_double_enqueue_a_pending_job(runtime, directory, redis
     assert _queued_ids(redis_client) == [send_job_id(message.id, 0)]
 
 
+def test_a_backlog_sweep_enqueues_only_the_rows_whose_job_was_lost(runtime, directory, redis_client):
+    with runtime.db.transaction() as session:
+        leaders = session.scalars(select(Contact).where(Contact.role == "leader").limit(4)).all()
+        ids = [queue_message(session, runtime, contact=c, body="Réunion demain").id for c in leaders]
+    Job.fetch(send_job_id(ids[1], 0), connection=redis_client, serializer=JSONSerializer).delete()  # lost job
+    later = utcnow() + timedelta(seconds=runtime.settings.outbox_stale_seconds + 1)
+    assert sweep_outbox(runtime, now=later).requeued == 1
+    assert sorted(_queued_ids(redis_client)) == sorted(send_job_id(i, 0) for i in ids), "one job per row, no more"
+
+
 def test_redis_flushed_then_swept_sends_every_message_once(runtime, directory, redis_client):
     with runtime.db.transaction() as session:
         leaders = session.scalars(select(Contact).where(Contact.role == "leader").limit(5)).all()

@@ -92,3 +92,19 @@ def test_a_hung_redis_outside_the_dequeue_does_not_end_the_worker(runtime, monke
     assert swept == [runtime], "the sweep ran after RQ's maintenance failed"
     for step in ("state not recorded", "heartbeat missed", "waiting for it", "maintenance skipped"):
         assert step in caplog.text, f"{step}: not logged"
+
+
+def test_the_next_sweep_is_due_an_interval_after_a_slow_sweep_ended(runtime, monkeypatch):
+    """Under a backlog a sweep can outlast the interval; counted from its start, the worker swept again after every
+    job and a backlog of 2,000 jobs drained at a few a second."""
+
+    def slow(_runtime):
+        time.sleep(1.5)
+
+    monkeypatch.setattr(worker_module, "sweep_once", slow)
+    monkeypatch.setattr(worker_module.GatewayWorker, "gateway_runtime", runtime)
+    monkeypatch.setattr(worker_module.GatewayWorker, "sweep_interval", 1)
+    worker = worker_module.GatewayWorker([queue(runtime.redis, name) for name in QUEUES], connection=runtime.redis,
+                                         serializer=JSONSerializer)  # fmt: skip
+    worker.run_maintenance_tasks()
+    assert not worker.should_run_maintenance_tasks, "jobs get a whole interval before the next sweep"

@@ -74,7 +74,7 @@ def test_all_well_exits_0_with_every_check(status, directory):
         check(body, "channel telegram")["mode"] == "polling" and check(body, "channel telegram")["pending_updates"] == 0
     )
     assert check(body, "channel android")["health"] == "pass"
-    assert set(check(body, "queues")["queues"]) == {"gateway-urgent", "gateway-bulk"}
+    assert set(check(body, "queues")["queues"]) == {"gateway-urgent", "gateway-bulk", "intake"}
     assert check(body, "inbound")["oldest_unhandled_seconds"] is None
     assert check(body, "alerts")["unacknowledged"] == []
 
@@ -177,6 +177,16 @@ def test_an_alert_nobody_took_needs_a_person_without_saying_who_sent_it(status, 
         marks = [reporter.name, LEADER, LEADER[-8:], "#1", *[b for b in bodies if b]]
         assert not [m for m in marks if m in output]
     assert "need a person" in table and "not taken yet: MOPTI 1" in table
+
+
+def test_stored_messages_no_worker_picked_up_are_counted(status, directory, redis_client):
+    from workers.intake import push
+
+    for message_id in (101, 102, 103):
+        push(redis_client, message_id)
+    queues = check(report(status()), "queues")
+    assert queues["queues"]["intake"] == {"waiting": 3}
+    assert "3 stored message(s) not yet picked up by a worker" in queues["summary"]
 
 
 def test_an_unhandled_inbound_message_and_an_overdue_outbox_row(status, runtime, directory):
