@@ -40,4 +40,4 @@ def on_language(inbound, match: Match) -> None:
         inbound.reply("language.choices")
         return
     inbound.contact.language = match.rest
-    inbound.reply("language.done", language=ENDONYMS[match.rest])
+    inbound.reply("language.done", chosen=ENDONYMS[match.rest])

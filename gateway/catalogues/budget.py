@@ -21,7 +21,7 @@ WORST_CASE = {
     "s3": "40", "s2": "40", "s1": "40", "s0": "40", "open": "12", "meetings": "7", "week": "53",
     "services": "ecole? sante? gendarmerie? prefet?", "digits": "4", "example": "1131", "service": "gendarmerie",
     "presence": "partiel", "before": "partiel", "week_label": "2026-W49", "scope": "Tous les cercles",
-    "closed": "12", "returned": "12", "overdue": "120", "alerts": "120", "rate": "100 %", "language": "bamanankan",
+    "closed": "12", "returned": "12", "overdue": "120", "alerts": "120", "rate": "100 %", "chosen": "bamanankan",
     "name": "Souleymane Ongoïba Traoré", "village": "Dourou-Tanga",
 }  # fmt: skip
 # A placeholder this table does not know yet is counted as this long.
@@ -79,10 +79,24 @@ def check(key: str, text: str, allow_ucs2: bool = False) -> Fit:
     limit = allowance(key)
     if count.encoding != "GSM-7" and not allow_ucs2:
         odd = sorted({ch for ch in to_gsm7(text) if count_segments(ch).encoding != "GSM-7"})
-        return Fit(count.encoding, count.units, count.segments, False, f"would be sent as UCS-2 (70 characters an SMS) because of {' '.join(odd)}")
+        return Fit(
+            count.encoding,
+            count.units,
+            count.segments,
+            False,
+            f"would be sent as UCS-2 (70 characters an SMS) because of {' '.join(odd)}",
+        )
     if count.segments > limit:
-        room = (GSM7_SEGMENT if limit == 1 else GSM7_PART * limit) if count.encoding == "GSM-7" else (
-            UCS2_SEGMENT if limit == 1 else UCS2_PART * limit)
-        return Fit(count.encoding, count.units, count.segments, False,
-                   f"too long: {count.units} characters once filled, {room} fit in {limit} SMS")
+        room = (
+            (GSM7_SEGMENT if limit == 1 else GSM7_PART * limit)
+            if count.encoding == "GSM-7"
+            else (UCS2_SEGMENT if limit == 1 else UCS2_PART * limit)
+        )
+        return Fit(
+            count.encoding,
+            count.units,
+            count.segments,
+            False,
+            f"too long: {count.units} characters once filled, {room} fit in {limit} SMS",
+        )
     return Fit(count.encoding, count.units, count.segments, True, "")

@@ -48,7 +48,9 @@ def check_rows(rows: list[Row], allow_ucs2: bool = False) -> Checked:
         if not row.text:
             continue  # not translated: the French is sent
         if row.source != french[row.key]:
-            out.warnings.append(f"line {row.line}: {row.key}: the French text changed since the export; kept unreviewed")
+            out.warnings.append(
+                f"line {row.line}: {row.key}: the French text changed since the export; kept unreviewed"
+            )
         out.entries[row.key] = catalogue.Entry(row.text, row.reviewed, catalogue.source_hash(row.source))
     return out
 

@@ -84,7 +84,9 @@ def import_command(file: str, language: str | None, allow_ucs2: bool) -> None:
     review.write(catalogue_folder(settings), language, checked.entries)
     reviewed = sum(1 for key in checked.entries if catalogue.is_reviewed(language, key))
     summary = f"{language}: {len(checked.entries)} texts, {reviewed} reviewed"
-    audit_cli(database, "catalogue_import", f"catalogue {language}", f"{mask_phone_numbers(Path(file).name)}: {summary}")
+    audit_cli(
+        database, "catalogue_import", f"catalogue {language}", f"{mask_phone_numbers(Path(file).name)}: {summary}"
+    )
     click.echo(f"imported {summary}")
 
 
