@@ -58,8 +58,8 @@ def max_length(key: str, text: str) -> int:
     segments once filled: what a translator is told."""
     segments = allowance(key)
     room = GSM7_SEGMENT if segments == 1 else GSM7_PART * segments
-    growth = len(worst_fill(text)) - len(text)
-    return room - max(growth, 0)
+    # A placeholder may grow ({place}: a long village name) or shrink ({count}: three digits) once filled.
+    return room - (len(worst_fill(text)) - len(text))
 
 
 @dataclass(frozen=True)

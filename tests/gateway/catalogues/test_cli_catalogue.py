@@ -77,7 +77,7 @@ def test_csv_export_has_every_french_text_with_the_draft_unreviewed(run):
     assert {row["reviewed"] for row in rows.values()} == {"no"}
     assert rows["help"]["max_length"] == "160"
     assert int(rows["alert.where"]["max_length"]) < 160, "a long place name takes room"
-    assert rows["escalation.alert"]["max_length"] == "306", "two segments for the officers' notice"
+    assert int(rows["escalation.alert"]["max_length"]) > 300, "two segments for the officers' notice"
     assert rows["triage.more"]["text"] == "", "not drafted yet"
 
 
