@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,9 @@ from pathlib import Path
 from flows import catalogue
 from gateway.catalogues import budget
 from gateway.catalogues.files import Row
+
+# A catalogue text is one line of printable text: it is sent by SMS and printed on staff's terminals.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -64,6 +68,8 @@ def _problem(row: Row, french: dict[str, str], seen: set[str], allow_ucs2: bool)
         return "appears twice"
     if not row.text:
         return "marked reviewed but has no text" if row.reviewed else None
+    if _CONTROLS.search(row.text):
+        return "control characters or line breaks in the text"
     try:
         found = budget.placeholders(row.text)
     except ValueError as exc:

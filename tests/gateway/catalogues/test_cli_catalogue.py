@@ -155,6 +155,7 @@ BAD_ROWS = [
     ("too long once filled", lambda rows: _with(rows, "alert.where", text="{place} " + "a" * 140), "too long"),
     ("UCS-2 letter", lambda rows: _with(rows, "hint.text", text="Cikan ŝ lankolon"), "UCS-2 (70 characters"),
     ("N'Ko script", lambda rows: _with(rows, "cancel.done", text="ߓߊ߬ߙߏ ߖߏ߬ߙߊ߫"), "UCS-2"),
+    ("control characters", lambda rows: _with(rows, "cancel.done", text="Baro \x1b[2Jjora"), "control characters"),
     ("reviewed, no text", lambda rows: _with(rows, "triage.more", reviewed="yes"), "reviewed but has no text"),
     ("reviewed typo", lambda rows: _with(rows, "help", reviewed="peut-être"), "is not yes, no or empty"),
 ]
