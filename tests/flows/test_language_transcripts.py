@@ -150,5 +150,8 @@ def test_the_admin_sets_a_language_on_the_contact_page(runtime, app):
     admin = logged_in(runtime, app, "admin")
     assert form_post(admin, path + "/edit", form, token_from=path).status_code == 302
     assert language_of(runtime, DJENEBA) == "bm"
+    page = admin.get(path).get_data(as_text=True)
+    total = len(catalogue.load("fr"))
+    assert f"1 textes sur {total} relus dans cette langue, les autres partent en français" in page
     replies = Chat(runtime, DJENEBA).send(REPORT)
     assert replies == [f"Cikan sòròla #{ref_in(replies)}. I ni ce, nyèmògò dò bèna a kalan. Alerte kama, ALERTE ci."]
