@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 CATALOGUES = Path(__file__).parent / "catalogues"
 DEFAULT_LANGUAGE = "fr"
@@ -47,11 +50,6 @@ def use_folder(folder: Path | None) -> None:
     _instance_folder = Path(folder) if folder is not None else None
 
 
-def instance_folder() -> Path | None:
-    """Where imports are written and read from, once the process's settings named it."""
-    return _instance_folder
-
-
 def source_hash(french: str) -> str:
     """A short fingerprint of a French text: a translation reviewed against it stays reviewed while it is unchanged."""
     return hashlib.sha256(french.encode("utf-8")).hexdigest()[:16]
@@ -67,7 +65,17 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 @lru_cache(maxsize=64)
 def _read(path: Path, stamp: tuple[int, int] | None) -> dict:
-    return json.loads(path.read_text(encoding="utf-8")) if stamp is not None else {}
+    if stamp is None:
+        return {}
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        if path.parent == CATALOGUES:
+            raise  # a broken shipped catalogue is a bug the tests catch
+        # A hand-edited import that no longer parses must not stop every answer: its language falls back to French.
+        log.error("catalogue %s is unreadable; its texts fall back to French", path.name)
+        return {}
+    return content if isinstance(content, dict) else {}
 
 
 def _json(path: Path) -> dict:
@@ -83,6 +91,8 @@ class _Draft:
 
 @lru_cache(maxsize=32)
 def _draft(language: str, paths: tuple[Path, ...], stamps: tuple) -> _Draft:
+    if not paths:
+        return _Draft({}, {})
     french = _read(paths[0], stamps[0])
     merged: dict[str, Entry] = {}
     for path, stamp in zip(paths[1:], stamps[1:], strict=True):
@@ -99,6 +109,8 @@ def _draft(language: str, paths: tuple[Path, ...], stamps: tuple) -> _Draft:
 
 def _draft_of(language: str) -> _Draft:
     """A draft language's entries and what of it may be sent, rebuilt only when one of its files changed."""
+    if not (language or "").isalpha():  # a code never names a path
+        return _draft(language, (), ())
     paths = [CATALOGUES / f"{DEFAULT_LANGUAGE}.json", CATALOGUES / f"{language}.json"]
     if _instance_folder is not None:
         paths.append(_instance_folder / f"{language}.json")

@@ -155,3 +155,12 @@ def test_the_admin_sets_a_language_on_the_contact_page(runtime, app):
     assert f"1 textes sur {total} relus dans cette langue, les autres partent en français" in page
     replies = Chat(runtime, DJENEBA).send(REPORT)
     assert replies == [f"Cikan sòròla #{ref_in(replies)}. I ni ce, nyèmògò dò bèna a kalan. Alerte kama, ALERTE ci."]
+
+
+def test_an_unreadable_import_falls_back_to_french_instead_of_failing(runtime):
+    review_drafts(runtime, "bm", "report.received")
+    (catalogue_folder(runtime.settings) / "bm.json").write_text('{"report.received": {"text": "Cikan', encoding="utf-8")
+    replies = Chat(runtime, MOUSSA).send(REPORT)
+    assert replies == [
+        f"Message recu #{ref_in(replies)}. Merci, un facilitateur va le lire. Pour une alerte, envoyez ALERTE."
+    ]
