@@ -6,10 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# Intent → the words that trigger it (already normalised: lower case, no accents). Bambara forms are the
-# ASCII spellings people actually type (e for ɛ, o for ɔ).
+# Intent → the words that trigger it (already normalised: lower case, no accents). Bambara (deme: dɛmɛ) and Fulfulde
+# (wallu) forms are the ASCII spellings people type (e for ɛ, o for ɔ); `normalise` folds the orthographic ones.
 KEYWORDS: dict[str, tuple[str, ...]] = {
-    "help": ("aide", "help", "aider", "?", "deme"),
+    "help": ("aide", "help", "aider", "?", "deme", "wallu"),
     "cancel": ("annuler", "annule", "cancel"),
     # No "arreter": a one-word "Arrêté" (arrested) typed without its accent would silence a leader.
     "stop": ("stop", "arret", "unsubscribe", "desabonner"),
@@ -31,11 +31,18 @@ _PUNCTUATION = re.compile(r"[^\w#\s?]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 
+# Bambara and Fulfulde letters folded to what people type on phones without them (ñ: Senegal's ɲ). Folding goes
+# this way only: "ng" typed for ŋ is ambiguous the other way round (n + g in French and in many Bambara words), so
+# both spellings meet in the typed form and nothing is guessed.
+_TYPED_FORMS = str.maketrans({"ɛ": "e", "ɔ": "o", "ɲ": "ny", "ŋ": "ng", "ɓ": "b", "ɗ": "d", "ƴ": "y", "ñ": "ny"})
+
+
 def normalise(text: str) -> str:
-    """Lower case, accents and punctuation removed, spaces collapsed (`Alerte!!` → `alerte`)."""
-    folded = unicodedata.normalize("NFKD", text or "")
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
-    folded = folded.replace("ɛ", "e").replace("ɔ", "o").replace("ɲ", "ny").replace("ŋ", "ng")
+    """Lower case, accents and punctuation removed, Bambara/Fulfulde letters as typed, spaces collapsed
+    (`Alerte!!` → `alerte`, `Dɛmɛ` → `deme`)."""
+    folded = unicodedata.normalize("NFC", text or "").lower().translate(_TYPED_FORMS)
+    folded = unicodedata.normalize("NFKD", folded)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return _SPACES.sub(" ", _PUNCTUATION.sub(" ", folded)).strip()
 
 

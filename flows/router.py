@@ -20,6 +20,7 @@ from flows.definitions import FLOWS
 from flows.engine import State
 from flows.inbound_context import Inbound
 from flows.keywords import Match, match_exact, match_keyword
+from flows.language_choice import match_language, on_language
 from flows.unknown_sender import answer_unknown_sender
 from gateway.alerts import flow as alert_flow
 from gateway.alerts import followups
@@ -68,7 +69,7 @@ class Turn:
 
     def __init__(self, inbound: Inbound, check: LoopCheck) -> None:
         self.inbound, self.check = inbound, check
-        self.setting = match_exact(inbound.text)
+        self.setting = match_exact(inbound.text) or match_language(inbound.text)
         self.match = match_keyword(inbound.text)
 
     @cached_property
@@ -83,7 +84,7 @@ class Turn:
 
 
 def _whole_message_setting(turn: Turn) -> bool:
-    """STOP, START, DISCRET… spelt exactly as the whole message."""
+    """STOP, START, DISCRET, LANGUE BM… spelt exactly as the whole message."""
     if turn.setting is None or turn.setting.intent not in ALWAYS_AVAILABLE:
         return False
     ALWAYS_AVAILABLE[turn.setting.intent](turn.inbound, turn.setting)
@@ -202,6 +203,8 @@ ALWAYS_AVAILABLE: dict[str, Callable[[Inbound, Match], None]] = {
     "start": on_start,
     "discreet_on": discreet.on_setting,
     "discreet_off": discreet.on_setting,
+    "language": on_language,
+    "language_choices": on_language,
 }
 
 

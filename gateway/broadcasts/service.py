@@ -19,7 +19,7 @@ from gateway.core import audit
 from gateway.core.runtime import Runtime
 from gateway.messaging.estimate import SendEstimate, estimate
 from gateway.messaging.outbox import BroadcastItem, queue_broadcast
-from gateway.messaging.sms_text import FRENCH_TRANSLITERATION, GSM7_PART, count_segments, is_gsm7, to_gsm7
+from gateway.messaging.sms_text import GSM7_PART, TRANSLITERATION, count_segments, is_gsm7, to_gsm7
 from gateway.models import Broadcast, BroadcastKind, MessageKind, Priority
 from gateway.staff.scope import Scope
 
@@ -58,15 +58,15 @@ def check_text(raw: object) -> TextCheck:
     count = count_segments(sms_text)
     if count.segments > MAX_SEGMENTS:
         raise BroadcastError("too_long", segments=count.segments, limit=MAX_SEGMENTS, units=MAX_GSM7_UNITS)
-    ucs2 = _unique(ch for ch in text if not is_gsm7(FRENCH_TRANSLITERATION.get(ch, ch)))
-    replaced = _unique(ch for ch in text if ch in FRENCH_TRANSLITERATION) if sms_text != text else ()
+    ucs2 = _unique(ch for ch in text if not is_gsm7(TRANSLITERATION.get(ch, ch)))
+    replaced = _unique(ch for ch in text if ch in TRANSLITERATION) if sms_text != text else ()
     return TextCheck(
         text=text,
         sms_text=sms_text,
         encoding=count.encoding,
         units=count.units,
         segments=count.segments,
-        transliterated=tuple((ch, FRENCH_TRANSLITERATION[ch]) for ch in replaced),
+        transliterated=tuple((ch, TRANSLITERATION[ch]) for ch in replaced),
         ucs2_chars=ucs2,
     )
 

@@ -98,6 +98,7 @@ def _register() -> None:
         alerts,
         android,
         audit,
+        catalogue,
         contacts,
         database,
         meetings,
@@ -124,6 +125,7 @@ def _register() -> None:
     main.add_command(telegram.telegram)
     main.add_command(android.android)
     main.add_command(audit.audit)
+    main.add_command(catalogue.catalogue_group)
     main.add_command(report.report)
     main.add_command(retention.purge_command)
     main.add_command(roadmaps.roadmaps)

@@ -8,6 +8,7 @@ import segno
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from bots.twilio_sms import ERRORS as TWILIO_ERRORS
+from flows import catalogue
 from gateway.console import console, login_required, runtime
 from gateway.console.contacts import directory_reader, shown_phone, shown_telegram
 from gateway.console.texts import t
@@ -45,6 +46,14 @@ def reachability(contact: Contact) -> list[str]:
     if not contact.active:
         reasons.append(t("reach.inactive"))
     return reasons
+
+
+def language_note(language: str) -> str | None:
+    """For a language whose texts a speaker reviews: how many are reviewed (the others are sent in French)."""
+    if language in catalogue.REFERENCE_LANGUAGES:
+        return None
+    total = len(catalogue.load(catalogue.DEFAULT_LANGUAGE))
+    return t("contact.language_reviewed", reviewed=len(catalogue.load(language)), total=total)
 
 
 def _contact_id(text: str) -> int:
@@ -88,6 +97,7 @@ def _render(db, contact: Contact, status: int = 200, error: ContactEditError | N
         "contact": facts,
         "values": values,
         "reasons": reachability(contact),
+        "language_note": language_note(contact.language),
         "may_edit": admin,
         "error": error,
         "link": link,

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from bots.base import Channel
+from flows import catalogue
 from flows.conversations import ConversationStore
 from gateway.core.config import Settings, load_settings
 from gateway.core.db import Database
@@ -45,10 +46,16 @@ def build_runtime(settings: Settings | None = None, check_redis: bool = True, we
     """Connect to the database and Redis named by the settings (or the environment); `web`: with the web
     process's short timeouts."""
     settings = settings or load_settings()
+    catalogue.use_folder(catalogue_folder(settings))  # reviewed translations imported on this server
     db = Database(settings.database_url, web=web)
     handle = connect(settings.redis_url, settings.instance_path, check=check_redis, web=web)
     channels = build_channels(settings, handle.client)
     return Runtime(settings=settings, db=db, redis_handle=handle, channels=channels, web=web)
+
+
+def catalogue_folder(settings: Settings):
+    """Where `gateway catalogue import` writes the translations a speaker reviewed (the package may be read-only)."""
+    return settings.instance_path / "catalogues"
 
 
 _process_runtime: Runtime | None = None

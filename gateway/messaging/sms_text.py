@@ -1,4 +1,5 @@
-"""SMS text: keep French in the GSM-7 alphabet (160 characters a segment) and count what a text costs."""
+"""SMS text: keep French, Bambara and Fulfulde in the GSM-7 alphabet (160 characters a segment) and count what a text
+costs."""
 
 from __future__ import annotations
 
@@ -22,6 +23,16 @@ FRENCH_TRANSLITERATION = {
     "“": '"', "”": '"', "…": "...", "–": "-", "—": "-", "\u00a0": " ", "\u202f": " ",
 }  # fmt: skip
 
+# Letters of Bambara and Fulfulde outside GSM-7, replaced the way people type them on basic phones: ɛ and ɔ as the
+# older orthography's è and ò (in GSM-7, and still telling ɛ from e), ɲ and ŋ as ny and ng, the hooked ɓ ɗ ƴ plain.
+# GSM-7 has no capital È or Ò, so capital Ɛ and Ɔ lose their accent.
+MALIAN_TRANSLITERATION = {
+    "ɛ": "è", "Ɛ": "E", "ɔ": "ò", "Ɔ": "O", "ɲ": "ny", "Ɲ": "Ny", "ŋ": "ng", "Ŋ": "Ng",
+    "ɓ": "b", "Ɓ": "B", "ɗ": "d", "Ɗ": "D", "ƴ": "y", "Ƴ": "Y",
+}  # fmt: skip
+# Everything `to_gsm7` replaces.
+TRANSLITERATION = {**FRENCH_TRANSLITERATION, **MALIAN_TRANSLITERATION}
+
 GSM7_SEGMENT, GSM7_PART = 160, 153
 UCS2_SEGMENT, UCS2_PART = 70, 67
 
@@ -32,9 +43,9 @@ def is_gsm7(text: str) -> bool:
 
 
 def to_gsm7(text: str) -> str:
-    """Transliterate French characters so the text stays GSM-7; texts with other non-GSM characters are kept
-    as they are (they are UCS-2 anyway, so the accents cost nothing more)."""
-    converted = "".join(FRENCH_TRANSLITERATION.get(ch, ch) for ch in text)
+    """Transliterate French, Bambara and Fulfulde characters so the text stays GSM-7; texts with other non-GSM
+    characters are kept as they are (they are UCS-2 anyway, so the accents cost nothing more)."""
+    converted = "".join(TRANSLITERATION.get(ch, ch) for ch in text)
     return converted if is_gsm7(converted) else text
 
 

@@ -26,7 +26,9 @@ def test_french_is_transliterated_to_gsm7(french, sms):
     assert count_segments(to_gsm7(french)).encoding == "GSM-7"
 
 
-@pytest.mark.parametrize("text", ["🔥 ça brûle", "dɛmɛ bɛ", "مرحبا"])
+# Bambara and Fulfulde letters have typed forms (tests/gateway/catalogues/test_budget.py); with an emoji or N'Ko the
+# text is UCS-2 whatever is replaced, so it is left as written.
+@pytest.mark.parametrize("text", ["🔥 ça brûle", "dɛmɛ bɛ 🔥", "ߓߊ߬ߙߏ", "مرحبا"])
 def test_text_with_other_non_gsm_characters_is_left_alone(text):
     assert to_gsm7(text) == text
     assert count_segments(text).encoding == "UCS-2"
