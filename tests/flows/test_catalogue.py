@@ -62,6 +62,7 @@ WORST_CASE = {
     "overdue": "120",
     "alerts": "120",
     "rate": "100 %",
+    "name": "Souleymane O.",  # a missed call's page: first name and initial (gateway.escalation.notify.short_name)
 }
 # Texts allowed more than one segment (the issue allows two for officers' escalation notices).
 SEGMENT_ALLOWANCE = {"escalation.alert": 2, "escalation.notice": 2}
