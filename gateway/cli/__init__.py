@@ -98,6 +98,7 @@ def _register() -> None:
         alerts,
         android,
         audit,
+        callgate,
         contacts,
         database,
         meetings,
@@ -123,6 +124,7 @@ def _register() -> None:
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
     main.add_command(android.android)
+    main.add_command(callgate.callgate)
     main.add_command(audit.audit)
     main.add_command(report.report)
     main.add_command(retention.purge_command)
