@@ -180,3 +180,24 @@ def test_withheld_number_is_stored_and_handled(runtime, client, directory, fake_
     fake_callgate.deliver(client, fake_callgate.envelope("call:ended", None))
     assert handle_queued(runtime) == 2
     assert alerts(runtime) == [] and outbox(runtime) == []
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_the_call_back_report_can_be_triaged_into_a_real_alert(runtime, client, directory, fake_callgate, env):
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    fake_callgate.missed_call(client, LEADER)
+    handle_queued(runtime)
+    Chat(runtime, OFFICER).send("OK 1")
+    result = CliRunner().invoke(
+        main, ["alerts", "triage", "1", "--category", "land_livestock", "--severity", "2"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    with runtime.db.transaction() as session:
+        report = session.get(Alert, 1)
+        assert (report.source, report.category, report.severity) == ("callback", "land_livestock", 2)
+        assert report.triaged_at is not None
+    again = CliRunner().invoke(main, ["alerts", "triage", "1", "--category", "other"], env=env)
+    assert again.exit_code != 0 and "already classified" in again.output
