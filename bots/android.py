@@ -5,11 +5,9 @@ as its id."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -32,10 +30,10 @@ from bots.base import (
     clean_text,
     read_json,
 )
+from bots.signing import signature_valid
 
 log = logging.getLogger(__name__)
 
-TIMESTAMP_TOLERANCE_SECONDS = 300
 SEND_TIMEOUT_SECONDS = 15
 WEBHOOK_EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed")
 EVENTS_ROUTE = Route("/webhooks/android", "events")
@@ -150,15 +148,7 @@ class AndroidSmsChannel(Channel):
         self, raw_body: bytes, signature: str | None, timestamp: str | None, now: float | None = None
     ) -> bool:
         """`X-Signature` is hex HMAC-SHA256 of the raw body followed by `X-Timestamp`, within ±5 minutes."""
-        key = self.config.signing_key
-        if not key or not signature or not timestamp or not (timestamp.isascii() and timestamp.isdigit()):
-            return False
-        if not signature.isascii():
-            return False
-        if abs((time.time() if now is None else now) - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
-            return False
-        expected = hmac.new(key.encode(), raw_body + timestamp.encode(), hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
+        return signature_valid(self.config.signing_key, raw_body, signature, timestamp, now)
 
     def parse_event(self, data: object) -> AndroidEvent:
         """Read a verified event; raises InvalidEvent with the reason."""

@@ -26,6 +26,7 @@ from gateway.directory.import_export import apply_rows, read_rows, validate
 from gateway.models import Base
 from tests import netguard
 from tests.fakes.android_phone import FakePhone
+from tests.fakes.callgate_phone import FakeCallGate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -81,6 +82,12 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 def fake_telegram() -> Iterator[FakeTelegram]:
     """A running fake Telegram Bot API (tests.fakes.telegram_api)."""
     yield from running_fake(FakeTelegram())
+
+
+@pytest.fixture
+def fake_callgate() -> Iterator[FakeCallGate]:
+    """A running fake office phone with CallGate (tests.fakes.callgate_phone)."""
+    yield from running_fake(FakeCallGate())
 
 
 @pytest.fixture

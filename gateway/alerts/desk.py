@@ -20,8 +20,8 @@ from gateway.escalation.ladder import acknowledge, taken_by
 from gateway.escalation.notify import notified_officers
 from gateway.messaging.outbox import queue_message
 from gateway.models import (
+    TRIAGE_SOURCES,
     Alert,
-    AlertSource,
     AlertStatus,
     AlertUpdate,
     Contact,
@@ -84,7 +84,7 @@ def triage(session: Session, runtime: Runtime, scope: Scope, alert: Alert, categ
         raise DeskRefusal("invalid", f"unknown category {category!r} (one of: {known})", "refusal.unknown_category")
     if severity is not None and severity not in (1, 2, 3):
         raise DeskRefusal("invalid", SEVERITY_REFUSAL, "refusal.bad_severity")
-    if alert.triaged_at is not None or alert.source != AlertSource.FREETEXT or not statuses.is_open(alert.status):
+    if alert.triaged_at is not None or alert.source not in TRIAGE_SOURCES or not statuses.is_open(alert.status):
         raise DeskRefusal("conflict", f"alert #{alert.id} is already classified", "refusal.classified", ref=alert.id)
     alert.category, alert.triaged_at = category, utcnow()
     if severity is not None:

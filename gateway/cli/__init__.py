@@ -99,6 +99,7 @@ def _register() -> None:
         android,
         audit,
         catalogue,
+        callgate,
         contacts,
         database,
         meetings,
@@ -124,6 +125,7 @@ def _register() -> None:
     main.add_command(simulate.simulate)
     main.add_command(telegram.telegram)
     main.add_command(android.android)
+    main.add_command(callgate.callgate)
     main.add_command(audit.audit)
     main.add_command(catalogue.catalogue_group)
     main.add_command(report.report)

@@ -16,7 +16,7 @@ from gateway.core import audit
 from gateway.core.runtime import build_runtime, set_process_runtime
 from gateway.escalation.officers import paging_table
 from gateway.escalation.timeline import escalation_record, timeline_lines
-from gateway.models import Alert, AlertStatus, AlertUpdate, District, utcnow
+from gateway.models import TRIAGE_SOURCES, Alert, AlertStatus, AlertUpdate, District, utcnow
 
 
 class UsageError(click.ClickException):
@@ -101,7 +101,7 @@ def triage_command(ref: str, category: str, severity: int | None) -> None:
             alert = session.get(Alert, number)
             if alert is None:
                 raise click.ClickException(f"no alert #{number}")
-            if alert.triaged_at is not None or alert.source != "freetext":
+            if alert.triaged_at is not None or alert.source not in TRIAGE_SOURCES:
                 raise click.ClickException(f"alert #{number} is already classified")
             alert.category, alert.triaged_at = category, utcnow()
             if severity is not None:

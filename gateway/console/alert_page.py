@@ -17,7 +17,16 @@ from gateway.alerts.status import Action
 from gateway.console import console, login_required, runtime
 from gateway.console.texts import t
 from gateway.escalation.ladder import timeline
-from gateway.models import Alert, AlertStatus, AlertUpdate, Direction, Escalation, Message, MessageKind
+from gateway.models import (
+    TRIAGE_SOURCES,
+    Alert,
+    AlertStatus,
+    AlertUpdate,
+    Direction,
+    Escalation,
+    Message,
+    MessageKind,
+)
 from gateway.staff.scope import Scope, may_reveal, visible_alert
 
 # Parameters of a refusal that are names with a text of their own (the role, the action, a status).
@@ -136,7 +145,7 @@ def _actions(session: Session, alert: Alert, scope: Scope) -> dict[str, bool]:
         name: statuses.may(scope.role, Action(name)) and statuses.can_move(alert.status, target)
         for name, target in moves.items()
     }
-    untriaged = alert.source == "freetext" and alert.triaged_at is None and statuses.is_open(alert.status)
+    untriaged = alert.source in TRIAGE_SOURCES and alert.triaged_at is None and statuses.is_open(alert.status)
     shown["triage"] = untriaged and statuses.may(scope.role, Action.TRIAGE)
     shown["note"] = statuses.may(scope.role, Action.NOTE)
     reachable = alert.reporter is not None and alert.reporter.active and not alert.reporter.opted_out
@@ -169,7 +178,7 @@ def page_context(session: Session, scope: Scope, alert: Alert) -> dict:
             "status": alert.status,
             "channel": alert.channel,
             "source": alert.source,
-            "untriaged": alert.source == "freetext" and alert.triaged_at is None,
+            "untriaged": alert.source in TRIAGE_SOURCES and alert.triaged_at is None,
             "description": alert.description if scope.reads_bodies else None,
             "purged": alert.purged_at is not None,
             "reporter_commune": (reporter.commune or alert.commune) if reporter else None,

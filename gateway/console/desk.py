@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from flows.definitions import CATEGORIES
 from gateway.alerts.status import FINAL, OPEN
 from gateway.console import console, login_required, runtime
-from gateway.models import Alert, AlertStatus, District
+from gateway.models import TRIAGE_SOURCES, Alert, AlertStatus, District
 from gateway.staff.scope import Scope, region_district_ids, scoped_alerts
 
 INBOX_LIMIT = 200  # a duty officer reads the top of the list; filters narrow the rest
@@ -126,7 +126,7 @@ def _row(alert: Alert, scope: Scope) -> dict:
         "severity": alert.severity,
         "status": alert.status,
         "channel": alert.channel,
-        "untriaged": alert.source == "freetext" and alert.triaged_at is None,
+        "untriaged": alert.source in TRIAGE_SOURCES and alert.triaged_at is None,
         "description": description,
     }
 

@@ -46,6 +46,11 @@ class Settings:
     android_gateway_user: str | None = None
     android_gateway_password: str | None = field(default=None, repr=False)
     android_gateway_signing_key: str | None = field(default=None, repr=False)
+    # The office phone's CallGate app (missed calls): none of it set, missed calls are off.
+    callgate_url: str | None = None
+    callgate_user: str | None = None
+    callgate_password: str | None = field(default=None, repr=False)
+    callgate_signing_key: str | None = field(default=None, repr=False)
     escalation_step_seconds: int = 600
     escalation_max_repeats: int = 3
     escalation_resolve_remind_seconds: int = 14400
@@ -98,6 +103,8 @@ class Settings:
             self.secret_key,
             self.android_gateway_signing_key,
             self.metrics_token,
+            self.callgate_password,
+            self.callgate_signing_key,
         )
         return tuple(v for v in values if v)
 
@@ -115,6 +122,11 @@ class Settings:
     def android_enabled(self) -> bool:
         """True when the local-SIM phone is configured."""
         return bool(self.android_gateway_url)
+
+    @property
+    def callgate_enabled(self) -> bool:
+        """True when the phone's CallGate app is configured (missed calls on)."""
+        return bool(self.callgate_url)
 
 
 def _read_environment(env: dict[str, str] | None) -> dict[str, str]:
@@ -261,6 +273,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         android_gateway_user=get("ANDROID_GATEWAY_USER"),
         android_gateway_password=get("ANDROID_GATEWAY_PASSWORD"),
         android_gateway_signing_key=get("ANDROID_GATEWAY_SIGNING_KEY"),
+        callgate_url=_http_url("CALLGATE_URL", get("CALLGATE_URL")),
+        callgate_user=get("CALLGATE_USER"),
+        callgate_password=get("CALLGATE_PASSWORD"),
+        callgate_signing_key=get("CALLGATE_SIGNING_KEY"),
         escalation_step_seconds=_int(env, "ESCALATION_STEP_SECONDS", 600, minimum=1),
         escalation_max_repeats=_int(env, "ESCALATION_MAX_REPEATS", 3),
         escalation_resolve_remind_seconds=_int(env, "ESCALATION_RESOLVE_REMIND_SECONDS", 14400, minimum=1),
@@ -323,6 +339,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         )
     if settings.sms_channel == "android" and not settings.android_enabled:
         raise ConfigError("SMS_CHANNEL=android needs ANDROID_GATEWAY_URL")
+    if settings.callgate_enabled and not settings.callgate_signing_key:
+        # Without the key every call event would be refused: say so at start-up, not at the first missed call.
+        raise ConfigError("CALLGATE_URL is set but CALLGATE_SIGNING_KEY is not (Settings → Webhooks in the app)")
     return settings
 
 

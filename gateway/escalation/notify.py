@@ -12,7 +12,7 @@ from gateway.core.runtime import Runtime
 from gateway.messaging.outbox import queue_message
 from gateway.messaging.routing import sms_route
 from gateway.messaging.sms_text import GSM7_PART, count_segments, to_gsm7
-from gateway.models import Alert, Contact, MessageKind, Notification, Priority
+from gateway.models import Alert, AlertSource, Contact, MessageKind, Notification, Priority
 
 MAX_SEGMENTS = 2
 
@@ -30,6 +30,8 @@ def _labels(alert: Alert, language: str) -> dict:
 
 def alert_text(alert: Alert, language: str, key: str = "escalation.alert") -> str:
     """The notification text, with as much of the description as fits in two GSM-7 segments."""
+    if alert.source == AlertSource.CALLBACK and alert.category is None:
+        return callback_text(alert, language)
     params = _labels(alert, language)
     description = " ".join((alert.description or "").split())
     budget = len(description)
@@ -44,6 +46,22 @@ def alert_text(alert: Alert, language: str, key: str = "escalation.alert") -> st
         if count_segments(to_gsm7(text)).segments <= MAX_SEGMENTS or budget <= 0:
             return text
         budget -= 10
+
+
+def callback_text(alert: Alert, language: str) -> str:
+    """A missed call's page: who to call back and where they are. The name is shown here (a call-back needs it);
+    the number is not: officers find it in the directory or the console."""
+    district = alert.district.name if alert.district else (alert.region or "?")
+    name = short_name(alert.reporter.name) if alert.reporter else "?"
+    return catalogue.text(
+        language, "callback.page", ref=alert.id, district=district, name=name, place=alert.place or "?"
+    )
+
+
+def short_name(name: str) -> str:
+    """`Abdoulaye Togo` → `Abdoulaye T.`: enough to call back, short enough for one SMS."""
+    first, *rest = name.split() or ["?"]
+    return f"{first} {rest[-1][0]}." if rest else first
 
 
 def alert_buttons(alert: Alert, language: str) -> tuple[Button, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from gateway.models import Alert
+from gateway.models import Alert, AlertSource
 
 
 class Plan(StrEnum):
@@ -33,6 +33,8 @@ class Policy:
 
     def plan(self, alert: Alert) -> Plan:
         """What this alert sets in motion."""
+        if alert.source == AlertSource.CALLBACK and alert.severity is None:
+            return Plan.LADDER  # a leader asked to be called back: page until someone takes it, like an urgent alert
         severity = self.effective_severity(alert)
         if severity is None:
             return Plan.NONE

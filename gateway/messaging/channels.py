@@ -9,6 +9,7 @@ import redis
 
 from bots.android import AndroidConfig, AndroidSmsChannel
 from bots.base import Channel
+from bots.callgate import CallGateChannel, CallGateConfig
 from bots.console import ConsoleChannel
 from bots.telegram import TelegramChannel, TelegramConfig
 from bots.twilio_sms import TwilioConfig, TwilioSmsChannel
@@ -54,6 +55,18 @@ def android_config(settings: Settings, connection: redis.Redis | None = None) ->
     )
 
 
+def callgate_config(settings: Settings, connection: redis.Redis | None = None) -> CallGateConfig:
+    """The CallGate channel's part of the settings."""
+    return CallGateConfig(
+        url=settings.callgate_url or "",
+        normalise_phone=to_e164,
+        user=settings.callgate_user,
+        password=settings.callgate_password,
+        signing_key=settings.callgate_signing_key,
+        timeout_seconds=settings.provider_timeout_seconds,
+    )
+
+
 def console_connection(settings: Settings, connection: redis.Redis | None) -> redis.Redis | None:
     """The console channel's only setting: the Redis client it keeps its messages in."""
     return connection
@@ -81,6 +94,8 @@ CHANNELS: dict[str, Registered] = {
     "twilio": Registered(TwilioSmsChannel, lambda s: s.twilio_enabled, twilio_config),
     "telegram": Registered(TelegramChannel, lambda s: s.telegram_enabled, telegram_config),
     "android": Registered(AndroidSmsChannel, lambda s: s.android_enabled, android_config),
+    # Missed calls only: it receives call events and sends nothing (never an SMS channel).
+    "callgate": Registered(CallGateChannel, lambda s: s.callgate_enabled, callgate_config),
 }
 
 # Channels that carry SMS, in order of preference when `SMS_CHANNEL` does not choose.

@@ -24,7 +24,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bots.base import InboundMessage
+from bots.callgate import CODE as CALLGATE
 from flows.conversations import ContactBusy
+from gateway.calls.callback import handle_call_event
 from gateway.core import failfast
 from gateway.core.privacy import mask_address
 from gateway.core.runtime import Runtime
@@ -141,8 +143,11 @@ def _handle_one(runtime: Runtime, message_id: int) -> bool:
             message.contact_id = contact.id if contact else None
         else:
             contact = session.get(Contact, message.contact_id)
-        route_message(session, runtime, message, contact)
-        discreet.mark_inbound(session, runtime, message, contact)
+        if message.channel == CALLGATE:  # a call event, not words: it may complete a missed call
+            handle_call_event(session, runtime, message, contact)
+        else:
+            route_message(session, runtime, message, contact)
+            discreet.mark_inbound(session, runtime, message, contact)
         message.processed_at = utcnow()
     return True
 

@@ -1,6 +1,6 @@
 """Database models, one module per domain; everything is importable from `gateway.models`."""
 
-from gateway.models.alerts import Alert, AlertSource, AlertStatus, AlertUpdate, Digest, Followup
+from gateway.models.alerts import TRIAGE_SOURCES, Alert, AlertSource, AlertStatus, AlertUpdate, Digest, Followup
 from gateway.models.audit import AuditEntry
 from gateway.models.base import NAMING, Base, UTCDateTime, utcnow
 from gateway.models.broadcasts import Broadcast, BroadcastKind
@@ -35,6 +35,7 @@ __all__ = [
     "QUIET_KINDS",
     "Alert",
     "AlertSource",
+    "TRIAGE_SOURCES",
     "AlertStatus",
     "AlertUpdate",
     "ApiToken",

@@ -33,6 +33,11 @@ class AlertSource(StrEnum):
     ONESHOT = "oneshot"  # ALERTE 3 <text> in one message
     FREETEXT = "freetext"  # free text that matched nothing: an untriaged report
     PULSE = "pulse"  # the pulse showed a service closed: an untriaged "service disruption" report, no reporter
+    CALLBACK = "callback"  # a leader's missed call ("bipage"): call me back; no content until staff classify it
+
+
+# Reports that arrive without a category, for staff to classify (triage) into a real alert.
+TRIAGE_SOURCES = frozenset({AlertSource.FREETEXT, AlertSource.CALLBACK})
 
 
 class Alert(Base):

@@ -24,6 +24,7 @@ WEBHOOK_URLS = {
     "/webhooks/twilio/status": "twilio",
     "/webhooks/telegram": "telegram",
     "/webhooks/android": "android",
+    "/webhooks/callgate": "callgate",
 }
 
 

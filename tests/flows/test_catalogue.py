@@ -64,6 +64,7 @@ WORST_CASE = {
     "rate": "100 %",
     # a language's own name (LANGUE BM)
     "chosen": "bamanankan",
+    "name": "Souleymane O.",  # a missed call's page: first name and initial (gateway.escalation.notify.short_name)
 }
 # Texts allowed more than one segment (the issue allows two for officers' escalation notices).
 SEGMENT_ALLOWANCE = {"escalation.alert": 2, "escalation.notice": 2}
