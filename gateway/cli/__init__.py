@@ -98,6 +98,7 @@ def _register() -> None:
         alerts,
         android,
         audit,
+        card,
         contacts,
         database,
         meetings,
@@ -125,6 +126,7 @@ def _register() -> None:
     main.add_command(android.android)
     main.add_command(audit.audit)
     main.add_command(report.report)
+    main.add_command(card.card_command)
     main.add_command(retention.purge_command)
     main.add_command(roadmaps.roadmaps)
     main.add_command(users.users)
