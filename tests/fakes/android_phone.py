@@ -4,7 +4,8 @@ Its local API: Basic auth (401 otherwise); `GET /health` (no auth); `POST /messa
 like the app (400 `{"message": …}`), 409 for an id it has, else 202 with the Message; `GET /messages/{id}`;
 `GET/POST/DELETE /webhooks` (upsert on id, 201; https:// or http://127.0.0.1 only); `POST /inbox/refresh` (and the older
 `/messages/inbox/export`): the SMS it received in `since`..`until` re-posted, signed, to its `sms:received` webhooks
-before it answers 202 (only with `triggerWebhooks`, which `/inbox/refresh` leaves off by default, as the app does).
+before it answers 202 (only with `triggerWebhooks`, which `/inbox/refresh` leaves off by default, as the app does;
+unlike the app since v1.65.2, it also replays SMS whose webhooks it had sent: see docs/android-recover.md).
 It records every request, can be
 scripted (5xx, hang), can enforce Android's 30-parts-a-minute cap (parts past it: Failed, RESULT_ERROR_LIMIT_EXCEEDED)
 and emits the app's signed webhooks, retried with the same body and envelope id, re-signed every attempt.
