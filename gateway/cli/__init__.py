@@ -98,8 +98,9 @@ def _register() -> None:
         alerts,
         android,
         audit,
-        catalogue,
         callgate,
+        card,
+        catalogue,
         contacts,
         database,
         meetings,
@@ -129,6 +130,7 @@ def _register() -> None:
     main.add_command(audit.audit)
     main.add_command(catalogue.catalogue_group)
     main.add_command(report.report)
+    main.add_command(card.card_command)
     main.add_command(retention.purge_command)
     main.add_command(roadmaps.roadmaps)
     main.add_command(users.users)

@@ -1,4 +1,4 @@
-"""`gateway android register-webhooks|status`: the local-SIM phone."""
+"""`gateway android register-webhooks|status|recover`: the local-SIM phone."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import httpx
 from sqlalchemy import func, select
 
 from bots.android import AndroidSmsChannel
+from bots.android_inbox import RefreshFailed
 from gateway.cli import audit_cli, cli_settings, open_database
+from gateway.messaging.android_recovery import parse_since, recover
 from gateway.messaging.channels import build_channel
 from gateway.models import Direction, Message, MessageStatus
 
@@ -72,3 +74,23 @@ def status() -> None:
         click.echo(f"phone: does not answer ({type(exc).__name__}); messages wait and are retried")
     click.echo(f"waiting in the outbox: {waiting}")
     click.echo(f"pace: {channel.segments_per_minute} SMS parts a minute (+{channel.urgent_headroom} for urgent ones)")
+
+
+@android.command("recover")
+@click.option("--since", "since_text", required=True, help="ISO time (2026-12-07T04:00, UTC unless an offset) or 2h.")
+def recover_command(since_text: str) -> None:
+    """Ask the phone to re-send the SMS it received since then (after an outage longer than its retries)."""
+    settings = cli_settings()
+    _channel(settings)
+    try:
+        since = parse_since(since_text)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    database = open_database(settings)  # before the phone is touched: no request it could not record
+    try:
+        path = recover(settings, since)
+    except RefreshFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    audit_cli(database, "android_recover", "android phone", f"since {since.isoformat(timespec='seconds')}")
+    click.echo(f"the phone re-sends what it received since {since.isoformat(timespec='minutes')} ({path});")
+    click.echo("messages already stored are recognised and not stored twice")

@@ -57,6 +57,7 @@ def web(host: str, port: int, web_workers: int) -> None:
 def worker(burst: bool) -> None:
     """Run an RQ worker (with the scheduler and the outbox sweep) on every queue."""
     from gateway.core.runtime import build_runtime, set_process_runtime
+    from gateway.messaging.android_recovery import schedule_recovery_at_start
     from workers.worker import run_worker
 
     settings = cli_settings(service=True)
@@ -64,6 +65,8 @@ def worker(burst: bool) -> None:
     runtime = build_runtime(settings)
     warn_without_sms(settings)  # once it can start: a start that fails says one line, its error
     set_process_runtime(runtime)
+    # Before the first sweep renews the heartbeat: the gap since the last one is what the phone may have kept.
+    schedule_recovery_at_start(settings, runtime.redis)
     try:
         run_worker(runtime, burst=burst)
     finally:
