@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flows import catalogue
-from gateway.cards.reviewed import is_reviewed
+from flows.catalogue import is_reviewed
 
 KEYWORDS = ("alert", "yes", "help", "stop")  # the order on the card: `card.example.<k>` and `card.explain.<k>`
 SECTION_KEYS = ("card.title", "card.number", "card.keywords", "card.after_title", "card.after", "card.followup")

@@ -72,5 +72,4 @@ def _bot(settings) -> str | None:
 
 def _missed_calls_on(settings) -> bool:
     """CallGate (missed calls) is configured."""
-    # settings.callgate_url once the CallGate settings are merged; the environment until then.
-    return bool(getattr(settings, "callgate_url", None) or os.environ.get("CALLGATE_URL"))
+    return settings.callgate_enabled
