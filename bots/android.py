@@ -4,6 +4,7 @@ as its id."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -21,6 +22,9 @@ from bots.base import (
     Channel,
     InboundMessage,
     InvalidRequest,
+    MediaDownload,
+    MediaKind,
+    MediaRef,
     OutboundMessage,
     Route,
     SendOutcome,
@@ -30,6 +34,7 @@ from bots.base import (
     WebhookEvents,
     WebhookRequest,
     clean_text,
+    kind_of,
     read_json,
 )
 
@@ -37,8 +42,18 @@ log = logging.getLogger(__name__)
 
 TIMESTAMP_TOLERANCE_SECONDS = 300
 SEND_TIMEOUT_SECONDS = 15
-WEBHOOK_EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed")
-EVENTS_ROUTE = Route("/webhooks/android", "events")
+WEBHOOK_EVENTS = (
+    "sms:received",
+    "sms:sent",
+    "sms:delivered",
+    "sms:failed",
+    "sms:data-received",
+    "mms:received",
+    "mms:downloaded",
+)
+# MMS events carry their files inline (base64): the route takes more than the web's default cap. Carriers cap an
+# MMS at about 1 MB; 8 MiB leaves room for base64 and a generous phone.
+EVENTS_ROUTE = Route("/webhooks/android", "events", max_body_bytes=8 * 1024 * 1024)
 # The phone's events about our messages, mapped to our statuses (`sms:delivered` comes once per part).
 STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed", "sms:cancelled": "failed"}
 ID_PREFIX = "gw"
@@ -84,6 +99,14 @@ def our_id(message_id: int, resend: int = 0) -> str:
     """The request id we give the phone for a message. It stays the same across our own retries (timeouts), so the
     phone's 409 stops a double send; only a resend after the phone itself failed gets a new one (`gw42r1`)."""
     return f"{ID_PREFIX}{message_id}" + (f"r{resend}" if resend else "")
+
+
+def _b64text(data: str) -> str:
+    """An MMS text part's base64, as text (empty when it is not base64 of UTF-8)."""
+    try:
+        return base64.b64decode(data, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
 
 
 _OUR_ID = re.compile(rf"^{ID_PREFIX}(\d{{1,18}})(?:r\d{{1,6}})?$")
@@ -187,22 +210,65 @@ class AndroidSmsChannel(Channel):
                     error_code=("android:" + clean_text(payload.get("reason"))[:30]) if payload.get("reason") else None,
                 ),
             )
-        return AndroidEvent(event)  # system:ping, app:started, mms…: acknowledged and ignored
+        if event in KEPT_EVENTS:
+            return AndroidEvent(event, inbound=KEPT_EVENTS[event](self, payload))
+        return AndroidEvent(event)  # system:ping, app:started…: acknowledged and ignored
 
-    def _inbound(self, payload: Mapping) -> InboundMessage:
+    def _inbound(self, payload: Mapping, event: str = "sms:received", prefix: str = "rx", **fields) -> InboundMessage:
         sender_raw = payload.get("sender") or payload.get("phoneNumber")
         message_id, received_at = payload.get("messageId"), payload.get("receivedAt")
         if not sender_raw or not message_id or not received_at:
-            raise InvalidEvent("sms:received needs messageId, sender and receivedAt")
+            raise InvalidEvent(f"{event} needs messageId, sender and receivedAt")
         try:
             sender = self.config.normalise_phone(str(sender_raw))
         except ValueError:
             raise InvalidEvent("sender is not a phone number") from None
         # The app re-sends the same SMS with new envelope ids: the payload's own identity is what dedupes.
         identity = hashlib.sha256(clean_text(f"{message_id}|{sender}|{received_at}").encode()).hexdigest()[:40]
-        return InboundMessage(
-            channel=self.code, provider_id=f"rx-{identity}", address=sender, text=clean_text(payload.get("message"))
-        )
+        fields.setdefault("text", clean_text(payload.get("message")))
+        return InboundMessage(channel=self.code, provider_id=f"{prefix}-{identity}", address=sender, **fields)
+
+    def _mms_notice(self, payload: Mapping) -> InboundMessage:
+        """`mms:received`: the phone was told of an MMS it has not downloaded yet (no content). Kept as a silent
+        notice, so that an MMS the phone never manages to download still shows in the message log."""
+        count = payload.get("attachmentCount")
+        extra = {"mms_notice": str(count if isinstance(count, int) else "?")}
+        return self._inbound(payload, "mms:received", "mms", text=clean_text(payload.get("subject")), extra=extra)
+
+    def _mms(self, payload: Mapping) -> InboundMessage:
+        """`mms:downloaded`: the MMS's text (subject and body) and its files, inline as base64."""
+        attachments = payload.get("attachments")
+        if not isinstance(attachments, list):
+            raise InvalidEvent("mms:downloaded needs an attachments list")
+        media, text_parts = [], [clean_text(payload.get("subject")), clean_text(payload.get("body"))]
+        for part in attachments:
+            if not isinstance(part, dict):
+                raise InvalidEvent("an MMS attachment is not an object")
+            declared = clean_text(part.get("contentType"))[:100]
+            data = part.get("data")
+            if declared.startswith("text/plain") and isinstance(data, str):
+                text_parts.append(clean_text(_b64text(data)))  # the MMS's own text part, when the body is not set
+                continue
+            if declared == "application/smil":
+                continue  # the slide layout: no content of its own
+            if data is not None and not isinstance(data, str):
+                raise InvalidEvent("an MMS attachment's data is not base64 text")
+            size = part.get("size") if isinstance(part.get("size"), int) else None
+            media.append(MediaRef(kind_of(declared), f"part-{part.get('partId')}", declared, size, data))
+        text = "\n".join(dict.fromkeys(t for t in text_parts if t))  # a body repeated as its text part, once
+        return self._inbound(payload, "mms:downloaded", "mmsdl", text=text, media=tuple(media))
+
+    def _data_sms(self, payload: Mapping) -> InboundMessage:
+        """`sms:data-received`: a binary SMS (port-addressed). Its bytes are kept, never interpreted."""
+        data = payload.get("data")
+        if not isinstance(data, str):
+            raise InvalidEvent("sms:data-received needs base64 data")
+        media = (MediaRef(MediaKind.DATA, "data", "application/octet-stream", None, data),)
+        return self._inbound(payload, "sms:data-received", "data", text="", extra={"data_sms": "1"}, media=media)
+
+    def fetch_media(self, ref: str, max_bytes: int) -> MediaDownload:
+        """The phone sends files inline with the event: there is nothing to fetch."""
+        return MediaDownload(error="android:not_inline")
 
     def error_outcome(self, code: str | None) -> str | None:
         """The phone's reasons for a failed send: a lost signal or the OS limit is worth another try."""
@@ -279,3 +345,11 @@ class AndroidSmsChannel(Channel):
             response = client.get("/health")
             response.raise_for_status()
             return response.json()
+
+
+# Events from people, besides `sms:received`, and how each is read (data: event name → reader).
+KEPT_EVENTS = {
+    "mms:received": AndroidSmsChannel._mms_notice,
+    "mms:downloaded": AndroidSmsChannel._mms,
+    "sms:data-received": AndroidSmsChannel._data_sms,
+}

@@ -27,6 +27,9 @@ from bots.base import (
     Channel,
     InboundMessage,
     InvalidRequest,
+    MediaDownload,
+    MediaKind,
+    MediaRef,
     OutboundMessage,
     Route,
     SendOutcome,
@@ -37,13 +40,17 @@ from bots.base import (
     read_json,
     valid_id,
 )
+from bots.downloads import download
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024  # a document's caption, as the Bot API limits it
 UPLOAD_TIMEOUT_FACTOR = 6  # a document takes longer to send than a text over a slow link
-ALLOWED_UPDATES = ("message", "callback_query")
+# Edits are asked for: a corrected text is what the person meant. Channel posts are not addressed to the bot.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+# Message attributes that carry one file each (a photo is a list of sizes: read apart).
+MEDIA_ATTRIBUTES = (MediaKind.VOICE, MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.VIDEO_NOTE, MediaKind.DOCUMENT)
 CALL_TIMEOUT_SECONDS = 10
 UPDATES_ROUTE = Route("/webhooks/telegram", "updates")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -68,11 +75,12 @@ class TelegramUpdate:
     """What the gateway takes from one Telegram update."""
 
     update_id: int
-    handled: bool  # False for the kinds we acknowledge and ignore (edits, channel posts, membership…)
+    handled: bool  # False for the kinds we acknowledge and ignore (channel posts, groups, membership…)
     user_id: int | None = None
     text: str = ""
     callback_id: str | None = None
     extra: Mapping = field(default_factory=dict)
+    media: tuple[MediaRef, ...] = ()
 
     def to_inbound(self) -> InboundMessage:
         """The channel-neutral message (a button press is the same as typing its data)."""
@@ -83,6 +91,7 @@ class TelegramUpdate:
             text=self.text,
             extra=self.extra,
             callback_id=self.callback_id,
+            media=self.media,
         )
 
 
@@ -112,21 +121,60 @@ def parse_update(data: object) -> TelegramUpdate:
         return TelegramUpdate(
             update.update_id, True, query.from_user.id, clean_text(query.data), callback_id=clean_text(query.id)
         )
-    message = update.message
+    message, edited = update.message, False
+    if message is None and update.edited_message is not None:
+        message, edited = update.edited_message, True
     if message is None or message.from_user is None or message.chat is None or message.chat.type != "private":
-        return TelegramUpdate(update.update_id, False)
+        return TelegramUpdate(update.update_id, False)  # channel posts, groups, membership: not a person to us
     if not valid_id(message.from_user.id):
         raise InvalidUpdate("message.from.id is not a user id")
-    extra: dict = {}
+    extra = _shared(message)
+    if edited:  # a person corrected what they wrote: kept as a new message, the original stays as it was
+        extra["edited_message_id"] = message.message_id
+    extra["chat_message_id"] = message.message_id  # what a discreet contact's chat clean-up deletes
+    text = clean_text(message.text or message.caption or _poll_text(message))
+    return TelegramUpdate(update.update_id, True, message.from_user.id, text, extra=extra, media=message_media(message))
+
+
+def _shared(message) -> dict:
+    """What the person shared that is not text: a contact card, a location (a venue's too), a sticker or dice."""
     if message.contact is not None:
-        extra = {"contact_phone": clean_text(message.contact.phone_number), "contact_user_id": message.contact.user_id}
-    elif message.location is not None:
+        return {"contact_phone": clean_text(message.contact.phone_number), "contact_user_id": message.contact.user_id}
+    if message.location is not None:
         try:
-            extra = {"latitude": float(message.location.latitude), "longitude": float(message.location.longitude)}
+            extra: dict = {"latitude": float(message.location.latitude), "longitude": float(message.location.longitude)}
         except (TypeError, ValueError):
             raise InvalidUpdate("location is not a pair of numbers") from None
-    extra["chat_message_id"] = message.message_id  # what a discreet contact's chat clean-up deletes
-    return TelegramUpdate(update.update_id, True, message.from_user.id, clean_text(message.text), extra=extra)
+        if message.venue is not None:
+            extra["venue"] = clean_text(", ".join(p for p in (message.venue.title, message.venue.address) if p))
+        return extra
+    if message.sticker is not None:
+        return {"sticker": clean_text(message.sticker.emoji)}
+    if message.dice is not None:
+        return {"dice": clean_text(message.dice.emoji)}
+    return {}
+
+
+def _poll_text(message) -> str:
+    """A poll a person wrote: its question and options, as text (a poll is words, so it is kept as words)."""
+    poll = message.poll
+    if poll is None:
+        return ""
+    return " / ".join([poll.question, *(option.text for option in poll.options)])
+
+
+def message_media(message) -> tuple[MediaRef, ...]:
+    """The files of a message, by the Bot API's file_id (fetched later with getFile); a photo's largest size."""
+    found = []
+    if message.photo:
+        largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0))
+        found.append(MediaRef(MediaKind.PHOTO, largest.file_id, "image/jpeg", largest.file_size))
+    for kind in MEDIA_ATTRIBUTES:
+        item = getattr(message, kind.value, None)
+        if item is not None:
+            declared = getattr(item, "mime_type", None) or ""
+            found.append(MediaRef(kind, item.file_id, clean_text(declared), item.file_size))
+    return tuple(found)
 
 
 def _markup(message: OutboundMessage):
@@ -152,7 +200,8 @@ class TelegramChannel(Channel):
 
     def bot(self) -> Bot:
         """A new Bot on the configured API base (one per event loop)."""
-        return Bot(self.config.bot_token, base_url=f"{self.config.api_base_url}/bot")
+        base = self.config.api_base_url
+        return Bot(self.config.bot_token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
 
     def verify(self, request: WebhookRequest) -> bool:
         """True when the update carries our webhook secret (compared in constant time)."""
@@ -260,6 +309,27 @@ class TelegramChannel(Channel):
         except TelegramError as exc:  # timeouts, connection errors, 5xx
             return SendResult(SendOutcome.RETRY, error_code=f"telegram:{type(exc).__name__}")
         return SendResult(SendOutcome.SENT)
+
+    def fetch_media(self, ref: str, max_bytes: int) -> MediaDownload:
+        """getFile for the file_id, then the download (its URL holds the token: never logged). The Bot API serves
+        bots files of up to 20 MB; a larger one is refused before anything is read."""
+        try:
+            found = self.call("get_file", file_id=ref)
+        except RetryAfter:
+            return MediaDownload(error="telegram:429", retry=True)
+        except BadRequest as exc:  # BadRequest subclasses NetworkError: first
+            too_big = "too big" in str(exc).lower()
+            return MediaDownload(error="too_large" if too_big else "telegram:gone")
+        except (Forbidden, InvalidToken, ChatMigrated) as exc:
+            return MediaDownload(error=f"telegram:{type(exc).__name__}")
+        except TelegramError as exc:  # timeouts, connection errors, 5xx
+            return MediaDownload(error=f"telegram:{type(exc).__name__}", retry=True)
+        if found.file_size and found.file_size > max_bytes:
+            return MediaDownload(error="too_large")
+        if not found.file_path:
+            return MediaDownload(error="telegram:gone")
+        timeout = (self.config.timeout_seconds or CALL_TIMEOUT_SECONDS) * UPLOAD_TIMEOUT_FACTOR
+        return download(found.file_path, max_bytes, timeout=timeout, what="telegram")
 
     def answer_callback(self, callback_id: str) -> None:
         """Stop the pressed button's spinner."""

@@ -26,9 +26,11 @@ from gateway.core import failfast
 from gateway.core.privacy import mask_address
 from gateway.core.runtime import Runtime
 from gateway.directory import discreet
+from gateway.media.records import add_items
+from gateway.media.store import media_store
 from gateway.messaging import spool
 from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
-from workers.queues import enqueue_handle
+from workers.queues import enqueue_handle, enqueue_media
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +42,7 @@ class Receipt:
 
     message_id: int
     duplicate: bool
+    media_ids: tuple[int, ...] = ()  # the files to fetch once the message is committed
 
 
 def find_contact(session, channel_kind: str, address: str) -> Contact | None:
@@ -65,7 +68,7 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
                 address=inbound.address,
                 provider_id=inbound.provider_id,
                 body=inbound.text,
-                meta=json.dumps(dict(inbound.extra)) if inbound.extra else None,
+                meta=_meta(inbound),
                 status=MessageStatus.RECEIVED,
                 priority="urgent",
                 kind="inbound",
@@ -74,6 +77,8 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
             session.add(message)
             session.flush()
             message_id = message.id
+            store_ = media_store(runtime.settings)
+            media_ids = add_items(session, message_id, inbound.media, store_, runtime.settings.media_max_bytes)
     except IntegrityError:
         with runtime.db.transaction() as session:
             message_id = session.scalar(
@@ -84,7 +89,15 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
         log.info("replayed %s message %s ignored", inbound.channel, message_id)
         return Receipt(message_id, duplicate=True)
     log.info("stored %s message %s from %s", inbound.channel, message_id, mask_address(inbound.address))
-    return Receipt(message_id, duplicate=False)
+    return Receipt(message_id, duplicate=False, media_ids=tuple(media_ids))
+
+
+def _meta(inbound: InboundMessage) -> str | None:
+    """The message's extras as JSON, with the kinds of its files (what the flows see of them)."""
+    meta = dict(inbound.extra)
+    if inbound.media:
+        meta["media"] = [ref.kind for ref in inbound.media]
+    return json.dumps(meta) if meta else None
 
 
 def handle(runtime: Runtime, message_id: int) -> int:
@@ -149,7 +162,21 @@ def accept(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone
     receipt = store(runtime, inbound, address_kind)
     if not receipt.duplicate:
         queue_handling(runtime, receipt.message_id)
+        queue_media(runtime, receipt.media_ids)
     return receipt
+
+
+def queue_media(runtime: Runtime, media_ids: tuple[int, ...]) -> None:
+    """Queue the jobs that keep a stored message's files; on failure the sweeper's `media_sweep` queues them."""
+    if not media_ids or (runtime.web and failfast.REDIS.is_open()):
+        return
+    try:
+        for media_id in media_ids:
+            enqueue_media(runtime.redis, media_id)
+    except Exception as exc:  # noqa: BLE001 - the rows are stored: the sweep queues them later
+        if runtime.web:
+            failfast.REDIS.trip()
+        log.error("media of a stored message not queued (%s)", type(exc).__name__)
 
 
 def queue_handling(runtime: Runtime, message_id: int) -> None:
