@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bots.base import MediaRef
 from gateway.media.store import MediaStore, new_key
@@ -93,6 +93,12 @@ def kinds_by_alert(session: Session, alert_ids: Iterable[int]) -> dict[int, list
     for alert_id, kind in rows:
         found.setdefault(alert_id, []).append(kind)
     return found
+
+
+def kinds_of(alert) -> list[str]:
+    """The media kinds of one alert (what the API, the CLI and the observer see of its files)."""
+    session = object_session(alert)
+    return kinds_by_alert(session, [alert.id]).get(alert.id, []) if session is not None else []
 
 
 def describe(items: Iterable[MediaItem]) -> list[dict]:
