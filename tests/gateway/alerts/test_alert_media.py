@@ -9,7 +9,7 @@ from bots.base import MediaRef
 from gateway.models import Alert, MediaItem, Message
 from tests.chat import Chat
 
-LEADER = "+22371139685"  # Mamadou Dembélé, Konna (Kotaka), MOPTI, French (SMS: replies in GSM-7)
+LEADER = "+22371139685"  # Mamadou Dembélé, Konna (Kotaka), MOPTI, French
 VOICE = (MediaRef("voice", "AwACAgQAAxkBAAIBZvoice", "audio/ogg", 22841),)
 PHOTO = (MediaRef("photo", "AgACAgQAAxkBAAIBY2photoL", "image/jpeg", 98211),)
 
@@ -28,7 +28,7 @@ def test_voice_note_during_the_alert_joins_it_and_the_question_comes_again(runti
     chat.send("ALERTE")
     assert chat.send("1")[0].startswith("Quoi?")
     replies = chat.send("", media=VOICE)
-    assert replies[0] == "Fichier joint a l'alerte #1." and replies[1].startswith("Quoi?")
+    assert replies[0] == "Fichier joint à l'alerte #1." and replies[1].startswith("Quoi?")
     chat.send("2")
     chat.send("3")
     assert chat.send("Des hommes armés au marché")[0].startswith("Alerte #1 enregistr")
@@ -42,13 +42,13 @@ def test_photo_before_any_answer_starts_the_alert_it_joins(runtime, directory):
     chat = Chat(runtime, LEADER)
     chat.send("ALERTE")
     replies = chat.send("", media=PHOTO)
-    assert replies[0] == "Fichier joint a l'alerte #1." and replies[1].startswith("Alerte: o")
+    assert replies[0] == "Fichier joint à l'alerte #1." and replies[1].startswith("Alerte: o")
     assert linked(runtime) == [("photo", 1)]
 
 
 def test_captioned_photo_is_a_one_shot_alert_with_its_photo(runtime, directory):
     replies = Chat(runtime, LEADER).send("ALERTE 3 les jeunes bloquent la route", media=PHOTO)
-    assert replies == ["Alerte #1 enregistree, gravite 3. Merci, elle est transmise."]
+    assert replies == ["Alerte #1 enregistrée, gravité 3. Merci, elle est transmise."]
     assert linked(runtime) == [("photo", 1)]
 
 
