@@ -4,7 +4,6 @@ as its id."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bots import android_mms
 from bots.base import (
     MAX_ROW_ID,
     AddressKind,
@@ -23,8 +23,6 @@ from bots.base import (
     InboundMessage,
     InvalidRequest,
     MediaDownload,
-    MediaKind,
-    MediaRef,
     OutboundMessage,
     Route,
     SendOutcome,
@@ -34,7 +32,6 @@ from bots.base import (
     WebhookEvents,
     WebhookRequest,
     clean_text,
-    kind_of,
     read_json,
 )
 
@@ -99,14 +96,6 @@ def our_id(message_id: int, resend: int = 0) -> str:
     """The request id we give the phone for a message. It stays the same across our own retries (timeouts), so the
     phone's 409 stops a double send; only a resend after the phone itself failed gets a new one (`gw42r1`)."""
     return f"{ID_PREFIX}{message_id}" + (f"r{resend}" if resend else "")
-
-
-def _b64text(data: str) -> str:
-    """An MMS text part's base64, as text (empty when it is not base64 of UTF-8)."""
-    try:
-        return base64.b64decode(data, validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return ""
 
 
 _OUR_ID = re.compile(rf"^{ID_PREFIX}(\d{{1,18}})(?:r\d{{1,6}})?$")
@@ -211,7 +200,7 @@ class AndroidSmsChannel(Channel):
                 ),
             )
         if event in KEPT_EVENTS:
-            return AndroidEvent(event, inbound=KEPT_EVENTS[event](self, payload))
+            return AndroidEvent(event, inbound=KEPT_EVENTS[event](self._inbound, payload))
         return AndroidEvent(event)  # system:ping, app:started…: acknowledged and ignored
 
     def _inbound(self, payload: Mapping, event: str = "sms:received", prefix: str = "rx", **fields) -> InboundMessage:
@@ -227,44 +216,6 @@ class AndroidSmsChannel(Channel):
         identity = hashlib.sha256(clean_text(f"{message_id}|{sender}|{received_at}").encode()).hexdigest()[:40]
         fields.setdefault("text", clean_text(payload.get("message")))
         return InboundMessage(channel=self.code, provider_id=f"{prefix}-{identity}", address=sender, **fields)
-
-    def _mms_notice(self, payload: Mapping) -> InboundMessage:
-        """`mms:received`: the phone was told of an MMS it has not downloaded yet (no content). Kept as a silent
-        notice, so that an MMS the phone never manages to download still shows in the message log."""
-        count = payload.get("attachmentCount")
-        extra = {"mms_notice": str(count if isinstance(count, int) else "?")}
-        return self._inbound(payload, "mms:received", "mms", text=clean_text(payload.get("subject")), extra=extra)
-
-    def _mms(self, payload: Mapping) -> InboundMessage:
-        """`mms:downloaded`: the MMS's text (subject and body) and its files, inline as base64."""
-        attachments = payload.get("attachments")
-        if not isinstance(attachments, list):
-            raise InvalidEvent("mms:downloaded needs an attachments list")
-        media, text_parts = [], [clean_text(payload.get("subject")), clean_text(payload.get("body"))]
-        for part in attachments:
-            if not isinstance(part, dict):
-                raise InvalidEvent("an MMS attachment is not an object")
-            declared = clean_text(part.get("contentType"))[:100]
-            data = part.get("data")
-            if declared.startswith("text/plain") and isinstance(data, str):
-                text_parts.append(clean_text(_b64text(data)))  # the MMS's own text part, when the body is not set
-                continue
-            if declared == "application/smil":
-                continue  # the slide layout: no content of its own
-            if data is not None and not isinstance(data, str):
-                raise InvalidEvent("an MMS attachment's data is not base64 text")
-            size = part.get("size") if isinstance(part.get("size"), int) else None
-            media.append(MediaRef(kind_of(declared), f"part-{part.get('partId')}", declared, size, data))
-        text = "\n".join(dict.fromkeys(t for t in text_parts if t))  # a body repeated as its text part, once
-        return self._inbound(payload, "mms:downloaded", "mmsdl", text=text, media=tuple(media))
-
-    def _data_sms(self, payload: Mapping) -> InboundMessage:
-        """`sms:data-received`: a binary SMS (port-addressed). Its bytes are kept, never interpreted."""
-        data = payload.get("data")
-        if not isinstance(data, str):
-            raise InvalidEvent("sms:data-received needs base64 data")
-        media = (MediaRef(MediaKind.DATA, "data", "application/octet-stream", None, data),)
-        return self._inbound(payload, "sms:data-received", "data", text="", extra={"data_sms": "1"}, media=media)
 
     def fetch_media(self, ref: str, max_bytes: int) -> MediaDownload:
         """The phone sends files inline with the event: there is nothing to fetch."""
@@ -349,7 +300,7 @@ class AndroidSmsChannel(Channel):
 
 # Events from people, besides `sms:received`, and how each is read (data: event name → reader).
 KEPT_EVENTS = {
-    "mms:received": AndroidSmsChannel._mms_notice,
-    "mms:downloaded": AndroidSmsChannel._mms,
-    "sms:data-received": AndroidSmsChannel._data_sms,
+    "mms:received": android_mms.mms_notice,
+    "mms:downloaded": android_mms.mms_downloaded,
+    "sms:data-received": android_mms.data_sms,
 }
