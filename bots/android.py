@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bots import android_mms
 from bots.base import (
     MAX_ROW_ID,
     AddressKind,
     Channel,
     InboundMessage,
     InvalidRequest,
+    MediaDownload,
     OutboundMessage,
     Route,
     SendOutcome,
@@ -35,8 +37,18 @@ from bots.signing import signature_valid
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 15
-WEBHOOK_EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed")
-EVENTS_ROUTE = Route("/webhooks/android", "events")
+WEBHOOK_EVENTS = (
+    "sms:received",
+    "sms:sent",
+    "sms:delivered",
+    "sms:failed",
+    "sms:data-received",
+    "mms:received",
+    "mms:downloaded",
+)
+# MMS events carry their files inline (base64): the route takes more than the web's default cap. Carriers cap an
+# MMS at about 1 MB; 8 MiB leaves room for base64 and a generous phone.
+EVENTS_ROUTE = Route("/webhooks/android", "events", max_body_bytes=8 * 1024 * 1024)
 # The phone's events about our messages, mapped to our statuses (`sms:delivered` comes once per part).
 STATUS_EVENTS = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed", "sms:cancelled": "failed"}
 ID_PREFIX = "gw"
@@ -177,22 +189,27 @@ class AndroidSmsChannel(Channel):
                     error_code=("android:" + clean_text(payload.get("reason"))[:30]) if payload.get("reason") else None,
                 ),
             )
-        return AndroidEvent(event)  # system:ping, app:started, mms…: acknowledged and ignored
+        if event in KEPT_EVENTS:
+            return AndroidEvent(event, inbound=KEPT_EVENTS[event](self._inbound, payload))
+        return AndroidEvent(event)  # system:ping, app:started…: acknowledged and ignored
 
-    def _inbound(self, payload: Mapping) -> InboundMessage:
+    def _inbound(self, payload: Mapping, event: str = "sms:received", prefix: str = "rx", **fields) -> InboundMessage:
         sender_raw = payload.get("sender") or payload.get("phoneNumber")
         message_id, received_at = payload.get("messageId"), payload.get("receivedAt")
         if not sender_raw or not message_id or not received_at:
-            raise InvalidEvent("sms:received needs messageId, sender and receivedAt")
+            raise InvalidEvent(f"{event} needs messageId, sender and receivedAt")
         try:
             sender = self.config.normalise_phone(str(sender_raw))
         except ValueError:
             raise InvalidEvent("sender is not a phone number") from None
         # The app re-sends the same SMS with new envelope ids: the payload's own identity is what dedupes.
         identity = hashlib.sha256(clean_text(f"{message_id}|{sender}|{received_at}").encode()).hexdigest()[:40]
-        return InboundMessage(
-            channel=self.code, provider_id=f"rx-{identity}", address=sender, text=clean_text(payload.get("message"))
-        )
+        fields.setdefault("text", clean_text(payload.get("message")))
+        return InboundMessage(channel=self.code, provider_id=f"{prefix}-{identity}", address=sender, **fields)
+
+    def fetch_media(self, ref: str, max_bytes: int) -> MediaDownload:
+        """The phone sends files inline with the event: there is nothing to fetch."""
+        return MediaDownload(error="android:not_inline")
 
     def error_outcome(self, code: str | None) -> str | None:
         """The phone's reasons for a failed send: a lost signal or the OS limit is worth another try."""
@@ -269,3 +286,11 @@ class AndroidSmsChannel(Channel):
             response = client.get("/health")
             response.raise_for_status()
             return response.json()
+
+
+# Events from people, besides `sms:received`, and how each is read (data: event name → reader).
+KEPT_EVENTS = {
+    "mms:received": android_mms.mms_notice,
+    "mms:downloaded": android_mms.mms_downloaded,
+    "sms:data-received": android_mms.data_sms,
+}

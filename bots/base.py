@@ -39,6 +39,42 @@ class AddressKind(StrEnum):
     TELEGRAM = "telegram"  # Telegram user/chat id
 
 
+class MediaKind(StrEnum):
+    """What kind of file or shared thing a person sent with (or as) a message."""
+
+    PHOTO = "photo"
+    VOICE = "voice"  # a voice note recorded in the app
+    AUDIO = "audio"
+    VIDEO = "video"
+    VIDEO_NOTE = "video_note"  # Telegram's round video message
+    DOCUMENT = "document"
+    DATA = "data"  # a binary SMS (`sms:data-received`): bytes kept, never interpreted
+
+
+def kind_of(content_type: str) -> str:
+    """The media kind a declared content type suggests (MMS and the phone name types, not kinds)."""
+    major = content_type.partition("/")[0].lower()
+    return {"image": MediaKind.PHOTO, "audio": MediaKind.AUDIO, "video": MediaKind.VIDEO}.get(major, MediaKind.DOCUMENT)
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A file that came with an inbound message: where the provider keeps it (`ref`: a Telegram file_id, a Twilio
+    media URL) or, for a phone that sends it inline, its bytes as base64 (`data`). The declared type and size are
+    the provider's word only: the gateway checks the bytes themselves once it has them."""
+
+    kind: str  # a MediaKind
+    ref: str = ""
+    declared_type: str = ""
+    declared_size: int | None = None
+    data: str | None = field(default=None, repr=False)  # base64; JSON-ready so the spool can keep it
+
+    @classmethod
+    def from_dict(cls, raw: Mapping) -> MediaRef:
+        """Rebuild from `dataclasses.asdict` (the spool's records)."""
+        return cls(**{k: raw[k] for k in ("kind", "ref", "declared_type", "declared_size", "data") if k in raw})
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """A message from a person, channel-neutral, as the flows see it."""
@@ -50,6 +86,7 @@ class InboundMessage:
     received_at: datetime | None = None
     extra: Mapping[str, str] = field(default_factory=dict)  # e.g. a shared location, a button's data
     callback_id: str | None = None  # a pressed button the provider waits to see answered (Telegram callback query)
+    media: tuple[MediaRef, ...] = ()  # files that came with it (a photo, a voice note…), fetched later by a job
 
 
 class ButtonKind(StrEnum):
@@ -120,6 +157,15 @@ class SendResult:
 
 
 @dataclass(frozen=True)
+class MediaDownload:
+    """What became of fetching one file from a provider: its bytes, or why not (and whether to try again)."""
+
+    content: bytes | None = None
+    error: str | None = None  # e.g. `too_large`, `gone`, `telegram:NetworkError`
+    retry: bool = False  # transient: try again later
+
+
+@dataclass(frozen=True)
 class StatusUpdate:
     """A provider's delivery report about one of our outbound messages."""
 
@@ -143,6 +189,7 @@ class Route:
 
     path: str
     name: str
+    max_body_bytes: int | None = None  # a larger body than the web's default cap (files sent inline)
 
 
 @dataclass(frozen=True)
@@ -246,6 +293,11 @@ class Channel(ABC):
         """Delete a message from a chat (discreet contacts): SENT when deleted, FAILED when it cannot be (gone, too
         old), RETRY on a transient error. Channels that cannot delete (SMS) say so. Must not raise."""
         return SendResult(SendOutcome.FAILED, error_code="delete:not_supported")
+
+    def fetch_media(self, ref: str, max_bytes: int) -> MediaDownload:
+        """Download a file a person sent (`MediaRef.ref`), at most `max_bytes`; called by a worker, never by the web
+        process. Channels whose files come inline, or that carry none, say so. Must not raise."""
+        return MediaDownload(error="fetch:not_supported")
 
     def status_callback_url(self, message_id: int) -> str | None:
         """Where the provider should report delivery of this message, if the channel has delivery reports."""

@@ -1,5 +1,6 @@
-"""Telegram: updates in (`/webhooks/telegram` with a secret token, or long polling), Bot API calls out through
-python-telegram-bot's `Bot` — a fresh `Bot` and a short-lived event loop per call, as RQ jobs need."""
+"""Telegram: updates in (`/webhooks/telegram` with a secret token, or long polling; read by bots.telegram_updates),
+Bot API calls out through python-telegram-bot's `Bot` — a fresh `Bot` and a short-lived event loop per call, as RQ
+jobs need; files people sent fetched with getFile."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import asyncio
 import hmac
 import logging
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,7 +17,6 @@ from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
-    Update,
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
@@ -25,32 +24,26 @@ from bots.base import (
     AddressKind,
     ButtonKind,
     Channel,
-    InboundMessage,
-    InvalidRequest,
+    MediaDownload,
     OutboundMessage,
     Route,
     SendOutcome,
     SendResult,
     WebhookEvents,
     WebhookRequest,
-    clean_text,
     read_json,
-    valid_id,
 )
+from bots.downloads import download
+from bots.telegram_updates import InvalidUpdate, parse_update
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024  # a document's caption, as the Bot API limits it
 UPLOAD_TIMEOUT_FACTOR = 6  # a document takes longer to send than a text over a slow link
-ALLOWED_UPDATES = ("message", "callback_query")
 CALL_TIMEOUT_SECONDS = 10
 UPDATES_ROUTE = Route("/webhooks/telegram", "updates")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-class InvalidUpdate(InvalidRequest):
-    """An update that cannot be read; the message says why (for a 400)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,29 +56,6 @@ class TelegramConfig:
     timeout_seconds: float | None = None  # per call; None: CALL_TIMEOUT_SECONDS
 
 
-@dataclass(frozen=True)
-class TelegramUpdate:
-    """What the gateway takes from one Telegram update."""
-
-    update_id: int
-    handled: bool  # False for the kinds we acknowledge and ignore (edits, channel posts, membership…)
-    user_id: int | None = None
-    text: str = ""
-    callback_id: str | None = None
-    extra: Mapping = field(default_factory=dict)
-
-    def to_inbound(self) -> InboundMessage:
-        """The channel-neutral message (a button press is the same as typing its data)."""
-        return InboundMessage(
-            channel="telegram",
-            provider_id=str(self.update_id),
-            address=str(self.user_id),
-            text=self.text,
-            extra=self.extra,
-            callback_id=self.callback_id,
-        )
-
-
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Cut a long text into pieces Telegram accepts, at line or word breaks where possible."""
     pieces, rest = [], text
@@ -95,38 +65,6 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return pieces + [rest]
-
-
-def parse_update(data: object) -> TelegramUpdate:
-    """Read one update (as JSON-decoded); raises InvalidUpdate when it is not an update at all."""
-    if not isinstance(data, dict) or not valid_id(data.get("update_id")):
-        raise InvalidUpdate("not a Telegram update: update_id missing or not a positive integer")
-    try:
-        update = Update.de_json(data, None)
-    except Exception:  # noqa: BLE001 - PTB raises KeyError/TypeError on malformed objects
-        raise InvalidUpdate("malformed Telegram update") from None
-    if update.callback_query is not None:
-        query = update.callback_query
-        if not valid_id(query.from_user.id):
-            raise InvalidUpdate("callback_query.from.id is not a user id")
-        return TelegramUpdate(
-            update.update_id, True, query.from_user.id, clean_text(query.data), callback_id=clean_text(query.id)
-        )
-    message = update.message
-    if message is None or message.from_user is None or message.chat is None or message.chat.type != "private":
-        return TelegramUpdate(update.update_id, False)
-    if not valid_id(message.from_user.id):
-        raise InvalidUpdate("message.from.id is not a user id")
-    extra: dict = {}
-    if message.contact is not None:
-        extra = {"contact_phone": clean_text(message.contact.phone_number), "contact_user_id": message.contact.user_id}
-    elif message.location is not None:
-        try:
-            extra = {"latitude": float(message.location.latitude), "longitude": float(message.location.longitude)}
-        except (TypeError, ValueError):
-            raise InvalidUpdate("location is not a pair of numbers") from None
-    extra["chat_message_id"] = message.message_id  # what a discreet contact's chat clean-up deletes
-    return TelegramUpdate(update.update_id, True, message.from_user.id, clean_text(message.text), extra=extra)
 
 
 def _markup(message: OutboundMessage):
@@ -152,7 +90,8 @@ class TelegramChannel(Channel):
 
     def bot(self) -> Bot:
         """A new Bot on the configured API base (one per event loop)."""
-        return Bot(self.config.bot_token, base_url=f"{self.config.api_base_url}/bot")
+        base = self.config.api_base_url
+        return Bot(self.config.bot_token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
 
     def verify(self, request: WebhookRequest) -> bool:
         """True when the update carries our webhook secret (compared in constant time)."""
@@ -260,6 +199,27 @@ class TelegramChannel(Channel):
         except TelegramError as exc:  # timeouts, connection errors, 5xx
             return SendResult(SendOutcome.RETRY, error_code=f"telegram:{type(exc).__name__}")
         return SendResult(SendOutcome.SENT)
+
+    def fetch_media(self, ref: str, max_bytes: int) -> MediaDownload:
+        """getFile for the file_id, then the download (its URL holds the token: never logged). The Bot API serves
+        bots files of up to 20 MB; a larger one is refused before anything is read."""
+        try:
+            found = self.call("get_file", file_id=ref)
+        except RetryAfter:
+            return MediaDownload(error="telegram:429", retry=True)
+        except BadRequest as exc:  # BadRequest subclasses NetworkError: first
+            too_big = "too big" in str(exc).lower()
+            return MediaDownload(error="too_large" if too_big else "telegram:gone")
+        except (Forbidden, InvalidToken, ChatMigrated) as exc:
+            return MediaDownload(error=f"telegram:{type(exc).__name__}")
+        except TelegramError as exc:  # timeouts, connection errors, 5xx
+            return MediaDownload(error=f"telegram:{type(exc).__name__}", retry=True)
+        if found.file_size and found.file_size > max_bytes:
+            return MediaDownload(error="too_large")
+        if not found.file_path:
+            return MediaDownload(error="telegram:gone")
+        timeout = (self.config.timeout_seconds or CALL_TIMEOUT_SECONDS) * UPLOAD_TIMEOUT_FACTOR
+        return download(found.file_path, max_bytes, timeout=timeout, what="telegram")
 
     def answer_callback(self, callback_id: str) -> None:
         """Stop the pressed button's spinner."""

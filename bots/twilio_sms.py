@@ -26,6 +26,8 @@ from bots.base import (
     Channel,
     InboundMessage,
     InvalidRequest,
+    MediaDownload,
+    MediaRef,
     OutboundMessage,
     Route,
     SendOutcome,
@@ -35,7 +37,9 @@ from bots.base import (
     WebhookEvents,
     WebhookRequest,
     clean_text,
+    kind_of,
 )
+from bots.downloads import download
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ ERRORS: dict[str, dict] = {
 }
 SEND_TIMEOUT_SECONDS = 10
 REQUIRED_FIELDS = ("MessageSid", "AccountSid", "From")
+MAX_MMS_MEDIA = 10  # Twilio's own limit of files per MMS
 SID_FORMAT = re.compile(r"^[A-Za-z0-9]{2,64}$")
 ERROR_CODE_FORMAT = re.compile(r"^[0-9]{1,10}$")
 SMS_ROUTE = Route("/webhooks/twilio/sms", "sms")
@@ -170,7 +175,6 @@ class TwilioSmsChannel(Channel):
             sender = self.config.normalise_phone(form["From"])
         except ValueError:
             raise InvalidRequest("From is not a phone number") from None
-        # Photos are not fetched (they cost the sender and may identify them); that some came is noted.
         extra = {"num_media": form["NumMedia"]} if form.get("NumMedia", "0") not in ("", "0") else {}
         return InboundMessage(
             channel=self.code,
@@ -178,7 +182,30 @@ class TwilioSmsChannel(Channel):
             address=sender,
             text=clean_text(form.get("Body")),
             extra=extra,
+            media=self.parse_media(form),
         )
+
+    def parse_media(self, form: Mapping[str, str]) -> tuple[MediaRef, ...]:
+        """An MMS's files (`MediaUrl0`… with `MediaContentType0`…), fetched later by a job with our credentials."""
+        count = form.get("NumMedia", "0")
+        if not (count.isascii() and count.isdigit()):
+            raise InvalidRequest("NumMedia is not a number")
+        found = []
+        for index in range(min(int(count), MAX_MMS_MEDIA)):
+            url = form.get(f"MediaUrl{index}", "")
+            if not url.startswith(("https://", "http://")) or len(url) > 500:
+                raise InvalidRequest(f"MediaUrl{index} is missing or not a URL")
+            declared = clean_text(form.get(f"MediaContentType{index}"))[:100]
+            found.append(MediaRef(kind_of(declared), url, declared))
+        return tuple(found)
+
+    def fetch_media(self, ref: str, max_bytes: int) -> MediaDownload:
+        """GET the media URL with the account's credentials, only on Twilio's own API host (a URL elsewhere never
+        gets them)."""
+        if not ref.startswith(self.config.api_base_url.rstrip("/") + "/"):
+            return MediaDownload(error="twilio:foreign_url")
+        auth = (self.config.account_sid, self.config.auth_token)
+        return download(ref, max_bytes, auth=auth, timeout=SEND_TIMEOUT_SECONDS * 6, what="twilio")
 
     def parse_status(self, form: Mapping[str, str], message_id: int | None) -> StatusUpdate:
         """A delivery report from a verified status callback."""

@@ -9,6 +9,7 @@ caller's transaction.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from functools import cached_property
@@ -37,8 +38,11 @@ from gateway.pulse import answers as pulse_answers
 
 log = logging.getLogger(__name__)
 
-# Extras that carry something the sender shared on purpose (not provider bookkeeping such as NumMedia).
-SHARED_KEYS = frozenset({"latitude", "contact_phone"})
+# Extras that make an empty message something to keep as a report: a file (photo, voice note…) or a place.
+KEPT_KEYS = frozenset({"media", "latitude"})
+# Extras of provider notices that no person wrote (a binary SMS, an MMS the phone has not downloaded yet): stored,
+# shown in the message log, never answered.
+NOTICE_KEYS = frozenset({"data_sms", "mms_notice"})
 
 
 def route_message(session: Session, runtime: Runtime, message: Message, contact: Contact | None) -> None:
@@ -50,6 +54,8 @@ def route_message(session: Session, runtime: Runtime, message: Message, contact:
 
 
 def _route(session: Session, runtime: Runtime, message: Message, contact: Contact | None, check: LoopCheck) -> None:
+    if message.meta and NOTICE_KEYS & json.loads(message.meta).keys():
+        return  # a binary SMS or an MMS notice: kept with the message, nothing to answer, whoever sent it
     if contact is None:
         if runtime.channels.get(message.channel) and runtime.channels[message.channel].address_kind == "telegram":
             identify_telegram_user(session, runtime, message, check)
@@ -137,19 +143,24 @@ def _staff_command(turn: Turn) -> bool:
 
 
 def _nothing_to_say(turn: Turn) -> bool:
-    """No text: a location or contact card with no conversation to attach it to is stored silently; anything
-    else empty gets the help."""
-    if turn.inbound.text:
+    """No text: a file or a place goes on to be a report; anything else empty (a sticker, dice, a contact card)
+    gets the help."""
+    if turn.inbound.text or KEPT_KEYS & turn.inbound.meta.keys():
         return False
-    if not SHARED_KEYS & turn.inbound.meta.keys():
-        turn.inbound.reply("help")
+    turn.inbound.reply("help")
     return True
 
 
 def _report(turn: Turn) -> bool:
-    """Anything else from a registered contact is an untriaged report, never dropped."""
+    """Anything else from a registered contact is an untriaged report, never dropped (a shared place is its
+    location; a photo or voice note its media)."""
     inbound = turn.inbound
     report = loop_guard.report(inbound.session, inbound.contact, inbound.message, turn.check)
+    meta = inbound.meta
+    if "latitude" in meta and report.latitude is None:
+        report.latitude, report.longitude = float(meta["latitude"]), float(meta["longitude"])
+        if meta.get("venue") and not report.description:
+            report.description = meta["venue"]
     inbound.reply("report.received", ref=report.id)
     return True
 

@@ -7,7 +7,7 @@ import itertools
 
 from sqlalchemy import select
 
-from bots.base import InboundMessage
+from bots.base import InboundMessage, MediaRef
 from gateway.messaging.inbox import receive
 from gateway.models import Direction, Message
 
@@ -27,11 +27,13 @@ class Chat:
         with self.runtime.db.transaction() as session:
             return session.scalar(select(Message.id).order_by(Message.id.desc()).limit(1)) or 0
 
-    def send(self, text: str, provider_id: str | None = None) -> list[str]:
-        """Send one message; return the texts of the replies queued for this address since the last call."""
+    def send(self, text: str, provider_id: str | None = None, media: tuple[MediaRef, ...] = ()) -> list[str]:
+        """Send one message (with files, `media`); return the texts of the replies queued for this address since
+        the last call."""
         provider_id = provider_id or f"test-{next(_ids)}"
         kind = "telegram" if self.channel == "telegram" else "phone"
-        receive(self.runtime, InboundMessage(self.channel, provider_id, self.address, text), address_kind=kind)
+        inbound = InboundMessage(self.channel, provider_id, self.address, text, media=media)
+        receive(self.runtime, inbound, address_kind=kind)
         return self.replies()
 
     def replies(self) -> list[str]:

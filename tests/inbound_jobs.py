@@ -9,7 +9,7 @@ from __future__ import annotations
 from rq.serializers import JSONSerializer
 
 from workers.intake import move
-from workers.queues import QUEUE_URGENT, queue
+from workers.queues import QUEUE_BULK, QUEUE_URGENT, queue
 from workers.worker import PromptStopWorker
 
 
@@ -29,4 +29,21 @@ def handle_queued(runtime, reverse: bool = False) -> int:
         job = urgent.fetch_job(job_id)
         urgent.remove(job_id)
         worker.execute_job(job, urgent)
+    return len(job_ids)
+
+
+def media_job_ids(runtime) -> list[str]:
+    """Ids of the media jobs waiting on the bulk queue, oldest first."""
+    return [job_id for job_id in queue(runtime.redis, QUEUE_BULK).get_job_ids() if job_id.startswith("media-")]
+
+
+def run_media_jobs(runtime) -> int:
+    """Run every queued media job (fetch, check, keep) in this process, as `gateway worker` would; the number run."""
+    bulk = queue(runtime.redis, QUEUE_BULK)
+    worker = PromptStopWorker([bulk], connection=runtime.redis, serializer=JSONSerializer)
+    job_ids = media_job_ids(runtime)
+    for job_id in job_ids:
+        job = bulk.fetch_job(job_id)
+        bulk.remove(job_id)
+        worker.execute_job(job, bulk)
     return len(job_ids)

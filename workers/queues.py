@@ -81,6 +81,25 @@ def enqueue_handle(connection: redis.Redis, message_id: int, attempt: int = 0, d
                         **options)  # fmt: skip
 
 
+MEDIA_JOB_TIMEOUT = 180  # a 20 MB file over a slow link
+MEDIA_CRASH_RETRY = Retry(max=3, interval=[10, 60, 300])
+MEDIA_FUNC = "workers.media.fetch_media"
+
+
+def media_job_id(media_id: int, attempt: int = 0) -> str:
+    """Deterministic job id for keeping one media file (`attempt` > 0: a try after the provider failed)."""
+    return f"media-{media_id}{f'-{attempt}' if attempt else ''}"
+
+
+def enqueue_media(connection: redis.Redis, media_id: int, attempt: int = 0, delay: float = 0) -> bool:
+    """Queue the job that fetches, checks and keeps one media file; False when it is already pending. On the bulk
+    queue: a download must never hold up the handling of messages and the alerts' pages."""
+    options = dict(retry=MEDIA_CRASH_RETRY, failure_ttl=FAILURE_TTL, timeout=MEDIA_JOB_TIMEOUT)
+    when = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
+    return schedule_job(connection, QUEUE_BULK, media_job_id(media_id, attempt), when, MEDIA_FUNC, media_id, attempt,
+                        **options)  # fmt: skip
+
+
 PENDING_STATUSES = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED)
 
 

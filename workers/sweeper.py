@@ -13,6 +13,7 @@ from gateway.alerts.digests import remind_triage, send_digests
 from gateway.core.runtime import Runtime
 from gateway.directory import discreet
 from gateway.escalation import timers as escalation_timers
+from gateway.media.keeping import sweep as media_sweep
 from gateway.meetings import reminders as meeting_reminders
 from gateway.messaging.inbox import process_pending, replay_spool
 from gateway.messaging.lost_rows import SweepReport, requeue_lost
@@ -64,6 +65,7 @@ def sweep_once(runtime: Runtime) -> SweepReport | None:
     handled = process_pending(runtime, older_than_seconds=runtime.settings.outbox_stale_seconds)
     if handled:
         log.info("inbound sweep: %s stored message(s) handled late", handled)
+    media_sweep(runtime, older_than_seconds=runtime.settings.outbox_stale_seconds)
     daily_purge(runtime)  # last: a slow first purge never delays the sweeps above
     record_sweep(runtime.redis)  # only a sweep that went through to the end counts (`gateway status`, /metrics)
     return report

@@ -75,6 +75,9 @@ def continue_flow(inbound: Inbound, state: engine.State) -> None:
     if "latitude" in inbound.meta:
         attach_location(inbound, state)
         return
+    if "media" in inbound.meta and not inbound.text:
+        attach_media(inbound, state)
+        return
     turn = engine.answer(flow, state, inbound.text, flow_context(inbound.contact))
     new_state = turn.state
     alert = inbound.session.get(Alert, state.record_id) if state.record_id else None
@@ -109,6 +112,21 @@ def continue_flow(inbound: Inbound, state: engine.State) -> None:
         inbound.reply("alert.incomplete", ref=alert.id)
     else:
         inbound.reply("alert.abandoned")
+
+
+def attach_media(inbound: Inbound, state: engine.State) -> None:
+    """A photo or voice note without text during the alert flow joins the alert being written; the question
+    asked is asked again."""
+    alert = inbound.session.get(Alert, state.record_id) if state.record_id else None
+    if alert is None:
+        alert = records.new_alert(
+            inbound.session, inbound.contact, inbound.message.channel, AlertSource.GUIDED, status=AlertStatus.INCOMPLETE
+        )
+        state = replace(state, record_id=alert.id)
+    records.link(inbound.message, alert)
+    save_state(inbound, state)
+    inbound.reply("alert.media_saved", ref=alert.id)
+    inbound.send_replies(engine.reprompt(ALERT_FLOW, state, flow_context(inbound.contact)))
 
 
 def attach_location(inbound: Inbound, state: engine.State) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.media.records import kinds_of
 from gateway.models import Alert, AlertSource, AlertStatus, Contact, District, Message
 
 
@@ -96,6 +97,7 @@ def alert_as_dict(alert: Alert, with_reporter: bool = False) -> dict:
         "source": alert.source,
         "description": alert.description,
         "channel": alert.channel,
+        "media": kinds_of(alert),
         "created_at": alert.created_at.isoformat(),
         # When retention redacted the texts: why description and place are empty.
         "purged_at": alert.purged_at.isoformat() if alert.purged_at else None,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from bots.base import MediaKind
 from gateway.api import api
+
+MEDIA_KINDS = tuple(kind.value for kind in MediaKind)
 
 
 def _ref(name: str) -> dict:
@@ -71,6 +74,11 @@ SCHEMAS = {
             "acknowledged_at": TIMESTAMP,
             "resolved_at": TIMESTAMP,
             "description": {"type": ["string", "null"], "description": "always null for an observer"},
+            "media": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(MEDIA_KINDS)},
+                "description": "kinds of the files sent with it (photo, voice…); the files are in the console",
+            },
         },
     },
     "Event": {

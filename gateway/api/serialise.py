@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.media.records import kinds_of
 from gateway.models import (
     Alert,
     AlertUpdate,
@@ -51,6 +52,7 @@ def alert_object(alert: Alert, escalation: Escalation | None, scope: Scope) -> d
         "acknowledged_at": _iso(escalation.acknowledged_at) if escalation else None,
         "resolved_at": _iso(escalation.resolved_at) if escalation else None,
         "description": alert.description if scope.reads_bodies else None,
+        "media": kinds_of(alert),  # kinds only (photo, voice…), for every role: the files are the console's
     }
 
 

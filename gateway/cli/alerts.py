@@ -25,7 +25,7 @@ class UsageError(click.ClickException):
     exit_code = 2
 
 
-LIST_COLUMNS = ("ref", "created_at", "district", "commune", "category", "severity", "status", "description")
+LIST_COLUMNS = ("ref", "created_at", "district", "commune", "category", "severity", "status", "media", "description")
 
 
 @click.group()
@@ -49,6 +49,8 @@ def list_command(district: str | None, status: str | None, fmt: str) -> None:
         rows = [alert_as_dict(a) for a in list_alerts(session, district, status)]
     for row in rows:
         row["created_at"] = row["created_at"][:16].replace("T", " ")
+        if fmt == "table":
+            row["media"] = ",".join(row["media"])
     emit(rows, LIST_COLUMNS, fmt, empty="no alerts")
 
 

@@ -9,7 +9,8 @@ import time
 import click
 from telegram.error import TelegramError
 
-from bots.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
+from bots.telegram import TelegramChannel
+from bots.telegram_updates import ALLOWED_UPDATES, parse_update
 from gateway.cli import audit_cli, cli_settings, open_database
 from gateway.core.config import Settings
 from gateway.core.runtime import build_runtime, set_process_runtime

@@ -120,6 +120,7 @@ def register(app) -> None:
         deliveries,
         desk,
         health_panel,
+        media,
         meetings,
         meetings_export,
         meetings_forms,

@@ -15,6 +15,7 @@ from gateway.alerts import status as statuses
 from gateway.alerts.desk import MAX_NOTE, MAX_REASON, MAX_REPLY, DeskRefusal, reveal
 from gateway.alerts.status import Action
 from gateway.console import console, login_required, runtime
+from gateway.console.media import media_context
 from gateway.console.texts import t
 from gateway.escalation.ladder import timeline
 from gateway.models import (
@@ -185,6 +186,7 @@ def page_context(session: Session, scope: Scope, alert: Alert) -> dict:
             "has_reporter": reporter is not None,
         },
         "messages": _messages(session, alert, scope),
+        "media": media_context(session, alert, scope),
         "ladder": _ladder(session, alert, scope),
         "updates": _updates(session, alert, scope),
         "actions": _actions(session, alert, scope),

@@ -91,6 +91,7 @@ class Settings:
     bulletin_weekly: bool = True
     proxy_hops: int = 1  # reverse proxies in front of the web process whose X-Forwarded-* are trusted; 0: none
     metrics_token: str | None = field(default=None, repr=False)  # bearer token of /metrics; None: loopback only
+    media_max_bytes: int = 20 * 1024 * 1024  # MEDIA_MAX_BYTES: larger files are not kept (Telegram's bot limit)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -312,7 +313,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sms_segment_cost=_segment_cost(get("SMS_SEGMENT_COST")),
         pulse_min_answers=_int(env, "PULSE_MIN_ANSWERS", 3, minimum=1),
         metrics_token=get("METRICS_TOKEN"),
+        media_max_bytes=_int(env, "MEDIA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
     )
+    if get("MEDIA_STORE_URL"):
+        raise ConfigError(
+            "MEDIA_STORE_URL (an S3-compatible store) is not supported yet: unset it to keep media files "
+            "in the instance folder"
+        )
     try:
         schedule = parse_pulse(get("PULSE_EVERY"), get("PULSE_AT"), settings.quiet_hours)
     except ValueError as exc:

@@ -22,6 +22,7 @@ from typing import TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from bots.base import InboundMessage
 from bots.callgate import CODE as CALLGATE
@@ -31,9 +32,12 @@ from gateway.core import failfast
 from gateway.core.privacy import mask_address
 from gateway.core.runtime import Runtime
 from gateway.directory import discreet
+from gateway.media.records import add_items
+from gateway.media.store import media_store
 from gateway.messaging import spool
 from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
 from workers import intake
+from workers.queues import enqueue_media
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,6 +49,7 @@ class Receipt:
 
     message_id: int
     duplicate: bool
+    media_ids: tuple[int, ...] = ()  # the files to fetch once the message is committed
 
 
 def find_contact(session, channel_kind: str, address: str) -> Contact | None:
@@ -67,7 +72,8 @@ def _insert_once(dialect: str):
 
 
 def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone") -> Receipt:
-    """Store an inbound message once per provider id; a replay returns the first one's id.
+    """Store an inbound message once per provider id (with a row per file it carries); a replay returns the first
+    one's id.
 
     The webhook's whole database work: one Core statement, deduplicated by the unique (channel, provider_id) key
     (the ORM and an IntegrityError round trip cost three times as much). The sender is looked up in the directory
@@ -80,7 +86,7 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
         "address": inbound.address,
         "provider_id": inbound.provider_id,
         "body": inbound.text,
-        "meta": json.dumps(dict(inbound.extra)) if inbound.extra else None,
+        "meta": _meta(inbound),
         "status": MessageStatus.RECEIVED.value,
         "priority": "urgent",
         "kind": "inbound",
@@ -89,6 +95,7 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
         "created_at": now,
         "updated_at": now,
     }
+    media_ids: list[int] = []
     engine = runtime.db.engine
     with engine.begin() as connection:
         message_id = connection.execute(_insert_once(engine.dialect.name), row).scalar()
@@ -97,13 +104,25 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
             message_id = connection.scalar(
                 select(Message.id).where(Message.channel == inbound.channel, Message.provider_id == inbound.provider_id)
             )
+        elif inbound.media:  # in the same transaction: a message is never kept without its files' rows
+            with Session(bind=connection) as session:
+                store_ = media_store(runtime.settings)
+                media_ids = add_items(session, message_id, inbound.media, store_, runtime.settings.media_max_bytes)
     if message_id is None:  # a conflict, yet no row: let the caller answer 5xx so the provider retries
         raise RuntimeError(f"{inbound.channel} message neither stored nor found")
     if duplicate:
         log.info("replayed %s message %s ignored", inbound.channel, message_id)
     else:
         log.info("stored %s message %s from %s", inbound.channel, message_id, mask_address(inbound.address))
-    return Receipt(message_id, duplicate=duplicate)
+    return Receipt(message_id, duplicate=duplicate, media_ids=tuple(media_ids))
+
+
+def _meta(inbound: InboundMessage) -> str | None:
+    """The message's extras as JSON, with the kinds of its files (what the flows see of them)."""
+    meta = dict(inbound.extra)
+    if inbound.media:
+        meta["media"] = [ref.kind for ref in inbound.media]
+    return json.dumps(meta) if meta else None
 
 
 def handle(runtime: Runtime, message_id: int) -> int:
@@ -171,7 +190,21 @@ def accept(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone
     receipt = store(runtime, inbound, address_kind)
     if not receipt.duplicate:
         queue_handling(runtime, receipt.message_id)
+        queue_media(runtime, receipt.media_ids)
     return receipt
+
+
+def queue_media(runtime: Runtime, media_ids: tuple[int, ...]) -> None:
+    """Queue the jobs that keep a stored message's files; on failure the sweeper's `media_sweep` queues them."""
+    if not media_ids or (runtime.web and failfast.REDIS.is_open()):
+        return
+    try:
+        for media_id in media_ids:
+            enqueue_media(runtime.redis, media_id)
+    except Exception as exc:  # noqa: BLE001 - the rows are stored: the sweep queues them later
+        if runtime.web:
+            failfast.REDIS.trip()
+        log.error("media of a stored message not queued (%s)", type(exc).__name__)
 
 
 def queue_handling(runtime: Runtime, message_id: int) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from bots.base import InboundMessage
+from bots.base import InboundMessage, MediaRef
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def replay(runtime, accept: Callable[..., object]) -> int:
                 try:
                     record = json.loads(line)
                     kind = record.pop("address_kind")
+                    record["media"] = tuple(MediaRef.from_dict(m) for m in record.get("media") or ())
                     inbound = InboundMessage(**record)
                 except (ValueError, TypeError, KeyError):
                     _quarantine(folder, line)  # torn by a crash: kept aside for a person, never blocks the rest

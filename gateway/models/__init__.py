@@ -6,6 +6,7 @@ from gateway.models.base import NAMING, Base, UTCDateTime, utcnow
 from gateway.models.broadcasts import Broadcast, BroadcastKind
 from gateway.models.directory import Contact, District, Language, PreferredChannel, Role
 from gateway.models.escalation import Escalation, EscalationStatus, Notification
+from gateway.models.media import MediaItem, MediaStatus
 from gateway.models.meetings import Invitation, Meeting, MeetingReminder, MeetingStatus
 from gateway.models.messages import (
     FALLBACK_KINDS,
@@ -53,6 +54,8 @@ __all__ = [
     "Followup",
     "Invitation",
     "Language",
+    "MediaItem",
+    "MediaStatus",
     "Meeting",
     "MeetingReminder",
     "MeetingStatus",

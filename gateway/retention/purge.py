@@ -1,7 +1,8 @@
 """Retention: old message bodies, alert texts and unknown senders' numbers redacted in place, statistics kept.
 
 What goes (DESIGN: `RETENTION_DAYS`, `UNKNOWN_RETENTION_DAYS`): bodies, `meta` and `buttons` of messages in and out,
-alert descriptions, places and coordinates, follow-up values and escalation resolution notes. What stays:
+alert descriptions, places and coordinates, follow-up values, escalation resolution notes, and the files of the
+messages whose bodies go (photos, voice notes: gateway.media). What stays:
 references, dates, district, commune, village, category, severity, statuses, who was paged — so counts survive.
 Messages from or to numbers outside the directory (and the reports they made) go sooner, their number masked.
 Conversation state needs nothing here: it lives in Redis and expires after CONVERSATION_TTL_SECONDS."""
@@ -19,7 +20,18 @@ from gateway.core.audit import record
 from gateway.core.config import Settings
 from gateway.core.db import Database
 from gateway.core.privacy import mask_address
-from gateway.models import Alert, AlertUpdate, Direction, Escalation, Message, MessageStatus, utcnow
+from gateway.media.store import media_store
+from gateway.models import (
+    Alert,
+    AlertUpdate,
+    Direction,
+    Escalation,
+    MediaItem,
+    MediaStatus,
+    Message,
+    MessageStatus,
+    utcnow,
+)
 
 PURGE_BATCH = 500
 # The kinds counted, in the order they are printed.
@@ -143,10 +155,27 @@ def _redact_notes(session: Session, ids: list[int], now: datetime) -> int:
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
-def purge_media(session: Session, c: Cutoffs, dry_run: bool) -> int:
-    """Media older than the cutoffs. Hook: the gateway stores no media yet; the issue that adds media purges its
-    files and rows here (same cutoffs, same idempotence), and the count is reported as `media`."""
-    return 0
+def purge_media(session: Session, c: Cutoffs, dry_run: bool) -> tuple[int, list[str]]:
+    """Media go with their message's body: the items of messages purged (or due) not purged yet are marked purged
+    (provider reference dropped); their number and the storage keys whose files the caller removes after commit."""
+    message_gone = or_(Message.purged_at.is_not(None), _messages_due(c, True), _messages_due(c, False))
+    query = (
+        select(MediaItem.id, MediaItem.storage_key)
+        .join(Message, Message.id == MediaItem.message_id)
+        .where(MediaItem.status != MediaStatus.PURGED, message_gone)
+    )
+    rows = session.execute(query).all()
+    if dry_run or not rows:
+        return len(rows), []
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), PURGE_BATCH):
+        stmt = (
+            update(MediaItem)
+            .where(MediaItem.id.in_(ids[start : start + PURGE_BATCH]))
+            .values(status=MediaStatus.PURGED, provider_ref=None)
+        )
+        session.execute(stmt.execution_options(synchronize_session=False))
+    return len(rows), [row.storage_key for row in rows]
 
 
 def _plan(c: Cutoffs):
@@ -192,7 +221,10 @@ def purge(
                 report.counts[kind] += redact(session, ids, now)
             batches += 1
     with db.transaction() as session:
-        report.counts["media"] = purge_media(session, report.cutoffs, dry_run)
+        report.counts["media"], keys = purge_media(session, report.cutoffs, dry_run)
+    store = media_store(settings)  # after the commit: a file is never gone while its row still shows it
+    for key in keys:
+        store.delete(key)
     return report
 
 

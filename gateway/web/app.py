@@ -83,10 +83,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         """413 for any body over the limit, before a view reads it."""
         # MAX_CONTENT_LENGTH alone only applies when a view reads the body; refuse early on every route. A view
         # that takes files (the directory CSV upload) says how much it takes with a `max_body_bytes` attribute.
-        limit = getattr(app.view_functions.get(request.endpoint), "max_body_bytes", MAX_REQUEST_BYTES)
-        if limit != MAX_REQUEST_BYTES and not session.get("uid"):
+        view = app.view_functions.get(request.endpoint)
+        limit = getattr(view, "max_body_bytes", MAX_REQUEST_BYTES)
+        if limit != MAX_REQUEST_BYTES and not getattr(view, "signed_webhook", False) and not session.get("uid"):
             # Only a signed-in browser may send that much: the console's CSRF check parses a form before any view
-            # looks at the login, and a stranger must not get 10 MB parsed. (Webhooks never open the session.)
+            # looks at the login, and a stranger must not get 10 MB parsed. (Webhooks never open the session; one that
+            # takes files inline is never parsed before its signature over the raw bytes is checked.)
             limit = MAX_REQUEST_BYTES
         if limit != MAX_REQUEST_BYTES:
             request.max_content_length = limit  # also stops a chunked body without Content-Length

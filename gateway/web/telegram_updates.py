@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bots.base import InboundMessage
-from bots.telegram import TelegramUpdate
+from bots.telegram_updates import TelegramUpdate
 from gateway.core import failfast
 from gateway.core.runtime import Runtime
 from gateway.messaging.inbox import receive_or_spool

@@ -35,7 +35,16 @@ USER, PASSWORD, SIGNING_KEY = "sms", "pW4-kq9Zt2", "Hk7mQ2xz"
 DEVICE_ID, USER_AGENT = "fK3x9QmZ2pL7vR1s", "me.capcom.smsgateway/1.68.0"
 WEBHOOK_PATH = "/webhooks/android"
 CAP_PER_MINUTE = 30  # Android's SmsUsageMonitor: SMS parts per app per 60 s
-EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms:failed", "system:ping")
+EVENTS = (
+    "sms:received",
+    "sms:data-received",
+    "sms:sent",
+    "sms:delivered",
+    "sms:failed",
+    "system:ping",
+    "mms:received",
+    "mms:downloaded",
+)
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _CONTENT = ("textMessage", "dataMessage", "message")
 _NANO = string.ascii_letters + string.digits + "_-"
@@ -197,6 +206,35 @@ class FakePhone:
             for url in urls:
                 self.deliver(self.route_to or url, self.envelope("sms:received", dict(payload)))
         return 202, None
+
+    def inject_mms(
+        self, target, sender: str, body: str, attachments: list[tuple[str, bytes]], received_at: datetime | None = None
+    ) -> tuple[Delivery, Delivery]:
+        """An MMS arrives: `mms:received` (the notice, no content), then once downloaded `mms:downloaded` with the
+        text and each attachment inline as base64 (after a SMIL layout part, as phones send them)."""
+        when = iso(received_at)
+        message_id = f"{zlib.crc32(f'{sender}|{when}|mms|{body}'.encode()):08x}"
+        size = sum(len(content) for _, content in attachments)
+        notice = {"messageId": message_id, "phoneNumber": sender, "simNumber": 1, "transactionId": f"T{message_id}"}
+        notice |= {"subject": None, "attachmentCount": len(attachments), "size": size, "receivedAt": when}
+        first = self.deliver(target, self.envelope("mms:received", notice))[-1]
+        smil = ("application/smil", b"<smil><body><par><img region='Image'/></par></body></smil>")
+        parts = [
+            {"partId": index + 1, "contentType": kind, "name": None, "size": len(content),
+             "data": base64.b64encode(content).decode()}
+            for index, (kind, content) in enumerate([smil, *attachments])
+        ]  # fmt: skip
+        payload = {"messageId": message_id, "sender": sender, "phoneNumber": sender, "recipient": None}
+        payload |= {"simNumber": 1, "body": body, "subject": None, "attachments": parts, "receivedAt": when}
+        return first, self.deliver(target, self.envelope("mms:downloaded", payload))[-1]
+
+    def inject_data(self, target, sender: str, data: bytes, received_at: datetime | None = None) -> Delivery:
+        """A binary (port-addressed) SMS arrives: `sms:data-received` with the bytes as base64."""
+        when = iso(received_at)
+        encoded = base64.b64encode(data).decode()
+        message_id = f"{zlib.crc32(f'{sender}|{when}|data|{encoded}'.encode()):08x}"
+        payload = {"messageId": message_id, "phoneNumber": sender, "simNumber": 1, "data": encoded, "receivedAt": when}
+        return self.deliver(target, self.envelope("sms:data-received", payload))[-1]
 
     def redeliver(self, target, delivery: Delivery, **kw) -> Delivery:
         """The app's duplicate bug: the same payload again in a new envelope (new id), signed anew."""

@@ -1,7 +1,8 @@
 """A fake Telegram Bot API: a real HTTP server on 127.0.0.1 that python-telegram-bot's own `Bot` talks to.
 
 It serves `POST /bot<TOKEN>/<method>` (form-encoded, lists and objects as JSON strings) for getMe, sendMessage,
-sendDocument (multipart, the file recorded with the call), deleteMessage, answerCallbackQuery, setWebhook,
+sendDocument (multipart, the file recorded with the call), getFile (with `GET /file/bot<TOKEN>/<path>` serving
+the files added with `add_file`), deleteMessage, answerCallbackQuery, setWebhook,
 deleteWebhook, getWebhookInfo and getUpdates, records every call,
 and answers `{"ok": true, "result": …}` unless a per-method script says otherwise. A wrong token gets Telegram's
 401 without using up the script. It also builds the updates Telegram would push, from
@@ -145,6 +146,8 @@ class FakeTelegram:
         self._updates: list[dict] = []
         self._message_ids = itertools.count(1)
         self.deleted: set[tuple[int, int]] = set()  # (chat_id, message_id) removed by deleteMessage
+        self.files: dict[str, bytes] = {}  # file_id → content, served by getFile and the file download
+        self.downloads: list[str] = []  # the file paths downloaded, in order
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> FakeTelegram:
@@ -175,6 +178,11 @@ class FakeTelegram:
         """Queue canned answers for the next calls of `method`, in order; after them, the normal answer."""
         with self._lock:
             self._scripts[method].extend(responses)
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """A file a user sent, as Telegram keeps it: getFile finds it, its path serves the bytes."""
+        with self._lock:
+            self.files[file_id] = content
 
     def queue_updates(self, *updates: dict) -> None:
         """Updates waiting for getUpdates, in order."""
@@ -250,6 +258,12 @@ class FakeTelegram:
                     return message_not_found().status, dict(message_not_found().body)
                 self.deleted.add(key)
             return 200, {"ok": True, "result": True}
+        if method == "getFile":
+            file_id = params.get("file_id", "")
+            if file_id not in self.files:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            found = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(self.files[file_id])}
+            return 200, {"ok": True, "result": {**found, "file_path": f"media/{file_id}"}}
         if method == "answerCallbackQuery":
             return 200, {"ok": True, "result": True}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
@@ -290,6 +304,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client timed out and went away
             self.close_connection = True
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        """A file download, `/file/bot<TOKEN>/media/<file_id>`; 404 for a wrong token or an unknown file."""
+        owner, prefix = self.owner, f"/file/bot{self.owner.token}/media/"
+        content = owner.files.get(self.path[len(prefix) :]) if self.path.startswith(prefix) else None
+        if content is not None:
+            with owner._lock:
+                owner.downloads.append(self.path[len(prefix) :])
+        self.send_response(200 if content is not None else 404)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(content or b"")))
+        self.end_headers()
+        self.wfile.write(content or b"")
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
         """Keep the test output quiet."""

@@ -155,6 +155,8 @@ class FakeTwilio:
         self._script: deque[tuple[str | None, Canned]] = deque()
         self._requests: list[Recorded] = []
         self._server: ThreadingHTTPServer | None = None
+        self.media: dict[str, tuple[str, bytes]] = {}  # media path → (content type, bytes), served with our auth
+        self.media_failures: deque[int] = deque()  # statuses the next media GETs answer instead (503…)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -192,6 +194,13 @@ class FakeTwilio:
             "TWILIO_API_BASE_URL": self.url,
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         }
+
+    def add_media(self, content: bytes, content_type: str) -> str:
+        """An MMS file as Twilio keeps it; its URL, as the inbound webhook's `MediaUrl0` carries it."""
+        path = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{new_sid('MM')}/Media/{new_sid('ME')}"
+        with self._lock:
+            self.media[path] = (content_type, content)
+        return self.url + path
 
     # --- script and record ---------------------------------------------------------------------------------
 
@@ -258,8 +267,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(canned.status, body, canned.headers)
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
-        """Fetch the account (the credentials check); nothing else is served."""
+        """Fetch the account (the credentials check), or an MMS file (with the account's credentials only)."""
         owner = self.owner
+        if self.path in owner.media:
+            self._media()
+            return
         match = _ACCOUNT_PATH.match(self.path)
         auth_ok = owner._auth_ok(self.headers.get("Authorization"))
         if not auth_ok or (match and match["account"] != owner.account_sid):
@@ -271,6 +283,20 @@ class _Handler(BaseHTTPRequestHandler):
             canned = Canned(200, body, {})
         owner._record(Recorded("GET", self.path, {}, auth_ok, canned.status, None))
         self._answer(canned.status, canned.body, canned.headers)
+
+    def _media(self) -> None:
+        owner = self.owner
+        auth_ok = owner._auth_ok(self.headers.get("Authorization"))
+        with owner._lock:
+            failure = owner.media_failures.popleft() if auth_ok and owner.media_failures else None
+        status = 401 if not auth_ok else failure or 200
+        owner._record(Recorded("GET", self.path, {}, auth_ok, status, None))
+        content_type, content = owner.media[self.path] if status == 200 else ("text/plain", b"")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
     def _answer(self, status: int, body: Mapping, headers: Mapping[str, str]) -> None:
         data = json.dumps(body).encode()

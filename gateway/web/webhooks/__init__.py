@@ -95,6 +95,8 @@ def _view(code: str, route: Route) -> Callable:
 
     view.__doc__ = f"POST {route.path}: the {code} channel's webhook."
     view.metric_labels = (code, route.name)
+    if route.max_body_bytes:
+        view.max_body_bytes, view.signed_webhook = route.max_body_bytes, True
     return view
 
 

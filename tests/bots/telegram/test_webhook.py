@@ -109,12 +109,11 @@ CASES = [
          expected_reason="nested too deeply", **BAD),
     Case("oversized update", "text", body=b'{"update_id": 1, "x": "' + b"x" * 70_000 + b'"}',
          expected_status=413, expected_reason="64 KiB", **NOTHING),
-    Case("edited message is ignored", "edited_message", **NOTHING),
+    # Every kind of message (edits, locations, photos, voice notes…): tests/bots/telegram/test_message_types.py.
     Case("channel post is ignored", "channel_post", **NOTHING),
     Case("bot blocked (my_chat_member) is ignored", "my_chat_member_blocked", **NOTHING),
     Case("group message is ignored", "group_message", **NOTHING),
     Case("button press is stored as its data", "callback_query", expected_text="2", expected_replies=RECEIVED),
-    Case("location outside a conversation is kept, unanswered", "location", expected_text=""),
 ]  # fmt: skip
 
 

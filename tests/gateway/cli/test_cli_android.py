@@ -1,5 +1,5 @@
 """`gateway android register-webhooks|status` as an administrator runs them, against the fake phone: what the phone
-is told (four webhooks under fixed ids, idempotent), what the status shows, and one clear line when something is off.
+is told (seven webhooks under fixed ids, idempotent), what the status shows, and one clear line when something is off.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ EXPECTED_HOOKS = {
     "gateway-sms-sent": "sms:sent",
     "gateway-sms-delivered": "sms:delivered",
     "gateway-sms-failed": "sms:failed",
+    "gateway-sms-data-received": "sms:data-received",  # what a person sends besides SMS (docs/media.md)
+    "gateway-mms-received": "mms:received",
+    "gateway-mms-downloaded": "mms:downloaded",
 }
 
 
@@ -59,20 +62,20 @@ def hooks(fake) -> dict[str, tuple[str, str]]:
     return {h["id"]: (h["event"], h["url"]) for h in fake.webhooks.values()}
 
 
-def test_register_webhooks_puts_four_fixed_ids_on_the_phone(run, fake_phone):
+def test_register_webhooks_puts_seven_fixed_ids_on_the_phone(run, fake_phone):
     result = run("android", "register-webhooks")
     assert result.exit_code == 0, result.output
     assert WEBHOOK_URL in result.output
     assert hooks(fake_phone) == {hook_id: (event, WEBHOOK_URL) for hook_id, event in EXPECTED_HOOKS.items()}
     posts = [r for r in fake_phone.requests if r.path == "/webhooks"]
-    assert [(r.method, r.auth_ok, r.answered) for r in posts] == [("POST", True, 201)] * 4
+    assert [(r.method, r.auth_ok, r.answered) for r in posts] == [("POST", True, 201)] * len(EXPECTED_HOOKS)
 
 
-def test_register_webhooks_twice_still_leaves_four(run, fake_phone):
+def test_register_webhooks_twice_still_leaves_seven(run, fake_phone):
     assert run("android", "register-webhooks").exit_code == 0
     result = run("android", "register-webhooks")
     assert result.exit_code == 0, result.output
-    assert len(fake_phone.webhooks) == 4 and set(fake_phone.webhooks) == set(EXPECTED_HOOKS)
+    assert len(fake_phone.webhooks) == 7 and set(fake_phone.webhooks) == set(EXPECTED_HOOKS)
 
 
 def test_register_webhooks_replaces_an_old_url(run, fake_phone):

@@ -60,7 +60,7 @@ def test_set_webhook_points_telegram_at_the_public_url(run, fake_telegram):
     [call] = fake_telegram.calls
     assert (call.method, call.token_ok) == ("setWebhook", True)
     assert call.params["url"] == WEBHOOK_URL and call.params["secret_token"] == SECRET
-    assert call.json("allowed_updates") == ["message", "callback_query"]
+    assert call.json("allowed_updates") == ["message", "edited_message", "callback_query"]
     assert fake_telegram.webhook_url == WEBHOOK_URL
 
 
@@ -114,7 +114,7 @@ def test_poll_once_feeds_updates_to_the_pipeline_once(run, fake_telegram, runtim
     assert result.exit_code == 0, result.output
     [poll, confirm] = fake_telegram.calls_to("getUpdates")
     assert float(poll.params.get("timeout", 0)) == 0, "--once must not long-poll"
-    assert poll.json("allowed_updates") == ["message", "callback_query"]
+    assert poll.json("allowed_updates") == ["message", "edited_message", "callback_query"]
     assert int(confirm.params["offset"]) == update["update_id"] + 1, "what was handled is confirmed to Telegram"
     assert handle_queued(runtime) == 1, "stored once, handled by one job"
 
