@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, func, update
+from sqlalchemy import update
 
 from bots.base import Button, OutboundMessage, SendOutcome, SendResult
 from gateway.core.db import on_commit
@@ -26,11 +26,12 @@ from gateway.messaging.delivery import mark_unreachable
 from gateway.messaging.documents import document_of
 from gateway.messaging.outbox import fall_back_to_sms
 from gateway.messaging.sms_text import count_segments
-from gateway.models import STATUS_RANK, Contact, Message, MessageStatus, Priority, utcnow
+from gateway.models import Contact, Message, MessageStatus, Priority, utcnow
 from gateway.observability.metrics import count_send
 from workers import pacing
 from workers.queues import QUEUE_URGENT, QUEUES, SEND_JOB_TIMEOUT, enqueue_batch, enqueue_send, queue
 from workers.schedule import backoff_seconds
+from workers.send_rows import ClaimedRow, claim_row, record_sent_row
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +39,12 @@ log = logging.getLogger(__name__)
 EARLY_START_SECONDS = 2.0
 
 
-def claim(runtime: Runtime, message_id: int) -> Message | None:
+def claim(runtime: Runtime, message_id: int) -> ClaimedRow | None:
     """Atomically move a due `queued` row to `sending` and return it (one statement); None if someone else has
     it or it is not due. A row due within `EARLY_START_SECONDS` is claimed, then waited for."""
     now = utcnow()
-    almost_due = now + timedelta(seconds=EARLY_START_SECONDS)
-    with runtime.db.transaction() as session:
-        message = session.scalars(
-            update(Message)
-            .where(Message.id == message_id, Message.status == MessageStatus.QUEUED)
-            .where((Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= almost_due))
-            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
-            .returning(Message),
-            execution_options={"synchronize_session": False},
-        ).one_or_none()
+    with runtime.db.engine.begin() as connection:
+        message = claim_row(connection, message_id, now, now + timedelta(seconds=EARLY_START_SECONDS))
     if message is not None and message.next_attempt_at is not None:
         # Never send before a provider's Retry-After or the end of the quiet hours, even by a second.
         early = (message.next_attempt_at - utcnow()).total_seconds()
@@ -132,7 +125,7 @@ class PaceGrant:
             pacing.settle(runtime.redis, self.channel, self.member, self.segments, self.limit)
 
 
-def pace(runtime: Runtime, channel, message: Message) -> PaceGrant:
+def pace(runtime: Runtime, channel, message: ClaimedRow) -> PaceGrant:
     """Ask the channel's per-minute segment budget for this message (always granted on unpaced channels)."""
     rate = getattr(channel, "segments_per_minute", None)
     if not rate:
@@ -144,7 +137,7 @@ def pace(runtime: Runtime, channel, message: Message) -> PaceGrant:
     return PaceGrant(wait, channel.code, member, segments, limit) if wait <= 0 else PaceGrant(wait)
 
 
-def defer(runtime: Runtime, message: Message, wait: float) -> None:
+def defer(runtime: Runtime, message: ClaimedRow, wait: float) -> None:
     """Give the claimed row back, untouched but for its due time: waiting for the pace is not an attempt."""
     now = utcnow()
     with runtime.db.transaction() as session:
@@ -157,7 +150,7 @@ def defer(runtime: Runtime, message: Message, wait: float) -> None:
         on_commit(session, lambda: enqueue_send(connection, message_id, priority, attempt, delay=wait, wait=turn))
 
 
-def record_result(runtime: Runtime, message: Message, result: SendResult) -> None:
+def record_result(runtime: Runtime, message: ClaimedRow, result: SendResult) -> None:
     """Write the outcome of an attempt on the row (forward only) and schedule the next attempt if any."""
     now = utcnow()
     if result.outcome is SendOutcome.SENT:
@@ -197,28 +190,17 @@ def record_result(runtime: Runtime, message: Message, result: SendResult) -> Non
             fall_back_to_sms(session, runtime, row)
 
 
-# Statuses a successful send moves forward; a delivery report may already have moved the row further.
-_BEFORE_SENT = [status for status, rank in STATUS_RANK.items() if rank < STATUS_RANK[MessageStatus.SENT]]
-
-
-def _record_sent(runtime: Runtime, message: Message, result: SendResult, now) -> None:
+def _record_sent(runtime: Runtime, message: ClaimedRow, result: SendResult, now) -> None:
     """The provider accepted the message: one forward-only UPDATE (the common case, so no read first)."""
-    before_sent = Message.status.in_(_BEFORE_SENT)
-    values = {
-        "status": case((before_sent, MessageStatus.SENT), else_=Message.status),
-        # An earlier attempt's transient error is history; a delivery report's error is kept.
-        "error_code": case((before_sent, None), else_=func.coalesce(result.error_code, Message.error_code)),
-        "next_attempt_at": None,
-        "sent_at": func.coalesce(Message.sent_at, now),
-        "updated_at": now,
-    }
-    if result.provider_id:
-        values["provider_id"] = result.provider_id
-    with runtime.db.transaction() as session:
-        if message.delete_at is not None:  # into a discreet contact's chat: deleted after the delay from now
-            values["delete_at"] = discreet.sent(session, runtime, message.id, now)
-        session.execute(
-            update(Message).where(Message.id == message.id).values(**values),
-            execution_options={"synchronize_session": False},
-        )
+    if message.delete_at is None:
+        with runtime.db.engine.begin() as connection:
+            record_sent_row(connection, message.id, now, result.provider_id, result.error_code)
+    else:  # into a discreet contact's chat: deleted after the delay from now, its job scheduled after the commit
+        with runtime.db.transaction() as session:
+            delete_at = discreet.sent(session, runtime, message.id, now)
+            record_sent_row(session.connection(), message.id, now, result.provider_id, result.error_code)
+            session.execute(
+                update(Message).where(Message.id == message.id).values(delete_at=delete_at),
+                execution_options={"synchronize_session": False},
+            )
     log.info("message %s sent on %s to %s", message.id, message.channel, mask_address(message.address))
