@@ -296,3 +296,56 @@ def create_notice(runtime, district_code: str, profile: str | None = None) -> di
         "enqueue": spent["enqueue"],
         "total": t2 - t0,
     }
+
+
+def queued_sample(stack: Stack, limit: int = 50) -> tuple[list[str], str]:
+    """Addresses of up to `limit` queued outbound rows and the body of the first: what the bare-loop baseline of
+    the send benchmark sends, so that it posts the same kind of request as the gateway."""
+    from sqlalchemy import create_engine, select
+
+    from gateway.core.config import normalise_database_url
+    from gateway.models import Direction, Message, MessageStatus
+
+    engine = create_engine(normalise_database_url(stack.database_url))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(Message.address, Message.body)
+                .where(Message.direction == Direction.OUT, Message.status == MessageStatus.QUEUED)
+                .order_by(Message.id)
+                .limit(limit)
+            ).all()
+    finally:
+        engine.dispose()
+    return [r.address for r in rows], rows[0].body if rows else "Bonjour"
+
+
+def start_bare_senders(
+    stack: Stack, count: int, base_url: str, seconds: float, to_numbers: list[str], body: str
+) -> list[Proc]:
+    """`count` processes of bench/bare_send.py (a bare loop of twilio's `Client.messages.create`) against the fake
+    at `base_url`, with the stack's credentials; they start sending together once all have imported twilio."""
+    start_at = time.time() + 3.0
+    args = [
+        PYTHON,
+        "-m",
+        "bench.bare_send",
+        "--base-url",
+        base_url,
+        "--account-sid",
+        stack.account_sid,
+        "--auth-token",
+        stack.auth_token,
+        "--from",
+        FROM_NUMBER,
+        "--to",
+        ",".join(to_numbers),
+        "--body",
+        body,
+        "--seconds",
+        str(seconds),
+        "--start-at",
+        repr(start_at),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return [stack.start(f"bare-send{i}", args, env) for i in range(count)]

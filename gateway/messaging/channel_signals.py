@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 SIGNAL_KEY = KEY_PREFIX + "health:"
 # A channel silent this long forgets what it last heard: "unknown" is then the honest answer.
 SIGNAL_TTL_SECONDS = 30 * 24 * 3600
+# Within one batch job, a run of answered sends rewrites the signal at most this often (and once more at the end).
+ANSWER_REFRESH_SECONDS = 1.0
 ANSWERED = frozenset({SendOutcome.SENT, SendOutcome.FAILED, SendOutcome.UNREACHABLE})
 # Refusals of our account, not of one recipient: nothing gets through until an operator acts (Twilio: the 'From'
 # number cannot send SMS, sending to the region not enabled; Telegram: the bot's token refused).
@@ -51,7 +53,7 @@ def note_send(connection: redis.Redis, channel: str, result: SendResult, now: fl
     now = time.time() if now is None else now
     key = SIGNAL_KEY + channel
     try:
-        with connection.pipeline() as pipe:
+        with connection.pipeline(transaction=False) as pipe:  # one round trip; each command is atomic on its own
             if _answered(result):
                 pipe.hset(key, mapping={"answered_at": repr(now), "failures": 0})
             else:
@@ -62,6 +64,38 @@ def note_send(connection: redis.Redis, channel: str, result: SendResult, now: fl
             pipe.execute()
     except redis.RedisError as exc:
         log.warning("channel health of %s not recorded: %s", channel, type(exc).__name__)
+
+
+class BatchSignals:
+    """The notes of one batch job's attempts, with fewer Redis writes than one per attempt: a failure is written at
+    once (each one counts in the failures in a row), as is the first answer after it; further answers at most every
+    `ANSWER_REFRESH_SECONDS`, the newest kept meanwhile and written by `flush` at the end of the batch. The console
+    then sees a provider's answer at most a second late while the batch runs, never a failure late."""
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.connection = connection
+        self._written: dict[str, float] = {}  # channel → when this batch last wrote an answer
+        self._pending: dict[str, tuple[SendResult, float]] = {}  # channel → newest answer not written yet
+
+    def note(self, channel: str, result: SendResult, now: float | None = None) -> None:
+        """Record one attempt's outcome (now, or with the next write)."""
+        now = time.time() if now is None else now
+        if _answered(result):
+            last = self._written.get(channel)
+            if last is not None and now - last < ANSWER_REFRESH_SECONDS:
+                self._pending[channel] = (result, now)
+                return
+            self._written[channel] = now
+        else:
+            self._written.pop(channel, None)
+        self._pending.pop(channel, None)
+        note_send(self.connection, channel, result, now)
+
+    def flush(self) -> None:
+        """Write the answers still kept (the end of the batch)."""
+        pending, self._pending = self._pending, {}
+        for channel, (result, moment) in pending.items():
+            note_send(self.connection, channel, result, moment)
 
 
 def read_signal(connection: redis.Redis, channel: str) -> SendSignal:
