@@ -10,7 +10,6 @@ import httpx
 from sqlalchemy import select
 
 from gateway.cards.content import CardFacts, pages
-from gateway.cards.render import render_card
 from gateway.cli import cli_settings, open_database
 from gateway.cli.output import say
 from gateway.models import District
@@ -45,6 +44,8 @@ def card_command(district: str, language: str | None, number: str | None, bot: s
         card_pages = pages(facts, language)
     except ValueError as exc:
         raise click.ClickException(f"--language: {exc}") from None
+    from gateway.cards.render import render_card  # reportlab: not loaded by every `gateway` process
+
     try:
         out.write_bytes(render_card(card_pages, facts))
     except OSError as exc:

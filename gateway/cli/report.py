@@ -12,14 +12,27 @@ from gateway.cli import cli_settings, open_database
 from gateway.cli.output import say
 from gateway.models import District
 from gateway.reports.bulletin import collect
-from gateway.reports.render_html import render_html
-from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import all_scope, district_scope
 from gateway.reports.weeks import BadWeek, IsoWeek
 from gateway.reports.words import Words
 from gateway.roadmaps.items import find_district, local_today
 
-RENDERERS = {".pdf": render_pdf, ".html": lambda bulletin: render_html(bulletin).encode("utf-8")}
+
+def _pdf(bulletin) -> bytes:
+    from gateway.reports.render_pdf import render_pdf  # reportlab and matplotlib: only for this command
+
+    return render_pdf(bulletin)
+
+
+def _html(bulletin) -> bytes:
+    from gateway.reports.render_html import render_html  # matplotlib: only for this command
+
+    return render_html(bulletin).encode("utf-8")
+
+
+# Every `gateway` command (`gateway worker` and `gateway run` too) loads this module: the renderers are imported
+# when a bulletin is written, not at start-up.
+RENDERERS = {".pdf": _pdf, ".html": _html}
 
 
 @click.group("report")

@@ -27,7 +27,6 @@ from gateway.messaging.outbox import queue_message
 from gateway.messaging.routing import telegram_reachable
 from gateway.models import BulletinSending, Contact, MessageKind, Priority, Role, utcnow
 from gateway.reports.bulletin import Bulletin, collect
-from gateway.reports.render_pdf import render_pdf
 from gateway.reports.scopes import ALL, Scope, all_scope, region_scope, regions
 from gateway.reports.weeks import IsoWeek
 from gateway.reports.words import LANGUAGES, Words
@@ -110,13 +109,21 @@ def send_bulletins(runtime: Runtime, now: datetime | None = None) -> int:
     return queued
 
 
+def _pdf(bulletin: Bulletin) -> bytes:
+    """The bulletin as PDF. reportlab and matplotlib are imported here, once a week, not when a worker starts: at
+    import they added about 40 MB to every worker, which sends messages the rest of the week."""
+    from gateway.reports.render_pdf import render_pdf
+
+    return render_pdf(bulletin)
+
+
 def _send(runtime: Runtime, scope: Scope, week: IsoWeek) -> int:
     settings = runtime.settings
     with runtime.db.transaction() as session:
         if not readers(session, scope):
             return 0  # nobody to send it to yet: not claimed, so a reader added this week still gets it
         bulletin = collect(session, scope, week, timezone=settings.timezone, min_answers=settings.pulse_min_answers)
-    path = None if bulletin.empty else store(runtime, file_name(bulletin), render_pdf(bulletin))
+    path = None if bulletin.empty else store(runtime, file_name(bulletin), _pdf(bulletin))
     with runtime.db.transaction() as session:
         claim = BulletinSending(week=week.label, scope=scope.key, path=str(path) if path else None)
         session.add(claim)

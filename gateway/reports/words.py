@@ -11,14 +11,18 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows import catalogue
 from gateway.models.roadmaps import ServiceKind
 from gateway.pulse.results import ServiceWeek, week_window
 from gateway.reports.bulletin import CHART_WEEKS, Bulletin
-from gateway.reports.charts import FRENCH, ChartLabels, service_multiples
-from gateway.reports.output import png_bytes
 from gateway.reports.scopes import ALL, Scope
+
+if TYPE_CHECKING:
+    from gateway.reports.charts import ChartLabels
+
+# matplotlib comes with the charts, when a bulletin is drawn: not with every worker that imports these words.
 
 TEXTS_DIR = Path(__file__).with_name("texts")
 LANGUAGES = ("fr", "en")
@@ -115,6 +119,8 @@ def rate_line(bulletin: Bulletin, words: Words) -> str:
 
 def chart_labels(words: Words) -> ChartLabels:
     """The words on the chart in the bulletin's language (the charts' own French ones for French)."""
+    from gateway.reports.charts import FRENCH, ChartLabels
+
     if words.language == "fr":
         return FRENCH
     return ChartLabels(
@@ -134,5 +140,8 @@ def bulletin_charts(bulletin: Bulletin, words: Words | None = None) -> list[byte
         return []
     if len({row.district for row in rows}) > 1:  # two districts may have communes of the same name
         rows = [replace(row, commune=f"{row.commune} ({row.district})") for row in rows]
+    from gateway.reports.charts import service_multiples
+    from gateway.reports.output import png_bytes
+
     weeks = week_window(bulletin.week.sunday, CHART_WEEKS)
     return [png_bytes(service_multiples(rows, weeks, chart_labels(words or Words())), dpi=BULLETIN_DPI)]

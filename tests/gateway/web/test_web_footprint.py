@@ -1,4 +1,5 @@
-"""The web process's footprint: libraries that only some pages need are not loaded into every gunicorn worker."""
+"""The processes' footprint: libraries that only some pages and the weekly bulletin need are not loaded into every
+gunicorn worker and every RQ worker."""
 
 from __future__ import annotations
 
@@ -15,16 +16,21 @@ pytestmark = pytest.mark.slow  # starts a Python process
 
 PROBE = """
 import json, sys
-from gateway.web.app import create_app
-create_app()
+{start}
 print("LOADED " + json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 """
+STARTS = {
+    "web worker": "from gateway.web.app import create_app; create_app()",
+    "rq worker": "import workers.worker, workers.sweeper, workers.outbound, workers.inbound",
+    "gateway command": "from gateway.cli import _register; _register()",  # `gateway worker`, `gateway run`
+}
 
 
-def test_a_web_worker_starts_without_the_charting_and_pdf_libraries(env, net_log):
+@pytest.mark.parametrize("process", sorted(STARTS))
+def test_a_process_starts_without_the_charting_and_pdf_libraries(process, env, net_log):
     from tests.conftest import subprocess_env
 
-    code = PROBE.format(heavy=HEAVY)
+    code = PROBE.format(start=STARTS[process], heavy=HEAVY)
     done = subprocess.run(
         [sys.executable, "-c", code], env=subprocess_env(env, net_log), capture_output=True, text=True, timeout=120
     )
