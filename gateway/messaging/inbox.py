@@ -156,10 +156,9 @@ def _handle_one(runtime: Runtime, message_id: int) -> bool:
         message = session.get(Message, message_id, with_for_update=True)
         if message is None or message.processed_at is not None:
             return False
-        if message.contact_id is None:  # stored before the sender was known: they may be by now
+        if message.contact_id is None:  # the webhook stores without looking the sender up
             kind = "telegram" if message.channel == "telegram" else "phone"
             contact = find_contact(session, kind, message.address)
-            message.contact_id = contact.id if contact else None
         else:
             contact = session.get(Contact, message.contact_id)
         if message.channel == CALLGATE:  # a call event, not words: it may complete a missed call
@@ -167,6 +166,9 @@ def _handle_one(runtime: Runtime, message_id: int) -> bool:
         else:
             route_message(session, runtime, message, contact)
             discreet.mark_inbound(session, runtime, message, contact)
+        # Linked last, with the mark of its handling: a write here at the start would take SQLite's one write lock
+        # for the whole handling, and hold up every webhook's insert meanwhile.
+        message.contact_id = contact.id if contact else None
         message.processed_at = utcnow()
     return True
 

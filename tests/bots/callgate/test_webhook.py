@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from gateway.models import Direction, Message
 from tests.fakes.callgate_phone import DEVICE_ID, WEBHOOK_PATH
-from tests.inbound_jobs import handle_job_ids
+from tests.inbound_jobs import handle_job_ids, handle_queued
 
 LEADER = "+22376972134"  # Abdoulaye Togo, leader at Koro (KORO)
 
@@ -99,7 +99,9 @@ def test_call_event(runtime, client, directory, fake_callgate, case):
     assert meta == {"call": case.body["event"], "device": DEVICE_ID, "stamped": delivery.timestamp}
     assert row.provider_id == "call-cKTqpr_Rrdgqzsv5ZyqWT"
     assert len(handle_job_ids(runtime)) == 1, "the work happens in a job that takes the record's id"
-    assert (row.contact_id is not None) == (case.address == LEADER)
+    handle_queued(runtime)
+    [row] = stored(runtime)
+    assert (row.contact_id is not None) == (case.address == LEADER), "the job links the call to the directory"
 
 
 def test_refusal_says_why(client, fake_callgate):

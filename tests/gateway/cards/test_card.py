@@ -27,6 +27,11 @@ BOT = "dialogue_mopti_bot"  # the fake Telegram's getMe username
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
+def missed_calls(url: str) -> dict[str, str]:
+    """The settings that turn missed calls (CallGate) on."""
+    return {"CALLGATE_URL": url, "CALLGATE_SIGNING_KEY": "k" * 16}
+
+
 def make_card(env, tmp_path, *args: str, **extra: str):
     """Run `gateway card` for KORO; the result and the PDF's path."""
     out = tmp_path / "card.pdf"
@@ -99,7 +104,7 @@ def test_missed_calls_line_only_when_callgate_is_on(env, directory, tmp_path):
     assert result.exit_code == 0, result.output
     assert catalogue.text("fr", "card.missed_call") not in page_texts(pdf)[0]
     assert "Telegram" not in page_texts(pdf)[0], "no bot configured: no Telegram line"
-    result, pdf = make_card(env, tmp_path, "--number", NUMBER, CALLGATE_URL="http://127.0.0.1:8084")
+    result, pdf = make_card(env, tmp_path, "--number", NUMBER, **missed_calls("http://127.0.0.1:8084"))
     assert result.exit_code == 0, result.output
     fr, en = page_texts(pdf)
     assert "Bipez ce numéro pour être rappelé" in fr and catalogue.text("en", "card.missed_call") in en
@@ -129,7 +134,7 @@ def test_an_unreviewed_language_stays_off_the_card(env, directory, tmp_path, mon
 
 
 def test_each_page_fits_one_a6_sheet(env, directory, tmp_path):
-    result, pdf = make_card(env, tmp_path, "--number", NUMBER, "--telegram", BOT, CALLGATE_URL="http://127.0.0.1:1")
+    result, pdf = make_card(env, tmp_path, "--number", NUMBER, "--telegram", BOT, **missed_calls("http://127.0.0.1:1"))
     assert result.exit_code == 0, result.output
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True, text=True).stdout
     assert re.search(r"Pages:\s+2\b", info) and "297.638 x 419.528 pts" in info, info  # A6: 105 x 148 mm
