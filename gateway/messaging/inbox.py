@@ -167,8 +167,10 @@ def _handle_one(runtime: Runtime, message_id: int) -> bool:
             route_message(session, runtime, message, contact)
             discreet.mark_inbound(session, runtime, message, contact)
         # Linked last, with the mark of its handling: a write here at the start would take SQLite's one write lock
-        # for the whole handling, and hold up every webhook's insert meanwhile.
-        message.contact_id = contact.id if contact else None
+        # for the whole handling, and hold up every webhook's insert meanwhile. A flow that identified the sender
+        # (a Telegram account linking itself) has linked the message already.
+        if message.contact_id is None and contact is not None:
+            message.contact_id = contact.id
         message.processed_at = utcnow()
     return True
 
