@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 
@@ -100,6 +101,19 @@ _OUR_ID = re.compile(rf"^{ID_PREFIX}(\d{{1,18}})(?:r\d{{1,6}})?$")
 
 
 PROVIDER_ID_MAX = 120  # messages.provider_id's length
+
+
+def received_instant(received_at: str) -> str:
+    """The phone's `receivedAt` as one spelling of its instant, UTC with milliseconds and `Z`: the app's own
+    spelling in Mali (UTC), so identities stored before this reading are unchanged. Text that is no ISO time is
+    kept as it is."""
+    try:
+        moment = datetime.fromisoformat(received_at.strip())
+    except ValueError:
+        return received_at
+    if moment.tzinfo is None:
+        return received_at
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def message_id_from(phone_id: str) -> int | None:
@@ -202,8 +216,11 @@ class AndroidSmsChannel(Channel):
             sender = self.config.normalise_phone(str(sender_raw))
         except ValueError:
             raise InvalidEvent("sender is not a phone number") from None
-        # The app re-sends the same SMS with new envelope ids: the payload's own identity is what dedupes.
-        identity = hashlib.sha256(clean_text(f"{message_id}|{sender}|{received_at}").encode()).hexdigest()[:40]
+        # The app re-sends the same SMS with new envelope ids: the payload's own identity is what dedupes. The time
+        # is read as an instant, so the phone's inbox list (`gateway android recover`) finds the same identity even
+        # if its offset is written differently from the webhook's.
+        instant = received_instant(str(received_at))
+        identity = hashlib.sha256(clean_text(f"{message_id}|{sender}|{instant}").encode()).hexdigest()[:40]
         fields.setdefault("text", clean_text(payload.get("message")))
         return InboundMessage(channel=self.code, provider_id=f"{prefix}-{identity}", address=sender, **fields)
 

@@ -1,4 +1,4 @@
-"""Android phone jobs that are not outbox messages: asking the phone to re-send the SMS of a gap."""
+"""Android phone jobs that are not outbox messages: reading back the SMS the phone received during a gap."""
 
 from __future__ import annotations
 
@@ -7,6 +7,6 @@ from gateway.messaging.android_recovery import run_recovery_job
 
 
 def recover_gap(since: float, until: float) -> str:
-    """RQ job: ask the phone to re-send what it received between two epoch times (safe to run twice: the replays
-    are deduplicated)."""
-    return run_recovery_job(process_runtime().settings, since, until)
+    """RQ job: read back what the phone received between two epoch times (safe to run twice: the replays and the
+    listed SMS are deduplicated)."""
+    return run_recovery_job(process_runtime(), since, until)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bots.android import AndroidSmsChannel
 from bots.android_inbox import RefreshFailed
 from gateway.cli import audit_cli, cli_settings, open_database
+from gateway.core.runtime import build_runtime
 from gateway.messaging.android_recovery import parse_since, recover
 from gateway.messaging.channels import build_channel
 from gateway.models import Direction, Message, MessageStatus
@@ -87,10 +88,19 @@ def recover_command(since_text: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     database = open_database(settings)  # before the phone is touched: no request it could not record
+    runtime = build_runtime(settings)  # the missing SMS are stored and handed to the workers like webhooks
     try:
-        path = recover(settings, since)
+        done = recover(runtime, since)
     except RefreshFailed as exc:
         raise click.ClickException(str(exc)) from None
-    audit_cli(database, "android_recover", "android phone", f"since {since.isoformat(timespec='seconds')}")
-    click.echo(f"the phone re-sends what it received since {since.isoformat(timespec='minutes')} ({path});")
+    finally:
+        runtime.close()
+    detail = f"since {since.isoformat(timespec='seconds')}: listed {done.listed}, stored {done.stored}"
+    audit_cli(database, "android_recover", "android phone", detail)
+    when = since.isoformat(timespec="minutes")
+    click.echo(f"the phone re-sends what it missed itself since {when} ({done.refreshed_by});")
+    if done.listed is None:
+        click.echo("this version of the app cannot list its inbox: update it to recover SMS whose webhook ran out")
+    else:
+        click.echo(f"its inbox lists {done.listed} SMS since then: {done.stored} missing here, now stored and handled")
     click.echo("messages already stored are recognised and not stored twice")

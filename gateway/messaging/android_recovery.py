@@ -1,21 +1,25 @@
 """Closing the last gap in "nothing lost" on the local-SIM phone: when the gateway was down longer than the phone
-kept retrying its webhooks, ask the phone to re-send what it received meanwhile (bots/android_inbox.py).
+kept retrying its webhooks, read back what the phone received meanwhile (bots/android_inbox.py): ask the app to
+re-send what it missed itself (its inbox refresh), then read its inbox list and store each SMS the gateway lacks.
 
 The gap is known from the workers' heartbeat (the last finished sweep, `gw:sweep:last`): a worker that starts and
 finds it older than `MIN_GAP_SECONDS` queues one recovery job for the window. Replays are harmless: inbound SMS are
-stored once per payload identity (bots/android.py)."""
+stored once per payload identity (bots/android.py), which the listed SMS share with their webhooks."""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import redis
 
-from bots.android_inbox import RefreshFailed, RefreshRequest, refresh_inbox
+from bots.android import InvalidEvent, received_instant
+from bots.android_inbox import ListedSms, ListUnavailable, RefreshFailed, RefreshRequest, list_inbox, refresh_inbox
 from gateway.core.config import Settings
-from gateway.messaging.channels import android_config
+from gateway.messaging import inbox
+from gateway.messaging.channels import android_config, build_channel
 from gateway.observability.readings import last_sweep
 from workers.queues import KEY_PREFIX, QUEUE_BULK, schedule_job
 
@@ -54,13 +58,49 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return since
 
 
-def recover(settings: Settings, since: datetime, until: datetime | None = None, timeout: float | None = None) -> str:
-    """Ask the phone to re-send what it received from `since` to `until` (now); returns the path that accepted.
-    Raises RefreshFailed (one line) when the channel is off, the phone does not answer or refuses."""
+@dataclass(frozen=True)
+class Recovery:
+    """What one recovery did: the refresh path the phone accepted, the text SMS its inbox listed for the window
+    (None: this app version cannot list), and how many of those the gateway lacked and has now stored."""
+
+    refreshed_by: str
+    listed: int | None
+    stored: int
+
+
+def recover(runtime, since: datetime, until: datetime | None = None, timeout: float | None = None) -> Recovery:
+    """Ask the phone to re-send what it missed from `since` to `until` (now), then store every SMS of its inbox
+    list for the window that the gateway does not hold, each handed to the workers like a webhook's. Raises
+    RefreshFailed (one line) when the channel is off, the phone does not answer or refuses."""
+    settings = runtime.settings
     if not settings.android_enabled:
         raise RefreshFailed("the Android channel is off: set ANDROID_GATEWAY_URL")
-    request = RefreshRequest(since=since, until=until or datetime.now(UTC))
-    return refresh_inbox(android_config(settings), request, timeout=timeout)
+    until = until or datetime.now(UTC)
+    config = android_config(settings)
+    path = refresh_inbox(config, RefreshRequest(since=since, until=until), timeout=timeout)
+    try:
+        listed = list_inbox(config, since, until, timeout=timeout)
+    except ListUnavailable:
+        return Recovery(path, None, 0)
+    return Recovery(path, len(listed), store_listed(runtime, listed))
+
+
+def store_listed(runtime, listed: list[ListedSms]) -> int:
+    """Store the listed SMS the gateway lacks, oldest first (a sender's messages are handled in that order), and
+    queue each one's handling; the number stored. An SMS from a sender that is no phone number (an operator's
+    name) is skipped, as its webhook would have been refused."""
+    channel = build_channel("android", runtime.settings)
+    stored = skipped = 0
+    for sms in sorted(listed, key=lambda item: received_instant(item.received_at)):
+        try:
+            event = channel.parse_event({"event": "sms:received", "payload": sms.payload()})
+        except InvalidEvent:
+            skipped += 1
+            continue
+        stored += not inbox.accept(runtime, event.inbound).duplicate
+    log.info("android recovery: %s listed SMS, %s were missing and are stored, %s skipped", len(listed), stored,
+             skipped)  # fmt: skip
+    return stored
 
 
 def gap_at_start(connection: redis.Redis, now: float | None = None) -> tuple[float, float] | None:
@@ -103,13 +143,13 @@ def schedule_recovery_at_start(settings: Settings, connection: redis.Redis) -> b
     return queued
 
 
-def run_recovery_job(settings: Settings, since: float, until: float) -> str:
-    """The job's work: one request to the phone; a phone that does not answer is logged, not retried (the
+def run_recovery_job(runtime, since: float, until: float) -> str:
+    """The job's work: the phone asked and its list read; a phone that does not answer is logged, not retried (the
     operator runs `gateway android recover --since …` once it is back)."""
     try:
-        path = recover(settings, datetime.fromtimestamp(since, UTC), datetime.fromtimestamp(until, UTC))
+        done = recover(runtime, datetime.fromtimestamp(since, UTC), datetime.fromtimestamp(until, UTC))
     except RefreshFailed as exc:
         log.warning("android recovery failed: %s; run `gateway android recover --since …` when it is back", exc)
         return "failed"
-    log.info("android recovery: the phone accepted (%s)", path)
+    log.info("android recovery: the phone accepted (%s); %s missing SMS stored", done.refreshed_by, done.stored)
     return "asked"

@@ -3,9 +3,7 @@
 Its local API: Basic auth (401 otherwise); `GET /health` (no auth); `POST /messages` (alias `/message`) validated
 like the app (400 `{"message": …}`), 409 for an id it has, else 202 with the Message; `GET /messages/{id}`;
 `GET/POST/DELETE /webhooks` (upsert on id, 201; https:// or http://127.0.0.1 only); `POST /inbox/refresh` (and the older
-`/messages/inbox/export`): the SMS it received in `since`..`until` re-posted, signed, to its `sms:received` webhooks
-before it answers 202 (only with `triggerWebhooks`, which `/inbox/refresh` leaves off by default, as the app does;
-unlike the app since v1.65.2, it also replays SMS whose webhooks it had sent: see docs/android-recover.md).
+`/messages/inbox/export`) and `GET /inbox`, as the app keeps its received SMS (tests/fakes/android_inbox.py).
 It records every request, can be
 scripted (5xx, hang), can enforce Android's 30-parts-a-minute cap (parts past it: Failed, RESULT_ERROR_LIMIT_EXCEEDED)
 and emits the app's signed webhooks, retried with the same body and envelope id, re-signed every attempt.
@@ -23,6 +21,7 @@ import string
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from collections import deque, namedtuple
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from gateway.messaging.sms_text import count_segments
+from tests.fakes.android_inbox import PhoneInbox
 
 USER, PASSWORD, SIGNING_KEY = "sms", "pW4-kq9Zt2", "Hk7mQ2xz"
 DEVICE_ID, USER_AGENT = "fK3x9QmZ2pL7vR1s", "me.capcom.smsgateway/1.68.0"
@@ -68,7 +68,7 @@ Recorded = namedtuple("Recorded", "method path body auth_ok answered at")
 Delivery = namedtuple("Delivery", "envelope body timestamp signature status")
 
 
-class FakePhone:
+class FakePhone(PhoneInbox):
     """The phone: its API server, its messages and webhooks, and its webhook emitter."""
 
     def __init__(self, password: str = PASSWORD, signing_key: str = SIGNING_KEY) -> None:
@@ -76,7 +76,7 @@ class FakePhone:
         self.cap: int | None = None  # CAP_PER_MINUTE: Android fails the parts past it
         self.messages, self.parts, self.webhooks = {}, {}, {}  # by id: Message bodies, their SMS parts, webhooks
         self.accepted, self.deliveries = [], []  # (epoch, parts, id) of each message it took to send; webhook POSTs
-        self.inbox: list[tuple[datetime, dict]] = []  # each SMS it received: when, and its sms:received payload
+        self._init_inbox()
         self.route_to = None  # where its webhooks land instead of their URL (a Flask test client), when set
         self._requests, self._script, self._lock = [], deque(), threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -181,32 +181,6 @@ class FakePhone:
             self.deliveries.extend(made)
         return made
 
-    def inject_inbound(self, target, sender: str, text: str, received_at: datetime | None = None, **kw) -> Delivery:
-        """An SMS arrives: the phone emits sms:received, its messageId the app's 32-bit content hash (8 hex digits);
-        `kw` as for `deliver`. Returns the last delivery."""
-        when = iso(received_at)
-        message_id = f"{zlib.crc32(f'{sender}|{when}|1|{text}'.encode()):08x}"
-        payload = {"messageId": message_id, "message": text, "sender": sender, "recipient": None, "simNumber": 1}
-        payload |= {"receivedAt": when, "phoneNumber": sender}  # phoneNumber: deprecated, still sent
-        with self._lock:
-            self.inbox.append((datetime.fromisoformat(when), payload))
-        return self.deliver(target, self.envelope("sms:received", payload), **kw)[-1]
-
-    def refresh_inbox(self, body, path: str) -> tuple[int, dict | None]:
-        """`POST /inbox/refresh` (or `/messages/inbox/export`): validated like the app; with webhooks on, each SMS
-        received in the window is emitted again (same payload, new envelope) to the `sms:received` webhooks."""
-        if error := _invalid_refresh(body):
-            return 400, {"message": error}
-        since, until = (datetime.fromisoformat(body[k].replace("Z", "+00:00")) for k in ("since", "until"))
-        trigger = body.get("triggerWebhooks", path == "/messages/inbox/export")
-        with self._lock:
-            window = sorted((p for at, p in self.inbox if since <= at <= until), key=lambda p: p["receivedAt"])
-            urls = [h["url"] for h in self.webhooks.values() if h["event"] == "sms:received"]
-        for payload in window if trigger else ():
-            for url in urls:
-                self.deliver(self.route_to or url, self.envelope("sms:received", dict(payload)))
-        return 202, None
-
     def inject_mms(
         self, target, sender: str, body: str, attachments: list[tuple[str, bytes]], received_at: datetime | None = None
     ) -> tuple[Delivery, Delivery]:
@@ -273,24 +247,6 @@ def _invalid(body, skip_phone_validation: bool) -> str | None:
     return next((reason for reason, bad in checks.items() if bad), None)
 
 
-def _invalid_refresh(body) -> str | None:
-    """Why the app refuses an inbox refresh; None when it is valid."""
-    if not isinstance(body, dict) or not isinstance(body.get("since"), str) or not isinstance(body.get("until"), str):
-        return "since and until are required"
-    try:
-        since, until = (datetime.fromisoformat(body[k].replace("Z", "+00:00")) for k in ("since", "until"))
-    except ValueError:
-        return "Invalid request body"
-    if since.tzinfo is None or until.tzinfo is None:
-        return "Invalid request body"
-    if since > until:
-        return "since must be before until"
-    types = body.get("messageTypes")
-    if types is not None and (not isinstance(types, list) or not types or set(types) - {"SMS", "MMS"}):
-        return "messageTypes must not be empty and only SMS or MMS"
-    return None
-
-
 def _post(target, body: bytes, headers: dict[str, str]) -> int:
     """POST to a URL (urllib) or a Flask test client; the HTTP status, 0 when nothing answered."""
     if not isinstance(target, str):
@@ -325,6 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = ...
         auth_ok, canned, item = owner._auth_ok(self.headers.get("Authorization")), None, path.rpartition("/")[2]
+        extra: dict[str, str] = {}
         if (method, path) == ("GET", "/health"):
             status, answer = 200, {"status": "pass", "version": "1.68.0", "checks": {}}
         elif not auth_ok:
@@ -338,6 +295,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, answer = owner.post_message(body, query) if normal else (canned.status, canned.body)
         elif method == "POST" and path in ("/inbox/refresh", "/messages/inbox/export"):
             status, answer = owner.refresh_inbox(body, path)
+        elif (method, path) == ("GET", "/inbox"):
+            status, answer, extra = owner.list_inbox(dict(urllib.parse.parse_qsl(query)))
         elif method == "GET" and path.startswith("/messages/"):
             found = owner.messages.get(item)
             status, answer = (200, found) if found else (404, {"message": "message not found"})
@@ -359,6 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("WWW-Authenticate", 'Basic realm="Access to SMS Gateway"')
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client timed out and went away

@@ -1,5 +1,6 @@
 """Android inbox recovery without processes: `--since` as people write it, the gap a starting worker finds, and
-`gateway android recover` against the fake phone, whose replays land in the Flask app (the phone's webhook)."""
+`gateway android recover` against the fake phone (app v1.68): its refresh replays land in the Flask app (the phone's
+webhook), and the SMS its inbox lists that the gateway lacks are stored and handed to the workers."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from sqlalchemy import func, select
 from gateway.cli import main
 from gateway.messaging import android_recovery
 from gateway.messaging.android_recovery import gap_at_start, parse_since, schedule_recovery_at_start
-from gateway.models import Direction, Message
+from gateway.models import AuditEntry, Direction, Message
 from gateway.observability.readings import record_sweep
 from tests.fakes.android_phone import PASSWORD
+from workers import intake
 from workers.queues import QUEUE_BULK, queue
 
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Kotaka (MOPTI)
@@ -104,32 +106,95 @@ def test_a_starting_worker_without_the_android_channel_queues_nothing(env, redis
     assert queue(redis_client, QUEUE_BULK).count == 0
 
 
-def test_the_job_with_the_phone_off_fails_in_one_log_line(settings, fake_phone, caplog):
+def test_the_job_with_the_phone_off_fails_in_one_log_line(runtime, fake_phone, caplog):
     fake_phone.stop()
     now = datetime.now(UTC).timestamp()
-    assert android_recovery.run_recovery_job(settings, now - 3600, now) == "failed"
+    assert android_recovery.run_recovery_job(runtime, now - 3600, now) == "failed"
     [line] = [r.getMessage() for r in caplog.records if "android recovery" in r.getMessage()]
     assert "does not answer" in line and PASSWORD not in line
 
 
-def test_recover_replays_the_gap_and_twice_stores_nothing_twice(env, runtime, directory, phone):
+def inbound_rows(runtime) -> list[tuple[str, str]]:
+    """(sender, text) of the inbound rows, oldest first."""
+    with runtime.db.transaction() as session:
+        rows = session.scalars(select(Message).where(Message.direction == Direction.IN).order_by(Message.id))
+        return [(row.address, row.body) for row in rows]
+
+
+def test_an_sms_whose_webhook_ran_out_is_read_from_the_inbox_list_once(env, runtime, directory, phone, redis_client):
     missed = phone.inject_inbound(DEAD_URL, LEADER, "ALERTE 2 dispute au puits", datetime.now(UTC) - timedelta(hours=1))
-    assert missed.status == 0, "the gateway was down when the SMS came"
+    assert missed.status == 0, "the gateway was down when the SMS came; the app recorded it all the same"
     old = phone.inject_inbound(DEAD_URL, LEADER, "hors de la fenêtre", datetime.now(UTC) - timedelta(hours=5))
     assert old.status == 0
     result = run(env, "android", "recover", "--since", "2h")
     assert result.exit_code == 0, result.output
-    assert "re-sends what it received since" in result.output
+    assert "its inbox lists 1 SMS since then: 1 missing here, now stored and handled" in result.output
     [refresh] = [r for r in phone.requests if r.path == "/inbox/refresh"]
     assert refresh.auth_ok and refresh.answered == 202 and refresh.body["triggerWebhooks"] is True
-    assert inbound_count(runtime) == 1, "the SMS of the gap, not the older one"
+    assert sum(d.status == 200 for d in phone.deliveries) == 0, "v1.68 re-sends nothing the app had recorded"
+    assert inbound_rows(runtime) == [(LEADER, "ALERTE 2 dispute au puits")], "the SMS of the gap, not the older one"
+    assert intake.waiting(redis_client) == 1, "handed to the workers like a webhook's"
+    again = run(env, "android", "recover", "--since", "2h")
+    assert again.exit_code == 0 and "1 SMS since then: 0 missing here" in again.output, again.output
+    assert len(inbound_rows(runtime)) == 1 and intake.waiting(redis_client) == 1, "recognised, not queued twice"
+
+
+def test_an_sms_the_app_missed_comes_back_by_its_webhook_and_is_not_stored_twice(env, runtime, directory, phone):
+    phone.inject_inbound(DEAD_URL, LEADER, "OUI 12", datetime.now(UTC) - timedelta(minutes=30), app_missed=True)
+    result = run(env, "android", "recover", "--since", "1h")
+    assert result.exit_code == 0, result.output
+    assert sum(d.status == 200 for d in phone.deliveries) == 1, "the refresh emitted it"
+    assert "lists 1 SMS since then: 0 missing here" in result.output, "the list found it stored by its webhook"
+    assert inbound_rows(runtime) == [(LEADER, "OUI 12")]
+
+
+def test_an_older_app_replaying_everything_and_the_list_store_each_sms_once(env, runtime, directory, phone):
+    phone.refresh_skips_recorded = False  # apps before v1.65.2
+    start = datetime.now(UTC) - timedelta(minutes=50)
+    for minute, text in enumerate(("ALERTE 1 bruit au marché", "OUI 7", "AIDE")):
+        phone.inject_inbound(DEAD_URL, LEADER, text, start + timedelta(minutes=minute))
+    assert run(env, "android", "recover", "--since", "1h").exit_code == 0
+    assert sum(d.status == 200 for d in phone.deliveries) == 3
+    assert inbound_rows(runtime) == [(LEADER, "ALERTE 1 bruit au marché"), (LEADER, "OUI 7"), (LEADER, "AIDE")]
+
+
+def test_a_long_list_is_read_page_by_page_and_stored_oldest_first(env, runtime, phone, redis_client):
+    start = datetime.now(UTC) - timedelta(hours=3)
+    texts = [f"message {n}" for n in range(501)]
+    for n, text in enumerate(texts):
+        phone.inject_inbound(DEAD_URL, f"+2237600{n:04d}", text, start + timedelta(seconds=n))
+    result = run(env, "android", "recover", "--since", "4h")
+    assert result.exit_code == 0 and "lists 501 SMS since then: 501 missing here" in result.output, result.output
+    pages = [r for r in phone.requests if r.path == "/inbox"]
+    assert [r.answered for r in pages] == [200, 200]
+    assert [body for _, body in inbound_rows(runtime)] == texts
+    assert intake.waiting(redis_client) == 501
+
+
+def test_listed_sms_from_a_name_are_skipped_like_their_webhook(env, runtime, directory, phone):
+    phone.inject_inbound(DEAD_URL, "ORANGE", "Votre forfait expire", datetime.now(UTC) - timedelta(minutes=20))
+    phone.inject_inbound(DEAD_URL, LEADER, "OUI 12", datetime.now(UTC) - timedelta(minutes=10))
+    result = run(env, "android", "recover", "--since", "1h")
+    assert result.exit_code == 0 and "lists 2 SMS since then: 1 missing here" in result.output, result.output
+    assert inbound_rows(runtime) == [(LEADER, "OUI 12")]
+
+
+def test_an_app_without_the_inbox_list_still_gets_the_refresh(env, runtime, phone, monkeypatch):
+    from bots import android_inbox
+
+    monkeypatch.setattr(android_inbox, "LIST_PATH", "/no-such-list")
+    result = run(env, "android", "recover", "--since", "2h")
+    assert result.exit_code == 0, result.output
+    assert "cannot list its inbox: update it" in result.output
+    assert [r.path for r in phone.requests if r.path == "/inbox/refresh"] == ["/inbox/refresh"]
+
+
+def test_each_recovery_is_audited_with_what_it_found(env, runtime, directory, phone):
+    phone.inject_inbound(DEAD_URL, LEADER, "ALERTE 2 dispute au puits", datetime.now(UTC) - timedelta(hours=1))
     assert run(env, "android", "recover", "--since", "2h").exit_code == 0
-    assert len([r for r in phone.requests if r.path == "/inbox/refresh"]) == 2
-    assert sum(d.status == 200 for d in phone.deliveries) == 2, "the phone did re-send it twice"
-    assert inbound_count(runtime) == 1, "the replay is recognised"
     with runtime.db.transaction() as session:
-        [row] = session.scalars(select(Message).where(Message.direction == Direction.IN))
-        assert (row.address, row.body, row.channel) == (LEADER, "ALERTE 2 dispute au puits", "android")
+        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "android_recover"))
+        assert "listed 1, stored 1" in entry.detail and LEADER not in entry.detail
 
 
 @pytest.mark.parametrize(
