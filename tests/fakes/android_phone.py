@@ -26,10 +26,11 @@ import urllib.request
 import zlib
 from collections import deque, namedtuple
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from gateway.messaging.sms_text import count_segments
 from tests.fakes.android_inbox import PhoneInbox
+from tests.fakes.local_server import LocalServer
 
 USER, PASSWORD, SIGNING_KEY = "sms", "pW4-kq9Zt2", "Hk7mQ2xz"
 DEVICE_ID, USER_AGENT = "fK3x9QmZ2pL7vR1s", "me.capcom.smsgateway/1.68.0"
@@ -68,8 +69,10 @@ Recorded = namedtuple("Recorded", "method path body auth_ok answered at")
 Delivery = namedtuple("Delivery", "envelope body timestamp signature status")
 
 
-class FakePhone(PhoneInbox):
+class FakePhone(PhoneInbox, LocalServer):
     """The phone: its API server, its messages and webhooks, and its webhook emitter."""
+
+    thread_name = "fake-phone"
 
     def __init__(self, password: str = PASSWORD, signing_key: str = SIGNING_KEY) -> None:
         self.password, self.signing_key = password, signing_key
@@ -79,26 +82,10 @@ class FakePhone(PhoneInbox):
         self._init_inbox()
         self.route_to = None  # where its webhooks land instead of their URL (a Flask test client), when set
         self._requests, self._script, self._lock = [], deque(), threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self, port: int = 0) -> FakePhone:
-        """Listen on 127.0.0.1 (a free port, or `port` to come back where it was), serving from a daemon thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), type("Handler", (_Handler,), {"owner": self}))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-phone", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving: from now on connections are refused (the phone is off)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        """The phone's local API, as ANDROID_GATEWAY_URL."""
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        """This fake's routes."""
+        return _Handler
 
     def env(self) -> dict[str, str]:
         """The gateway settings that make this phone the SMS channel."""

@@ -21,7 +21,9 @@ import time
 import urllib.error
 import urllib.request
 from collections import namedtuple
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.local_server import LocalServer
 
 USER, PASSWORD, SIGNING_KEY = "call", "Zq8-Lm3xT1", "cG7kP2wq"
 DEVICE_ID, USER_AGENT = "0000000019c2d7bf00000195fe00ac0c", "app.callgate.android/0.2.1"
@@ -40,8 +42,10 @@ def nanoid(size: int = 21) -> str:
     return "".join(secrets.choice(_NANO) for _ in range(size))
 
 
-class FakeCallGate:
+class FakeCallGate(LocalServer):
     """The phone: its API server, its webhooks, and its call-event emitter."""
+
+    thread_name = "fake-callgate"
 
     def __init__(self, password: str = PASSWORD, signing_key: str = SIGNING_KEY) -> None:
         self.password, self.signing_key = password, signing_key
@@ -49,26 +53,10 @@ class FakeCallGate:
         self.deliveries: list[Delivery] = []
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self, port: int = 0) -> FakeCallGate:
-        """Listen on 127.0.0.1 (a free port), serving from a daemon thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), type("Handler", (_Handler,), {"owner": self}))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-callgate", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving: from now on connections are refused (the phone is off)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        """The phone's address, as CALLGATE_URL (the API is under /api/v1)."""
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        """This fake's routes."""
+        return _Handler
 
     def env(self) -> dict[str, str]:
         """The gateway settings that point at this phone."""

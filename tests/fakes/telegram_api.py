@@ -27,9 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
+
+from tests.fakes.local_server import LocalServer
 
 TOKEN = "123456:ABC-test_token"
 SECRET = "s3cr3t_TOKEN-1"
@@ -134,8 +136,10 @@ class Call:
         return self.json("reply_markup")
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     """The fake API: start it, script it, queue updates for polling, read what it received."""
+
+    thread_name = "fake-telegram"
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
@@ -148,27 +152,10 @@ class FakeTelegram:
         self.deleted: set[tuple[int, int]] = set()  # (chat_id, message_id) removed by deleteMessage
         self.files: dict[str, bytes] = {}  # file_id → content, served by getFile and the file download
         self.downloads: list[str] = []  # the file paths downloaded, in order
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> FakeTelegram:
-        """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"owner": self}))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        """The base URL to give the product as TELEGRAM_API_BASE_URL (it appends `/bot`)."""
-        assert self._server is not None, "the fake is not running"
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        """This fake's routes."""
+        return _Handler
 
     def env(self) -> dict[str, str]:
         """The gateway settings that point the Telegram channel at this fake."""

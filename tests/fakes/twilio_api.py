@@ -25,8 +25,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from tests.fakes.local_server import LocalServer
 
 API_VERSION = "2010-04-01"
 FROM_NUMBER = "+15005550006"  # Twilio's magic test number: a valid sender
@@ -144,8 +146,10 @@ def message_resource(account_sid: str, form: Mapping[str, str], sid: str, status
     }
 
 
-class FakeTwilio:
+class FakeTwilio(LocalServer):
     """The fake API: start it, script it, read what it received."""
+
+    thread_name = "fake-twilio"
 
     def __init__(self, account_sid: str | None = None, auth_token: str | None = None) -> None:
         self.account_sid = account_sid or new_sid("AC")
@@ -154,36 +158,14 @@ class FakeTwilio:
         self._lock = threading.Lock()
         self._script: deque[tuple[str | None, Canned]] = deque()
         self._requests: list[Recorded] = []
-        self._server: ThreadingHTTPServer | None = None
         self.media: dict[str, tuple[str, bytes]] = {}  # media path → (content type, bytes), served with our auth
         self.media_failures: deque[int] = deque()  # statuses the next media GETs answer instead (503…)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
-    def start(self) -> FakeTwilio:
-        """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
-        fake = self
-
-        class Handler(_Handler):
-            owner = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-twilio", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        """The base URL to give the product as TWILIO_API_BASE_URL."""
-        assert self._server is not None, "the fake is not running"
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        """This fake's routes."""
+        return _Handler
 
     def env(self) -> dict[str, str]:
         """The gateway settings that point the Twilio channel at this fake."""
