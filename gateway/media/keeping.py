@@ -13,7 +13,7 @@ from gateway.core.runtime import Runtime
 from gateway.media.records import INLINE
 from gateway.media.store import KEPT_TYPES, UNKNOWN, media_store, sniff
 from gateway.models import MediaItem, MediaStatus, Message, utcnow
-from workers.queues import enqueue_media
+from workers.queues import enqueue_media, media_job_id, pending_job_ids
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (30, 120, 600, 3600)  # seconds before trying a provider that failed again; then the file is lost
@@ -79,13 +79,18 @@ def _fail(runtime: Runtime, media_id: int, error: str, store, key: str) -> str:
 
 
 def sweep(runtime: Runtime, older_than_seconds: int, limit: int = 200) -> int:
-    """Queue the jobs of media items still pending long after their message was stored (Redis was down then)."""
+    """Queue again the jobs of media items still pending long after their message was stored whose job is gone:
+    never queued (Redis was down), or lost after a retry (a worker killed, a store that failed through every crash
+    retry). An item whose job waits, is scheduled or runs is left alone; the try it was at is kept."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with runtime.db.transaction() as session:
-        ids = session.scalars(
-            select(MediaItem.id)
-            .where(MediaItem.status == MediaStatus.PENDING, MediaItem.attempts == 0, MediaItem.created_at < cutoff)
+        rows = session.execute(
+            select(MediaItem.id, MediaItem.attempts)
+            .where(MediaItem.status == MediaStatus.PENDING, MediaItem.created_at < cutoff)
             .order_by(MediaItem.id)
             .limit(limit)
         ).all()
-    return sum(bool(enqueue_media(runtime.redis, media_id)) for media_id in ids)
+    jobs = {media_job_id(row.id, row.attempts): row for row in rows}
+    alive = pending_job_ids(runtime.redis, list(jobs)) if jobs else set()
+    lost = [row for job_id, row in jobs.items() if job_id not in alive]
+    return sum(bool(enqueue_media(runtime.redis, row.id, row.attempts)) for row in lost)

@@ -20,6 +20,7 @@ from gateway.retention.purge import purge
 from tests import media_samples as files
 from tests.gateway.retention.aged_rows import seed
 from tests.inbound_jobs import media_job_ids
+from workers.queues import QUEUE_BULK, enqueue_media, queue
 
 
 def items(runtime) -> list[MediaItem]:
@@ -68,6 +69,19 @@ def test_the_sweep_queues_media_left_pending(runtime, directory):
     assert sweep(runtime, older_than_seconds=3600) == 1
     assert media_job_ids(runtime) == [f"media-{media_id}"]
     assert sweep(runtime, older_than_seconds=3600) == 0, "queued again while its job waits"
+
+
+def test_the_sweep_queues_again_a_retry_whose_job_was_lost_and_leaves_a_scheduled_one(runtime, directory):
+    with runtime.db.transaction() as session:
+        message_id = seed(session, "photo", "in", 1, True)
+        [media_id] = add_items(session, message_id, [MediaRef("photo", "AgACfile")], media_store(runtime.settings), 10)
+        item = session.get(MediaItem, media_id)
+        item.created_at, item.attempts = session.get(Message, message_id).created_at, 2  # the provider failed twice
+    enqueue_media(runtime.redis, media_id, 2, delay=600)  # its third try, scheduled
+    assert sweep(runtime, older_than_seconds=3600) == 0, "a scheduled retry is not doubled"
+    queue(runtime.redis, QUEUE_BULK).scheduled_job_registry.remove(f"media-{media_id}-2", delete_job=True)
+    assert sweep(runtime, older_than_seconds=3600) == 1, "its job lost (a worker killed): queued again"
+    assert media_job_ids(runtime) == [f"media-{media_id}-2"], "at the try it was at"
 
 
 def test_a_spooled_message_keeps_its_inline_files(runtime, directory):
