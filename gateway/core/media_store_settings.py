@@ -3,9 +3,9 @@ the instance folder (an S3-compatible bucket). Errors are one line and never rep
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Callable
+from importlib.util import find_spec
 from urllib.parse import urlsplit
 
 FORMAT = "s3://BUCKET or s3://BUCKET/PREFIX"
@@ -34,7 +34,7 @@ def media_store_settings(get: Callable[[str], str | None]) -> dict[str, str | No
     access_key, secret_key = get("MEDIA_STORE_ACCESS_KEY"), get("MEDIA_STORE_SECRET_KEY")
     if bool(access_key) != bool(secret_key):
         raise ValueError("MEDIA_STORE_ACCESS_KEY and MEDIA_STORE_SECRET_KEY go together: set both, or neither")
-    if importlib.util.find_spec("boto3") is None:  # looked up, not imported: start-up stays light
+    if find_spec("boto3") is None:  # looked up, not imported: start-up stays light
         raise ValueError(f"MEDIA_STORE_URL needs boto3, which is not installed: {EXTRA}")
     return {
         "media_store_bucket": bucket,
