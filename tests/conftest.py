@@ -27,6 +27,7 @@ from gateway.models import Base
 from tests import netguard
 from tests.fakes.android_phone import FakePhone
 from tests.fakes.callgate_phone import FakeCallGate
+from tests.fakes.s3_store import HERMETIC_ENV, FakeS3
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -94,6 +95,16 @@ def fake_callgate() -> Iterator[FakeCallGate]:
 def fake_phone() -> Iterator[FakePhone]:
     """A running fake Android phone with SMS Gateway for Android (tests.fakes.android_phone)."""
     yield from running_fake(FakePhone())
+
+
+@pytest.fixture(scope="session")
+def fake_s3() -> Iterator[FakeS3]:
+    """A local S3 (moto's server on 127.0.0.1) for the session, with boto3 kept off AWS and off instance metadata;
+    each test takes a fresh bucket (`fake_s3.env()`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in HERMETIC_ENV.items():
+            patch.setenv(name, value)
+        yield from running_fake(FakeS3())
 
 
 # --- Redis -------------------------------------------------------------------------------------------------

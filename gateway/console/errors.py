@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 # Codes with a text of their own; any other shows the generic one.
-KNOWN = frozenset({400, 403, 404, 405, 413, 429, 500})
+KNOWN = frozenset({400, 403, 404, 405, 413, 429, 500, 503})
 
 
 def page(exc: HTTPException):

@@ -3,15 +3,19 @@ role-checked route named by the file's random key; the observer sees only which 
 
 from __future__ import annotations
 
+import logging
+
 from flask import Response, abort, g, url_for
 from sqlalchemy import select
 
 from gateway.console import console, login_required, runtime
+from gateway.console.texts import t
 from gateway.media.records import for_alert
-from gateway.media.store import KEPT_TYPES, media_store
+from gateway.media.store import KEPT_TYPES, StoreUnavailable, media_store
 from gateway.models import Alert, MediaItem, MediaStatus, Message
 from gateway.staff.scope import Scope, visible_alert
 
+log = logging.getLogger(__name__)
 # How the page shows a kept file, by the family of its checked type (data): the rest is a download link.
 PLAYERS = {"photo": "img", "audio": "audio", "video": "video"}
 
@@ -48,7 +52,12 @@ def alert_media(ref: str, key: str):
         if alert is None or item is None or item.status != MediaStatus.FETCHED:
             abort(404)
         content_type = item.content_type
-    content = media_store(runtime().settings).read(key)
+    try:
+        content = media_store(runtime().settings).read(key)
+    except StoreUnavailable as exc:
+        # The bucket (or the disk) failed: say so, rather than a 500 or a 404 that would read as "file gone".
+        log.warning("alert %s: media not served (%s)", number, exc)
+        abort(503, description=t("media.store_unavailable"))
     if content is None or content_type not in KEPT_TYPES:
         abort(404)
     response = Response(content, mimetype=content_type)

@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from gateway.core.media_store_settings import media_store_settings
 from gateway.core.pulse_schedule import PulseSchedule, parse_pulse
 
 # Android lets one app send at most 30 SMS parts a minute before it stops on a confirmation dialog; the
@@ -92,6 +93,13 @@ class Settings:
     proxy_hops: int = 1  # reverse proxies in front of the web process whose X-Forwarded-* are trusted; 0: none
     metrics_token: str | None = field(default=None, repr=False)  # bearer token of /metrics; None: loopback only
     media_max_bytes: int = 20 * 1024 * 1024  # MEDIA_MAX_BYTES: larger files are not kept (Telegram's bot limit)
+    # MEDIA_STORE_URL (s3://BUCKET[/PREFIX]) and its companions: unset, media files stay in the instance folder.
+    media_store_bucket: str | None = None
+    media_store_prefix: str = ""
+    media_store_endpoint: str | None = None  # MEDIA_STORE_ENDPOINT: MinIO, Wasabi, OVH…; None: AWS
+    media_store_region: str | None = None
+    media_store_access_key: str | None = field(default=None, repr=False)  # None: boto3's own credentials chain
+    media_store_secret_key: str | None = field(default=None, repr=False)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -106,6 +114,8 @@ class Settings:
             self.metrics_token,
             self.callgate_password,
             self.callgate_signing_key,
+            self.media_store_access_key,
+            self.media_store_secret_key,
         )
         return tuple(v for v in values if v)
 
@@ -315,11 +325,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         metrics_token=get("METRICS_TOKEN"),
         media_max_bytes=_int(env, "MEDIA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
     )
-    if get("MEDIA_STORE_URL"):
-        raise ConfigError(
-            "MEDIA_STORE_URL (an S3-compatible store) is not supported yet: unset it to keep media files "
-            "in the instance folder"
-        )
+    try:
+        settings = replace(settings, **media_store_settings(get))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     try:
         schedule = parse_pulse(get("PULSE_EVERY"), get("PULSE_AT"), settings.quiet_hours)
     except ValueError as exc:

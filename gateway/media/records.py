@@ -11,18 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from bots.base import MediaRef
-from gateway.media.store import MediaStore, new_key
+from gateway.media.store import Store, new_key
 from gateway.models import MediaItem, MediaStatus, Message
 
 log = logging.getLogger(__name__)
 INLINE = "inline"  # provider_ref of a file the provider sent inside the request (the phone's MMS)
 
 
-def add_items(
-    session: Session, message_id: int, media: Iterable[MediaRef], store: MediaStore, max_bytes: int
-) -> list[int]:
+def add_items(session: Session, message_id: int, media: Iterable[MediaRef], store: Store, max_bytes: int) -> list[int]:
     """A row per file of a new inbound message (pending until its job keeps it); files sent inline are written to
-    the store now (local disk, no network), the job then checks them like any other. The new rows' ids."""
+    the store now (the instance folder, or the S3 bucket: if that fails the webhook spools the whole message), the
+    job then checks them like any other. The new rows' ids."""
     ids = []
     for ref in media:
         item = MediaItem(
@@ -45,7 +44,7 @@ def add_items(
     return ids
 
 
-def _write_inline(item: MediaItem, data: str, store: MediaStore, max_bytes: int) -> None:
+def _write_inline(item: MediaItem, data: str, store: Store, max_bytes: int) -> None:
     """Decode and write a file sent inline; one that is too large or not base64 is refused (noted on the row)."""
     if len(data) * 3 // 4 > max_bytes + 3:
         item.status, item.error = MediaStatus.FAILED, "too_large"

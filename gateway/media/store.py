@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import puremagic
+
+from gateway.media.keys import Store, StoreUnavailable, check_key
+
+__all__ = ["KEPT_TYPES", "UNKNOWN", "MediaStore", "Store", "StoreUnavailable", "media_store", "new_key", "sniff"]
 
 # Types kept, found in the bytes (data, not code). Anything else is refused and not written: an executable or a
 # web page renamed `photo.jpg` is never stored, whatever the provider declared.
@@ -80,9 +85,7 @@ class MediaStore:
 
     def path(self, key: str) -> Path:
         """Where a key's file is; a key that is not one of ours (a path, dots) raises ValueError."""
-        if not key or not all(c.isalnum() or c in "-_" for c in key):
-            raise ValueError("not a media key")
-        return self.root / key
+        return self.root / check_key(key)
 
     def put(self, key: str, content: bytes) -> None:
         """Write a file atomically (a reader never sees half of it), without any execute bit."""
@@ -102,6 +105,8 @@ class MediaStore:
             return self.path(key).read_bytes()
         except (FileNotFoundError, ValueError):
             return None
+        except OSError as exc:  # unreadable (permissions, a failing disk): not the same as absent
+            raise StoreUnavailable(f"media folder: {type(exc).__name__}") from exc
 
     def delete(self, key: str) -> bool:
         """Remove a file; False when it was not there."""
@@ -112,6 +117,26 @@ class MediaStore:
         return True
 
 
-def media_store(settings) -> MediaStore:
-    """The deployment's media store (the instance folder's `media/`)."""
-    return MediaStore(Path(settings.instance_path) / "media")
+# One S3 client per process and setting: building one reads botocore's service model (tens of milliseconds), and a
+# client is thread-safe. Keyed by the process id too: an RQ work horse is a fork and must not share its parent's
+# connections.
+_s3_stores: dict[tuple, Store] = {}
+_s3_lock = threading.Lock()
+
+
+def media_store(settings) -> Store:
+    """The deployment's media store: the S3-compatible bucket of MEDIA_STORE_URL when set, else the instance
+    folder's `media/`. Both have put/read/delete by key."""
+    bucket = getattr(settings, "media_store_bucket", None)
+    if not bucket:
+        return MediaStore(Path(settings.instance_path) / "media")
+    # Imported here only: boto3 weighs tens of MB, and a deployment without MEDIA_STORE_URL never loads it.
+    from gateway.media.s3_store import S3MediaStore
+
+    key = (os.getpid(), bucket, settings.media_store_prefix, settings.media_store_endpoint,
+           settings.media_store_region, settings.media_store_access_key, settings.media_store_secret_key)  # fmt: skip
+    with _s3_lock:
+        store = _s3_stores.get(key)
+        if store is None:
+            store = _s3_stores[key] = S3MediaStore.from_settings(settings)
+    return store

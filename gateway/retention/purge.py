@@ -10,6 +10,7 @@ Conversation state needs nothing here: it lives in Redis and expires after CONVE
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from gateway.core.audit import record
 from gateway.core.config import Settings
 from gateway.core.db import Database
 from gateway.core.privacy import mask_address
-from gateway.media.store import media_store
+from gateway.media.store import StoreUnavailable, media_store
 from gateway.models import (
     Alert,
     AlertUpdate,
@@ -33,6 +34,7 @@ from gateway.models import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
 PURGE_BATCH = 500
 # The kinds counted, in the order they are printed.
 KINDS = ("messages", "unknown_messages", "alerts", "reports", "alert_updates", "resolution_notes", "media")
@@ -56,6 +58,7 @@ class PurgeReport:
     dry_run: bool
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     complete: bool = True
+    files_left: int = 0  # files the media store failed to delete after their rows were purged
 
     @property
     def total(self) -> int:
@@ -222,10 +225,23 @@ def purge(
             batches += 1
     with db.transaction() as session:
         report.counts["media"], keys = purge_media(session, report.cutoffs, dry_run)
-    store = media_store(settings)  # after the commit: a file is never gone while its row still shows it
-    for key in keys:
-        store.delete(key)
+    report.files_left = _delete_files(media_store(settings), keys)  # after the commit: never a row without its file
     return report
+
+
+def _delete_files(store, keys: list[str]) -> int:
+    """Delete the purged rows' files; the number the store failed to delete. Each is tried even when the store
+    fails (an S3 bucket that is down): the keys left are logged (random names, nothing personal) for removal by
+    hand, since their rows no longer point at them."""
+    left = []
+    for key in keys:
+        try:
+            store.delete(key)
+        except StoreUnavailable:
+            left.append(key)
+    if left:
+        log.error("purge: %s media files not deleted from the store (remove them by hand): %s", len(left), left[:50])
+    return len(left)
 
 
 def run_purge(
@@ -241,7 +257,8 @@ def run_purge(
     `audit_empty`, a purge that found nothing leaves no row (the daily job, so quiet days add no noise)."""
     report = purge(db, settings, now=now, dry_run=dry_run, max_batches=max_batches)
     if not dry_run and (audit_empty or report.total):
-        detail = json.dumps({**report.counts, "complete": report.complete}, separators=(",", ":"))
+        extra = {"files_left": report.files_left} if report.files_left else {}
+        detail = json.dumps({**report.counts, "complete": report.complete, **extra}, separators=(",", ":"))
         with db.transaction() as session:
             record(session, actor, "purge", None, detail)
     return report

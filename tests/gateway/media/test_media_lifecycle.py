@@ -122,8 +122,11 @@ def test_media_settings(env):
     assert load_settings({**env, "MEDIA_MAX_BYTES": "5000000"}).media_max_bytes == 5_000_000
     with pytest.raises(ConfigError, match="MEDIA_MAX_BYTES"):
         load_settings({**env, "MEDIA_MAX_BYTES": "20MB"})
-    with pytest.raises(ConfigError, match="MEDIA_STORE_URL .* not supported yet"):
-        load_settings({**env, "MEDIA_STORE_URL": "s3://bucket/media"})
+    assert load_settings(env).media_store_bucket is None, "the instance folder by default"
+    s3 = load_settings({**env, "MEDIA_STORE_URL": "s3://gateway-media/mopti"})
+    assert (s3.media_store_bucket, s3.media_store_prefix) == ("gateway-media", "mopti/")
+    with pytest.raises(ConfigError, match="MEDIA_STORE_URL"):
+        load_settings({**env, "MEDIA_STORE_URL": "https://s3.example.org/gateway-media"})
 
 
 def test_store_refuses_keys_that_are_paths(tmp_path):

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 # Each weighs tens of MB once imported; the web worker's budget is 120 MB (bench/README.md, benchmark 4).
-HEAVY = ("matplotlib", "numpy", "PIL", "reportlab")
+# boto3 (the S3 media store) is loaded only when MEDIA_STORE_URL is set.
+HEAVY = ("matplotlib", "numpy", "PIL", "reportlab", "boto3", "botocore")
 
 pytestmark = pytest.mark.slow  # starts a Python process
 
