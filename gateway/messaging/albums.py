@@ -16,15 +16,15 @@ An item with text of its own (a caption that came late) is routed like any messa
 ignored. The album is found by sender (channel and address) and album id only: Telegram makes `media_group_id`
 unique per chat, so the grouping never reaches another person's messages.
 
-The sender's lock (Redis) serialises the items; on PostgreSQL the album's first row is also locked (`FOR UPDATE`)
-before deciding, so two workers that both hold an item never both make a report.
+The sender's lock (Redis) serialises the items; the database serialises them too (`join` writes the album's first
+row before deciding), so two workers that each hold an item never both make a report, even without that lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.alerts import records
@@ -71,10 +71,16 @@ def join(session: Session, message: Message) -> Alert | None:
     if not message.media_group or (message.body or "").strip():
         return None
     siblings = _siblings(message)
-    # Whoever holds the album's first row decides: a second worker with another item waits here for the first's
-    # commit, then sees its record (PostgreSQL; SQLite has one writer at a time and ignores FOR UPDATE).
-    first = session.scalars(siblings.with_only_columns(Message.id).order_by(Message.id).limit(1).with_for_update())
-    first.first()
+    # Whoever holds the album's first row decides. A no-op write takes it: PostgreSQL locks the row, SQLite takes
+    # its one write lock (its reads take none); a second worker with another item waits here for the first one's
+    # commit, then sees its record. Only album items pay for this, and only for their own short transaction.
+    first_id = session.scalar(siblings.with_only_columns(func.min(Message.id)))
+    session.execute(
+        update(Message)
+        .where(Message.id == first_id)
+        .values(media_group=Message.media_group)
+        .execution_options(synchronize_session=False)
+    )
     record_id = session.scalar(
         siblings.with_only_columns(Message.alert_id)
         .where(Message.id != message.id, Message.alert_id.is_not(None))
