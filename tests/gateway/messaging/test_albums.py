@@ -1,8 +1,8 @@
 """A Telegram album (photos sent together, one update each, sharing `media_group_id`) is ONE report with all its
 photos and ONE answer: caption on the first item or on a later one, `ALERTE 3 …` as the caption, during an open
 alert conversation, items handled in any order, by several workers at once, a replayed update, an item that comes
-after the report was made. Everything goes through the real webhook, the real handling and media jobs, real Redis,
-the test database and the fake Bot API on 127.0.0.1."""
+after the report was made, an item spooled during a database outage. Everything goes through the real webhook, the
+real handling and media jobs, real Redis, the test database and the fake Bot API on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from bots.telegram_updates import parse_update
 from gateway.media.records import for_alert
-from gateway.messaging import inbox
+from gateway.messaging import inbox, spool
+from gateway.messaging.inbox import replay_spool
 from gateway.models import Alert, Direction, MediaItem, Message
 from tests import media_samples as files
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
@@ -223,3 +225,15 @@ def test_without_the_senders_lock_the_database_still_makes_one_report(client, ru
     assert linked == {report.id} and report.source == "freetext"
     assert media == [("photo", "fetched")] * 3
     assert len(replies) == 1 and replies[0].startswith(f"{RECEIVED}{report.id}."), replies
+
+
+def test_an_item_spooled_while_the_database_was_down_joins_its_album(client, runtime, directory, fake_telegram):
+    post(client, item(fake_telegram, 1, CAPTION))
+    handle_queued(runtime)
+    spooled = parse_update(item(fake_telegram, 2)).to_inbound()  # what the webhook spools when it cannot store
+    spool.write(runtime.settings.instance_path, spooled, "telegram")
+
+    assert replay_spool(runtime) == 1
+    assert handle_queued(runtime) == 1 and run_media_jobs(runtime) == 2
+    linked, [report], media, replies = album_state(runtime)
+    assert linked == {report.id} and media == [("photo", "fetched")] * 2 and len(replies) == 1
