@@ -87,6 +87,7 @@ class InboundMessage:
     extra: Mapping[str, str] = field(default_factory=dict)  # e.g. a shared location, a button's data
     callback_id: str | None = None  # a pressed button the provider waits to see answered (Telegram callback query)
     media: tuple[MediaRef, ...] = ()  # files that came with it (a photo, a voice note…), fetched later by a job
+    media_group: str | None = None  # an album's id (Telegram `media_group_id`): its items make one report
 
 
 class ButtonKind(StrEnum):

@@ -13,6 +13,8 @@ from bots.base import InboundMessage, InvalidRequest, MediaKind, MediaRef, clean
 # Edits are asked for: a corrected text is what the person meant. Channel posts are not addressed to the bot.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 # Message attributes that carry one file each (a photo is a list of sizes: read apart).
+# An album's id is a short number as text; longer ones are cut to what the column holds.
+MAX_GROUP = 64
 MEDIA_ATTRIBUTES = (MediaKind.VOICE, MediaKind.AUDIO, MediaKind.VIDEO, MediaKind.VIDEO_NOTE, MediaKind.DOCUMENT)
 
 
@@ -31,6 +33,7 @@ class TelegramUpdate:
     callback_id: str | None = None
     extra: Mapping = field(default_factory=dict)
     media: tuple[MediaRef, ...] = ()
+    media_group: str | None = None  # the album this message is one item of (photos and videos sent together)
 
     def to_inbound(self) -> InboundMessage:
         """The channel-neutral message (a button press is the same as typing its data)."""
@@ -42,6 +45,7 @@ class TelegramUpdate:
             extra=self.extra,
             callback_id=self.callback_id,
             media=self.media,
+            media_group=self.media_group,
         )
 
 
@@ -72,7 +76,9 @@ def parse_update(data: object) -> TelegramUpdate:
         extra["edited_message_id"] = message.message_id
     extra["chat_message_id"] = message.message_id  # what a discreet contact's chat clean-up deletes
     text = clean_text(message.text or message.caption or _poll_text(message))
-    return TelegramUpdate(update.update_id, True, message.from_user.id, text, extra=extra, media=message_media(message))
+    group = clean_text(message.media_group_id)[:MAX_GROUP] or None
+    user, media = message.from_user.id, message_media(message)
+    return TelegramUpdate(update.update_id, True, user, text, extra=extra, media=media, media_group=group)
 
 
 def _shared(message) -> dict:

@@ -34,7 +34,7 @@ from gateway.core.runtime import Runtime
 from gateway.directory import discreet
 from gateway.media.records import add_items
 from gateway.media.store import media_store
-from gateway.messaging import spool
+from gateway.messaging import albums, spool
 from gateway.models import Contact, Direction, Message, MessageStatus, utcnow
 from workers import intake
 from workers.queues import enqueue_media
@@ -87,6 +87,7 @@ def store(runtime: Runtime, inbound: InboundMessage, address_kind: str = "phone"
         "provider_id": inbound.provider_id,
         "body": inbound.text,
         "meta": _meta(inbound),
+        "media_group": inbound.media_group,
         "status": MessageStatus.RECEIVED.value,
         "priority": "urgent",
         "kind": "inbound",
@@ -127,7 +128,8 @@ def _meta(inbound: InboundMessage) -> str | None:
 
 def handle(runtime: Runtime, message_id: int) -> int:
     """Handle a stored inbound message under its sender's lock, after every older unhandled one of the same
-    sender (oldest first, one transaction each); the number handled, 0 when it was already handled."""
+    sender (oldest first, an album's captioned item first; one transaction each); the number handled, 0 when it was
+    already handled."""
     with runtime.db.transaction() as session:
         row = session.execute(
             select(Message.address, Message.contact_id, Message.processed_at).where(Message.id == message_id)
@@ -138,12 +140,13 @@ def handle(runtime: Runtime, message_id: int) -> int:
         # stored before the sender was known (linked or added to the directory meanwhile).
         unknown = Message.contact_id.is_(None)
         sender = unknown if row.contact_id is None else or_(Message.contact_id == row.contact_id, unknown)
-        ids = session.scalars(
-            select(Message.id)
+        rows = session.execute(
+            select(Message.id, Message.media_group)
             .where(sender, Message.address == row.address)
             .where(Message.direction == Direction.IN, Message.processed_at.is_(None), Message.id <= message_id)
             .order_by(Message.id)
         ).all()
+        ids = albums.handling_order(session, row.address, rows)
     with runtime.conversations.contact_lock(row.address):
         return sum(_handle_one(runtime, one) for one in ids)
 
@@ -163,6 +166,8 @@ def _handle_one(runtime: Runtime, message_id: int) -> bool:
             contact = session.get(Contact, message.contact_id)
         if message.channel == CALLGATE:  # a call event, not words: it may complete a missed call
             handle_call_event(session, runtime, message, contact)
+        elif albums.join(session, message) is not None:  # one more photo of an album already answered
+            discreet.mark_inbound(session, runtime, message, contact)
         else:
             route_message(session, runtime, message, contact)
             discreet.mark_inbound(session, runtime, message, contact)

@@ -115,6 +115,8 @@ class Message(Base):
         # without these, both read the whole table, whose outbound rows all have processed_at NULL.
         Index("ix_messages_address_processed_at", "address", "processed_at"),
         Index("ix_messages_direction_processed_at", "direction", "processed_at"),
+        # The other items of a sender's album (gateway.messaging.albums).
+        Index("ix_messages_address_media_group", "address", "media_group"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -148,5 +150,7 @@ class Message(Base):
     # Telegram messages of discreet contacts: deleted from the chat after this time (bot and leader's both).
     delete_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Inbound: the album it is one item of (Telegram `media_group_id`); the album's items make one report.
+    media_group: Mapped[str | None] = mapped_column(String(64))
 
     contact: Mapped[Contact | None] = relationship()

@@ -53,6 +53,9 @@ ROWS = [
         media=(("photo", "fetched", "image/jpeg"),), record="alert", files=(("AgACAgQAAxkBAAIBY2photoL", files.JPEG),)),
     Row("photo without caption is a report", "photo", "", RECEIVED, media=(("photo", "fetched", "image/jpeg"),),
         record="report", files=(("AgACAgQAAxkBAAIBY2photoL2", files.JPEG),)),
+    Row("one photo of an album (media_group_id), alone so far: a report", "album_photo", "", RECEIVED,
+        media=(("photo", "fetched", "image/jpeg"),), record="report",
+        files=(("AgACAgQAAxkBAAIBY2albumL21", files.JPEG),)),
     Row("voice note", "voice", "", RECEIVED, media=(("voice", "fetched", "audio/ogg"),), record="report",
         files=(("AwACAgQAAxkBAAIBZvoice", files.OGG_OPUS),)),
     Row("audio file", "audio", "", RECEIVED, media=(("audio", "fetched", "audio/mpeg"),), record="report",
@@ -105,6 +108,7 @@ def test_message_type(row: Row, client, runtime, directory, fake_telegram):
             return
         [kept] = inbound
         assert (kept.body, kept.provider_id) == (row.text, str(payload["update_id"]))
+        assert kept.media_group == payload.get("message", {}).get("media_group_id"), "an album's id not kept"
         assert [(m.kind, m.status, m.content_type) for m in media] == list(row.media)
         assert all(m.message_id == kept.id for m in media)
         assert len(replies) == 1 and row.reply in replies[0], replies
