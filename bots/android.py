@@ -8,8 +8,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -33,7 +33,7 @@ from bots.base import (
     clean_text,
     read_json,
 )
-from bots.signing import signature_valid
+from bots.signing import PhoneAppConfig, signature_valid
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +69,12 @@ class InvalidEvent(InvalidRequest):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AndroidConfig:
-    """What the Android channel needs from the deployment's settings."""
+class AndroidConfig(PhoneAppConfig):
+    """What the Android channel needs from the deployment's settings (timeout_seconds None: SEND_TIMEOUT_SECONDS)."""
 
     gateway_url: str
-    normalise_phone: Callable[[str], str] = field(repr=False)  # any written form → E.164; ValueError if not a phone
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    signing_key: str | None = field(default=None, repr=False)
     segments_per_minute: int = 20
     urgent_headroom: int = 5
-    timeout_seconds: float | None = None  # per call; None: SEND_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ event becomes an inbound record with no text, whose handling decides whether it 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -26,7 +25,7 @@ from bots.base import (
     clean_text,
     read_json,
 )
-from bots.signing import signature_valid
+from bots.signing import PhoneAppConfig, signature_valid
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +45,10 @@ def webhook_id(event: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CallGateConfig:
-    """What the CallGate channel needs from the deployment's settings."""
+class CallGateConfig(PhoneAppConfig):
+    """What the CallGate channel needs from the deployment's settings (timeout_seconds None: TIMEOUT_SECONDS)."""
 
     url: str  # http://<phone-ip>:8084 (the API lives under /api/v1)
-    normalise_phone: Callable[[str], str] = field(repr=False)  # any written form → E.164; ValueError if not a phone
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    signing_key: str | None = field(default=None, repr=False)
-    timeout_seconds: float | None = None
 
 
 @dataclass(frozen=True)

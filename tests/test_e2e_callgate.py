@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from gateway.models import Escalation
-from tests.conftest import wait_for
 from tests.fakes.twilio_api import PUBLIC_BASE_URL
+from tests.processes import wait_for
 from tests.test_e2e_sms import inbound_sms, sent_to, signed_post
 
 pytestmark = pytest.mark.e2e

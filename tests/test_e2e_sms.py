@@ -11,8 +11,8 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from gateway.models import Alert, AlertSource, Contact, Direction, Message, MessageStatus
-from tests.conftest import wait_for
 from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL, new_sid, server_error
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

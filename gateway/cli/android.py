@@ -6,13 +6,22 @@ import click
 import httpx
 from sqlalchemy import func, select
 
-from bots.android import AndroidSmsChannel
+from bots.android import EVENTS_ROUTE, AndroidSmsChannel
 from bots.android_inbox import RefreshFailed
-from gateway.cli import audit_cli, cli_settings, open_database
+from gateway.cli import audit_cli, cli_settings, open_database, phone_apps
 from gateway.core.runtime import build_runtime
 from gateway.messaging.android_recovery import parse_since, recover
 from gateway.messaging.channels import build_channel
 from gateway.models import Direction, Message, MessageStatus
+
+ANDROID = phone_apps.PhoneApp(
+    url_variable="ANDROID_GATEWAY_URL",
+    credentials="ANDROID_GATEWAY_USER and _PASSWORD",
+    signing_key_variable="ANDROID_GATEWAY_SIGNING_KEY",
+    events_path=EVENTS_ROUTE.path,
+    audit_action="android_webhooks_register",
+    audit_target="android phone",
+)
 
 
 @click.group()
@@ -30,27 +39,7 @@ def _channel(settings) -> AndroidSmsChannel:
 def register_webhooks() -> None:
     """Register our webhook URL on the phone for received, sent, delivered and failed SMS (idempotent)."""
     settings = cli_settings()
-    channel = _channel(settings)
-    if not settings.public_base_url:
-        raise click.ClickException("set PUBLIC_BASE_URL to the address the phone can reach (https://…)")
-    if not settings.android_gateway_signing_key:
-        raise click.ClickException("set ANDROID_GATEWAY_SIGNING_KEY to the phone's webhook signing key first")
-    database = open_database(settings)  # before the phone is touched: no change it could not record
-    try:
-        ids = channel.register_webhooks(settings.public_base_url)
-    except httpx.HTTPStatusError as exc:
-        if exc.response.status_code == 401:
-            raise click.ClickException(
-                "the phone refused our credentials: check ANDROID_GATEWAY_USER and _PASSWORD"
-            ) from None
-        raise click.ClickException(
-            f"the phone answered {exc.response.status_code} (a webhook URL must be https:// or http://127.0.0.1)"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise click.ClickException(f"the phone does not answer at ANDROID_GATEWAY_URL ({type(exc).__name__})") from None
-    url = f"{settings.public_base_url}/webhooks/android"
-    audit_cli(database, "android_webhooks_register", "android phone", f"{', '.join(ids)} → {url}")
-    click.echo(f"webhooks registered on the phone: {', '.join(ids)} → {settings.public_base_url}/webhooks/android")
+    phone_apps.register_webhooks(ANDROID, settings, _channel(settings))
 
 
 @android.command("status")

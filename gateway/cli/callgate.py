@@ -7,9 +7,18 @@ import httpx
 from sqlalchemy import func, select
 
 from bots.callgate import CALL_EVENTS, EVENTS_ROUTE, CallGateChannel, webhook_id
-from gateway.cli import audit_cli, cli_settings, open_database
+from gateway.cli import cli_settings, open_database, phone_apps
 from gateway.messaging.channels import build_channel
 from gateway.models import Alert, AlertSource, Direction, Message
+
+CALLGATE = phone_apps.PhoneApp(
+    url_variable="CALLGATE_URL",
+    credentials="CALLGATE_USER and CALLGATE_PASSWORD",
+    signing_key_variable="CALLGATE_SIGNING_KEY",  # never missing: the settings refuse a URL without it
+    events_path=EVENTS_ROUTE.path,
+    audit_action="callgate_webhooks_register",
+    audit_target="callgate phone",
+)
 
 
 @click.group()
@@ -23,31 +32,11 @@ def _channel(settings) -> CallGateChannel:
     return build_channel("callgate", settings)
 
 
-def _refused(exc: httpx.HTTPStatusError) -> click.ClickException:
-    if exc.response.status_code == 401:
-        return click.ClickException("the phone refused our credentials: check CALLGATE_USER and CALLGATE_PASSWORD")
-    return click.ClickException(
-        f"the phone answered {exc.response.status_code} (a webhook URL must be https:// or http://127.0.0.1)"
-    )
-
-
 @callgate.command("register-webhooks")
 def register_webhooks() -> None:
     """Register our webhook URL on the phone for ringing, started and ended calls (idempotent)."""
     settings = cli_settings()
-    channel = _channel(settings)
-    if not settings.public_base_url:
-        raise click.ClickException("set PUBLIC_BASE_URL to the address the phone can reach (https://…)")
-    database = open_database(settings)  # before the phone is touched: no change it could not record
-    try:
-        ids = channel.register_webhooks(settings.public_base_url)
-    except httpx.HTTPStatusError as exc:
-        raise _refused(exc) from None
-    except httpx.HTTPError as exc:
-        raise click.ClickException(f"the phone does not answer at CALLGATE_URL ({type(exc).__name__})") from None
-    url = f"{settings.public_base_url}{EVENTS_ROUTE.path}"
-    audit_cli(database, "callgate_webhooks_register", "callgate phone", f"{', '.join(ids)} → {url}")
-    click.echo(f"webhooks registered on the phone: {', '.join(ids)} → {url}")
+    phone_apps.register_webhooks(CALLGATE, settings, _channel(settings))
 
 
 @callgate.command("status")
@@ -81,7 +70,7 @@ def status() -> None:
                 click.echo(f"webhook {event}: registered")
     except httpx.HTTPStatusError as exc:
         problems += 1
-        click.echo(str(_refused(exc).message))
+        click.echo(str(phone_apps.refused(CALLGATE, exc).message))
     except (httpx.HTTPError, ValueError) as exc:
         problems += 1
         click.echo(f"phone: does not answer ({type(exc).__name__}); missed calls are not seen meanwhile")

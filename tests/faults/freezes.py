@@ -20,10 +20,10 @@ import requests
 from sqlalchemy import select
 
 from gateway.models import Direction, Message
-from tests.conftest import wait_for
 from tests.faults.population import inbound_rows
 from tests.faults.procs import free_port, wait_until
 from tests.faults.providers import http_session, post_sms, twilio_deliveries
+from tests.processes import wait_for
 
 ANSWER_WITHIN_SECONDS = 2.0
 

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import subprocess_env, wait_for
+from tests.processes import subprocess_env, wait_for
 
 # No proxy: requests must go straight to 127.0.0.1 whatever the environment says.
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from gateway.models import Message
 from gateway.web.webserver import READ_TIMEOUT_SECONDS
-from tests.conftest import ROOT, subprocess_env, wait_for
 from tests.faults import logscan
 from tests.faults.procs import free_port, http_status
 from tests.faults.providers import http_session, inbound_form, post_sms
+from tests.processes import ROOT, subprocess_env, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 

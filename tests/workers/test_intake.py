@@ -11,8 +11,8 @@ from bots.base import InboundMessage
 from gateway.messaging.inbox import accept, process_pending
 from gateway.models import Direction, Message
 from tests.bots.twilio.test_webhooks import LEADER_PHONE
-from tests.conftest import wait_for
 from tests.inbound_jobs import handle_queued
+from tests.processes import wait_for
 from workers import intake
 from workers.queues import HANDLE_CRASH_RETRY, QUEUE_URGENT, handle_job_id, queue
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from bots.console import read_console_outbox
 from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message, MessageStatus, Priority, utcnow
-from tests.conftest import wait_for
+from tests.processes import wait_for
 from workers.outbound import send_batch, send_message
 from workers.queues import QUEUE_BULK, QUEUE_URGENT, SEND_BATCH_SIZE, queue, send_batch_job_id, send_job_id
 from workers.sweeper import sweep_outbox

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from gateway.cli import main
-from tests.conftest import subprocess_env
+from tests.processes import subprocess_env
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
 LISTINGS = [

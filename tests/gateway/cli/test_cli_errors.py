@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.models import Contact
-from tests.conftest import SAMPLE_DIRECTORY, subprocess_env
+from tests.conftest import SAMPLE_DIRECTORY
+from tests.processes import subprocess_env
 
 HEADER = SAMPLE_DIRECTORY.read_text(encoding="utf-8").splitlines()[0]
 LEADER = "Awa Traoré,{phone},,leader,Mopti,MOPTI,Konna,Kotaka,fr,sms,"

@@ -26,7 +26,7 @@ from gateway.core.config import load_settings
 from gateway.core.db import Database
 from gateway.core.runtime import build_runtime
 from gateway.messaging.outbox import queue_message
-from tests.conftest import ROOT, Process, subprocess_env, wait_for
+from tests.processes import ROOT, Process, subprocess_env, wait_for
 
 pytestmark = pytest.mark.e2e
 

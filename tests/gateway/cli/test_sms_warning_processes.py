@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

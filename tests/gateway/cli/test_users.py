@@ -17,7 +17,7 @@ from gateway.cli import main
 from gateway.models import ApiToken, StaffUser
 from gateway.staff.accounts import authenticate, find_user, user_for_token
 from gateway.staff.sessions import session_user, start
-from tests.conftest import subprocess_env
+from tests.processes import subprocess_env
 
 PASSWORD = "correct horse battery"
 ACTOR = f"cli:{getpass.getuser()}"

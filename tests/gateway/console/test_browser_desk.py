@@ -14,10 +14,10 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from gateway.models import AlertStatus, Contact, Notification
-from tests.conftest import wait_for
 from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL, new_sid
 from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
 from tests.gateway.console.desk_support import PASSWORD, alert_row, audit_rows, leader_of, make_user, report
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

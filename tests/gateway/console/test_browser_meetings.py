@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from gateway.messaging.sms_text import count_segments
 from gateway.models import Broadcast, Invitation
-from tests.conftest import wait_for
 from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
 from tests.gateway.console.desk_support import PASSWORD, leaders_of, make_user
 from tests.gateway.console.meetings_support import ahead
 from tests.gateway.console.test_browser_desk import post_signed_sms, still_the_same_page
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

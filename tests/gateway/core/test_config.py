@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from gateway.core.config import ConfigError, load_settings
 from gateway.core.pulse_schedule import PulseSchedule
-from tests.conftest import subprocess_env
+from tests.processes import subprocess_env
 
 SECRET = "Sup3rSecret"
 # Every variable the settings read starts with one of these (cleared when the real environment is used).

@@ -18,7 +18,7 @@ from gateway.core.logs import configure_logging
 from gateway.core.privacy import mask_address, mask_phone_numbers
 from gateway.messaging.outbox import queue_message
 from gateway.models import Contact, Message
-from tests.conftest import wait_for
+from tests.processes import wait_for
 
 BODY = "Les jeunes et les gendarmes s'affrontent au marché de Konna"
 SECRET = "tok-SECRET-123"

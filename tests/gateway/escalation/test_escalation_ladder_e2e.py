@@ -12,8 +12,8 @@ from sqlalchemy import select
 from bots.console import read_console_outbox
 from gateway.models import Direction, Escalation, Message, MessageStatus, Notification
 from tests.chat import Chat
-from tests.conftest import wait_for
 from tests.fakes.telegram_api import blocked
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 LEADER = "+22371139685"  # Mamadou Dembélé, leader at Konna/Kotaka (MOPTI)

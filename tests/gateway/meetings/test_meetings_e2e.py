@@ -17,8 +17,8 @@ from gateway.cli import main
 from gateway.messaging.sms_text import to_gsm7
 from gateway.models import Contact, Invitation, Message, MessageKind, MessageStatus
 from tests.chat import Chat
-from tests.conftest import wait_for
 from tests.fakes.twilio_api import slow
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

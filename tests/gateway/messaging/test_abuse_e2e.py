@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.models import Direction, Message, MessageStatus
-from tests.conftest import wait_for
+from tests.processes import wait_for
 from tests.test_e2e_sms import inbound_sms, sent_to, signed_post
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bots.android import our_id
 from gateway.messaging.sms_text import count_segments
 from gateway.models import Alert, Direction, Message, MessageStatus, Priority
-from tests.conftest import wait_for
 from tests.fakes.android_phone import PASSWORD
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from gateway.cli import main
 from gateway.models import Alert, Direction, Message
 from gateway.observability.readings import record_sweep
-from tests.conftest import wait_for
+from tests.processes import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("restore_logging")]
 

@@ -16,10 +16,10 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from gateway.observability import multiproc
-from tests.conftest import wait_for
 from tests.fakes.twilio_api import FROM_NUMBER, PUBLIC_BASE_URL
 from tests.gateway.alerts.desk_helpers import LEADER
 from tests.gateway.observability.scrape import scrape, value
+from tests.processes import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 # A process of the gateway: prepares the directory as the app factory and the worker command do, then counts.

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from gateway.models import Alert, AlertSource, utcnow
 from gateway.pulse.sending import send_pulse
 from tests.chat import Chat
-from tests.conftest import wait_for
 from tests.gateway.pulse.support import KONNA_OTHERS, KONNA_SMS, KONNA_THREE, MOPTI_FACILITATOR, add_items
+from tests.processes import wait_for
 from tests.test_e2e_sms import inbound_sms, sent_to, signed_post
 
 pytestmark = pytest.mark.e2e

@@ -16,9 +16,9 @@ from gateway.core.config import ConfigError, load_settings
 from gateway.messaging.sms_text import count_segments
 from gateway.models import BulletinSending, Contact, Direction, Message, MessageKind, MessageStatus, Role
 from gateway.reports.delivery import due_week, send_bulletins
-from tests.conftest import wait_for
 from tests.fakes.telegram_api import blocked
 from tests.gateway.reports.support import REPORTER_NAME, SECRET, koro_week
+from tests.processes import wait_for
 from workers.outbound import send_message
 
 AFTER = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)  # Monday of week 50, 09:30 in Bamako (UTC+0)

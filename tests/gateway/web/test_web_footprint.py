@@ -29,7 +29,7 @@ STARTS = {
 
 @pytest.mark.parametrize("process", sorted(STARTS))
 def test_a_process_starts_without_the_charting_and_pdf_libraries(process, env, net_log):
-    from tests.conftest import subprocess_env
+    from tests.processes import subprocess_env
 
     code = PROBE.format(start=STARTS[process], heavy=HEAVY)
     done = subprocess.run(
