@@ -15,10 +15,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from gateway.models import Alert, MediaItem, Message, Notification
-from tests.conftest import wait_for
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update
 from tests.gateway.console.browser import chromium, live_browser, log_in, screenshot  # noqa: F401 - the fixtures
 from tests.gateway.console.desk_support import PASSWORD, make_user
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 
