@@ -15,8 +15,9 @@ from gateway.directory import discreet
 from gateway.escalation import timers as escalation_timers
 from gateway.media.keeping import sweep as media_sweep
 from gateway.meetings import reminders as meeting_reminders
-from gateway.messaging.inbox import process_pending, replay_spool
+from gateway.messaging.inbox import process_pending
 from gateway.messaging.lost_rows import SweepReport, requeue_lost
+from gateway.messaging.receiving import replay_spool
 from gateway.models import utcnow
 from gateway.observability.readings import record_sweep
 from gateway.pulse.sending import send_due as send_due_pulse

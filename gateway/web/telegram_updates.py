@@ -8,7 +8,7 @@ from bots.base import InboundMessage
 from bots.telegram_updates import TelegramUpdate
 from gateway.core import failfast
 from gateway.core.runtime import Runtime
-from gateway.messaging.inbox import receive_or_spool
+from gateway.messaging.receiving import receive_or_spool
 from workers.queues import QUEUE_URGENT, queue
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from gateway.core.db import Database
 from gateway.messaging import spool
-from gateway.messaging.inbox import replay_spool
+from gateway.messaging.receiving import replay_spool
 from gateway.models import Direction, Message
 from tests.faults import logscan
 from tests.faults.population import add_leaders, inbound_rows

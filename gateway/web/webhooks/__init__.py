@@ -12,7 +12,7 @@ from bots.base import Channel, InvalidRequest, Route, WebhookEvents, WebhookRequ
 from gateway.core.runtime import Runtime
 from gateway.messaging.channels import CHANNELS
 from gateway.messaging.delivery import apply_status
-from gateway.messaging.inbox import on_database, receive_or_spool
+from gateway.messaging.receiving import on_database, receive_or_spool
 from gateway.observability.metrics import count_inbound, count_webhook
 from gateway.web.telegram_updates import queue_callback_answer
 

@@ -14,7 +14,7 @@ from gateway.media.keeping import keep, sweep
 from gateway.media.records import add_items
 from gateway.media.store import media_store, sniff
 from gateway.messaging import spool
-from gateway.messaging.inbox import replay_spool
+from gateway.messaging.receiving import replay_spool
 from gateway.models import MediaItem, MediaStatus, Message
 from gateway.retention.purge import purge
 from tests import media_samples as files

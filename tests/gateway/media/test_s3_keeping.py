@@ -17,7 +17,7 @@ from gateway.media.keeping import keep
 from gateway.media.s3_store import OPAQUE
 from gateway.media.store import StoreUnavailable, media_store
 from gateway.messaging import spool
-from gateway.messaging.inbox import replay_spool
+from gateway.messaging.receiving import replay_spool
 from gateway.models import MediaItem, MediaStatus
 from tests import media_samples as files
 from tests.bots.twilio.test_mms import post_mms

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bots.telegram_updates import parse_update
 from gateway.media.records import for_alert
 from gateway.messaging import inbox, spool
-from gateway.messaging.inbox import replay_spool
+from gateway.messaging.receiving import replay_spool
 from gateway.models import Alert, Direction, MediaItem, Message
 from tests import media_samples as files
 from tests.fakes.telegram_api import SECRET, SECRET_HEADER, telegram_update

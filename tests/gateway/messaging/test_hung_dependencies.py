@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from gateway.core import failfast
 from gateway.core.redis_server import client_options
 from gateway.core.runtime import build_runtime
-from gateway.messaging import inbox, spool
+from gateway.messaging import inbox, receiving, spool
 from gateway.models import Direction, Message, utcnow
 from tests.gateway.messaging.test_inbound_jobs import ONESHOT, inbound, replies, sms
 from tests.gateway.messaging.test_inbound_jobs import env as env  # noqa: F401 - the Twilio channel's settings
@@ -102,7 +102,7 @@ def test_a_store_that_hangs_is_spooled_in_time_and_stored_once_when_it_finally_r
     assert inbound(runtime) == [] and spool.pending(runtime.settings.instance_path)
     thaw.set()  # the database answers again: the abandoned store commits the first message
     monkeypatch.setattr(inbox, "store", real_store)
-    assert inbox.replay_spool(runtime) == 2
+    assert receiving.replay_spool(runtime) == 2
     with runtime.db.transaction() as session:
         sids = session.scalars(select(Message.provider_id).where(Message.direction == Direction.IN)).all()
     assert sorted(sids) == ["SM" + "e1" * 16, "SM" + "e2" * 16], "each message stored once"

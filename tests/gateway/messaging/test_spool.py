@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bots.base import InboundMessage
 from gateway.core.db import Database
 from gateway.messaging import spool
-from gateway.messaging.inbox import receive_or_spool, replay_spool
+from gateway.messaging.receiving import receive_or_spool, replay_spool
 from gateway.models import Alert, Message
 from tests.inbound_jobs import handle_job_ids, handle_queued
 
